@@ -1,0 +1,319 @@
+"""Data providers: iterators over a data set in mini-batches.
+
+A provider is iterated once per epoch and yields `(inputs_batch, targets_batch)`:
+
+    for inputs_batch, targets_batch in train_data:   # one epoch
+        ...
+
+Shape:
+    inputs_batch: (batch_size, input_dim), in the default dtype (float32)
+    targets_batch: (batch_size,) or (batch_size, output_dim) as given; one-of-K
+        providers serve (batch_size, num_classes) rows with a single 1
+
+When an epoch ends the provider starts the next one by itself (reshuffling when
+`shuffle_order` is set), so the same object serves epoch after epoch. A partial last batch
+is dropped by default, as the course does; `drop_last=False` keeps it, so that every
+example is seen. `batch_size` and `max_num_batches` can be changed at any time and take
+effect from the next batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from mlp import dtypes
+from mlp.rngs import RandomState, make_rng
+
+__all__ = [
+    "DataProvider",
+    "FashionMNISTDataProvider",
+    "MNISTDataProvider",
+    "OneOfKDataProvider",
+]
+
+Batch = tuple[np.ndarray, np.ndarray]
+
+
+def _check_batch_size(value: int) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_max_num_batches(value: int) -> int:
+    if (
+        not isinstance(value, (int, np.integer))
+        or isinstance(value, bool)
+        or not (value == -1 or value > 0)
+    ):
+        raise ValueError(
+            f"max_num_batches must be -1 (no limit) or a positive integer, got {value!r}"
+        )
+    return int(value)
+
+
+class DataProvider:
+    """Mini-batches of `(inputs, targets)` from arrays held in memory.
+
+    Args:
+        inputs: array of shape (num_examples, ...), served in the default dtype.
+        targets: array of shape (num_examples, ...).
+        batch_size: examples per batch.
+        max_num_batches: at most this many batches per epoch; -1 for no limit.
+        shuffle_order: shuffle the examples at the start of every epoch.
+        rng: random generator for the shuffles (RandomState or Generator); one seeded
+            with `mlp.DEFAULT_SEED` when None.
+        drop_last: drop a final batch smaller than `batch_size` (the course's behaviour).
+    """
+
+    def __init__(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        batch_size: int,
+        max_num_batches: int = -1,
+        shuffle_order: bool = True,
+        rng: RandomState | None = None,
+        drop_last: bool = True,
+    ) -> None:
+        inputs, targets = np.asarray(inputs), np.asarray(targets)
+        if inputs.ndim < 1 or inputs.shape[0] != targets.shape[0]:
+            raise ValueError(
+                f"inputs and targets need one row per example, got {inputs.shape[:1]} "
+                f"and {targets.shape[:1]} rows"
+            )
+        if inputs.shape[0] == 0:
+            raise ValueError("cannot serve batches from an empty data set")
+        if inputs.dtype.kind == "f" or inputs.dtype.kind in "iub":
+            inputs = np.ascontiguousarray(inputs, dtype=dtypes.get_default_dtype())
+        self.inputs = inputs
+        self.targets = targets
+        self._batch_size = _check_batch_size(batch_size)
+        self._max_num_batches = _check_max_num_batches(max_num_batches)
+        self.shuffle_order = bool(shuffle_order)
+        self.drop_last = bool(drop_last)
+        self.rng = make_rng(rng)
+        self._order = np.arange(self.num_examples)
+        self._position = 0  # index of the next example in the current order
+        self._batches_served = 0
+        self.new_epoch()
+
+    # --- sizes -----------------------------------------------------------------------
+
+    @property
+    def num_examples(self) -> int:
+        """Number of examples in the data set."""
+        return self.inputs.shape[0]
+
+    @property
+    def batch_size(self) -> int:
+        """Examples per batch."""
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._batch_size = _check_batch_size(value)
+
+    @property
+    def max_num_batches(self) -> int:
+        """At most this many batches per epoch; -1 for no limit."""
+        return self._max_num_batches
+
+    @max_num_batches.setter
+    def max_num_batches(self, value: int) -> None:
+        self._max_num_batches = _check_max_num_batches(value)
+
+    @property
+    def num_batches(self) -> int:
+        """Batches per epoch with the current batch size and limit."""
+        full, rest = divmod(self.num_examples, self.batch_size)
+        count = full + (1 if rest and not self.drop_last else 0)
+        return count if self.max_num_batches == -1 else min(count, self.max_num_batches)
+
+    @property
+    def num_examples_per_epoch(self) -> int:
+        """Number of examples served in one epoch."""
+        return min(self.num_batches * self.batch_size, self.num_examples)
+
+    # --- epochs ----------------------------------------------------------------------
+
+    def new_epoch(self) -> None:
+        """Start a new epoch: back to the first batch, reshuffled when `shuffle_order`."""
+        self._position = 0
+        self._batches_served = 0
+        if self.shuffle_order:
+            self._order = self.rng.permutation(self.num_examples)
+
+    def reset(self) -> None:
+        """Return to the original example order and start a new epoch.
+
+        With a shared rng, re-seed it first (`rng.seed(seed)`) to repeat a run exactly.
+        """
+        self._order = np.arange(self.num_examples)
+        self.new_epoch()
+
+    def __iter__(self) -> Iterator[Batch]:
+        return self
+
+    def __next__(self) -> Batch:
+        size = self.batch_size
+        remaining = self.num_examples - self._position
+        out_of_batches = self.max_num_batches != -1 and self._batches_served >= self.max_num_batches
+        if out_of_batches or remaining <= 0 or (remaining < size and self.drop_last):
+            self.new_epoch()
+            raise StopIteration
+        indices = self._order[self._position : self._position + size]
+        self._position += len(indices)
+        self._batches_served += 1
+        return self._batch(indices)
+
+    def next(self) -> Batch:
+        """The next batch (the course's Python 2 spelling of `next(provider)`)."""
+        return self.__next__()
+
+    def _batch(self, indices: np.ndarray) -> Batch:
+        # Gathering rows copies each example once per epoch; the data set itself is
+        # never permuted in place.
+        return self.inputs[indices], self.targets[indices]
+
+    # --- whole-set access for evaluation ---------------------------------------------
+
+    def evaluation_batches(self, batch_size: int = 10_000) -> Iterator[Batch]:
+        """Every example once, in the original order, in large batches.
+
+        Used for statistics: it leaves the epoch in progress untouched, serves a partial
+        last batch, and respects `max_num_batches` by covering only as many examples as
+        an epoch serves.
+        """
+        stop = self.num_examples_per_epoch if self.max_num_batches != -1 else self.num_examples
+        for start in range(0, stop, batch_size):
+            indices = slice(start, min(start + batch_size, stop))
+            yield self._batch_slice(indices)
+
+    def _batch_slice(self, indices: slice) -> Batch:
+        return self.inputs[indices], self.targets[indices]
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(num_examples={self.num_examples}, "
+            f"batch_size={self.batch_size}, num_batches={self.num_batches})"
+        )
+
+
+class OneOfKDataProvider(DataProvider):
+    """A provider whose integer class labels are served as one-of-K rows.
+
+    Args:
+        inputs: array of shape (num_examples, input_dim).
+        targets: integer labels of shape (num_examples,), in 0..num_classes-1.
+        num_classes: K; default one more than the largest label.
+        (the rest as `DataProvider`)
+    Serves targets of shape (batch_size, num_classes) in the default dtype.
+    """
+
+    def __init__(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        batch_size: int,
+        max_num_batches: int = -1,
+        shuffle_order: bool = True,
+        rng: RandomState | None = None,
+        drop_last: bool = True,
+        num_classes: int | None = None,
+    ) -> None:
+        labels = np.asarray(targets)
+        if labels.ndim != 1 or labels.dtype.kind not in "iu":
+            raise ValueError(
+                f"OneOfKDataProvider needs 1-D integer labels, got {labels.dtype} {labels.shape}"
+            )
+        if labels.size and labels.min() < 0:
+            raise ValueError("class labels must be >= 0")
+        num_classes = int(labels.max()) + 1 if num_classes is None else int(num_classes)
+        if labels.size and labels.max() >= num_classes:
+            raise ValueError(f"label {labels.max()} is out of range for num_classes={num_classes}")
+        self.num_classes = num_classes
+        self.labels = labels
+        # Encoded once here, not per batch: 50,000 x 10 float32 is 2 MB.
+        one_of_k = np.zeros((labels.shape[0], num_classes), dtype=dtypes.get_default_dtype())
+        one_of_k[np.arange(labels.shape[0]), labels] = 1
+        super().__init__(
+            inputs, one_of_k, batch_size, max_num_batches, shuffle_order, rng, drop_last
+        )
+
+    def to_one_of_k(self, int_targets: np.ndarray) -> np.ndarray:
+        """Integer labels of shape (n,) as one-of-K rows of shape (n, num_classes)."""
+        one_of_k = np.zeros((int_targets.shape[0], self.num_classes), dtype=self.targets.dtype)
+        one_of_k[np.arange(int_targets.shape[0]), int_targets] = 1
+        return one_of_k
+
+
+_SETS = ("train", "valid", "test")
+
+
+def _which_set(which_set: str) -> str:
+    if which_set == "eval":  # the course's older name for the test set
+        return "test"
+    if which_set not in _SETS:
+        raise ValueError(
+            f"which_set must be one of 'train', 'valid', 'test' (or 'eval'), got {which_set!r}"
+        )
+    return which_set
+
+
+class MNISTDataProvider(OneOfKDataProvider):
+    """MNIST handwritten digits: 28x28 images flattened to 784 values k/256, ten classes.
+
+    Args:
+        which_set: 'train' (50,000 examples), 'valid' (10,000) or 'test' (10,000);
+            'eval' is accepted for 'test'.
+        batch_size, max_num_batches, shuffle_order, rng, drop_last: as `DataProvider`.
+        data_dir: where the npz files live; default `$MLP_DATA_DIR` or a per-user folder.
+            Missing files are fetched and verified on first use.
+
+    Serves inputs (batch_size, 784) and one-of-K targets (batch_size, 10).
+    """
+
+    dataset_name = "mnist"
+
+    def __init__(
+        self,
+        which_set: str = "train",
+        batch_size: int = 100,
+        max_num_batches: int = -1,
+        shuffle_order: bool = True,
+        rng: RandomState | None = None,
+        drop_last: bool = True,
+        data_dir: str | None = None,
+    ) -> None:
+        from mlp import datasets
+
+        self.which_set = _which_set(which_set)
+        inputs, labels = datasets.load(self.dataset_name, self.which_set, data_dir=data_dir)
+        super().__init__(
+            inputs,
+            labels,
+            batch_size,
+            max_num_batches,
+            shuffle_order,
+            rng,
+            drop_last,
+            num_classes=10,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.which_set!r}, num_examples={self.num_examples}, "
+            f"batch_size={self.batch_size})"
+        )
+
+
+class FashionMNISTDataProvider(MNISTDataProvider):
+    """Fashion-MNIST: 28x28 images of ten kinds of clothing, split 50k/10k/10k like MNIST."""
+
+    dataset_name = "fashion-mnist"

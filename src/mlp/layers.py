@@ -1,0 +1,398 @@
+"""Layers: the building blocks of models.
+
+A layer maps a batch of inputs to a batch of outputs with `fprop`, and maps the gradient
+of an error with respect to its outputs back to the gradient with respect to its inputs
+with `bprop`. Layers with parameters also give the gradient with respect to those
+parameters with `grads_wrt_params`. Layers keep no state between calls (dropout's mask
+aside), so one layer object can be used on any batch.
+
+Shape (for every layer here unless its docstring says otherwise):
+    inputs: (batch_size, input_dim)
+    outputs: (batch_size, output_dim); output_dim == input_dim for elementwise layers
+    grads_wrt_outputs: like outputs; grads_wrt_inputs: like inputs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from mlp import dtypes, functional
+from mlp.penalties import L1Penalty, L2Penalty
+from mlp.rngs import RandomState, make_rng, uniform01
+
+Initialiser = Callable[[tuple[int, ...]], np.ndarray]
+Penalty = L1Penalty | L2Penalty
+
+__all__ = [
+    "AffineLayer",
+    "DropoutLayer",
+    "ELULayer",
+    "Layer",
+    "LayerWithParameters",
+    "LeakyReluLayer",
+    "ReluLayer",
+    "SigmoidLayer",
+    "SoftmaxLayer",
+    "StochasticLayer",
+    "TanhLayer",
+]
+
+
+class Layer:
+    """A parameter-free transformation with a forward and a backward pass."""
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """Forward pass.
+
+        Args:
+            inputs: array of shape (batch_size, input_dim).
+        Returns:
+            outputs: array of shape (batch_size, output_dim).
+        """
+        raise NotImplementedError
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """Backward pass: the chain rule through this layer.
+
+        Args:
+            inputs: array of shape (batch_size, input_dim), as given to `fprop`.
+            outputs: array of shape (batch_size, output_dim), as `fprop` returned.
+            grads_wrt_outputs: array of shape (batch_size, output_dim), dE/d(outputs).
+        Returns:
+            grads_wrt_inputs: array of shape (batch_size, input_dim), dE/d(inputs).
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return type(self).__name__
+
+
+class LayerWithParameters(Layer):
+    """A layer with trainable parameters, exposed as the list `params`."""
+
+    def grads_wrt_params(
+        self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> list[np.ndarray]:
+        """Gradients of the error with respect to each parameter, in `params` order.
+
+        Args:
+            inputs: array of shape (batch_size, input_dim).
+            grads_wrt_outputs: array of shape (batch_size, output_dim).
+        Returns:
+            A list of arrays, each shaped like the matching entry of `params`.
+        """
+        raise NotImplementedError
+
+    def params_penalty(self) -> float:
+        """Sum of the penalties on this layer's parameters (0 when it has none)."""
+        return 0.0
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """The parameters, as a list of arrays (the arrays themselves, not copies)."""
+        raise NotImplementedError
+
+    @params.setter
+    def params(self, values: Sequence[np.ndarray]) -> None:
+        raise NotImplementedError
+
+
+class StochasticLayer(Layer):
+    """A layer whose forward pass draws random numbers while training.
+
+    `fprop(inputs, stochastic=True)` samples; `fprop(inputs, stochastic=False)` is the
+    deterministic evaluation-time version. `MultipleLayerModel.fprop(inputs,
+    evaluation=True)` passes stochastic=False, which is how the optimiser's statistics
+    are computed. `bprop` uses what the latest stochastic `fprop` drew.
+    """
+
+    def __init__(self, rng: RandomState | None = None) -> None:
+        self.rng = make_rng(rng)
+
+    def fprop(self, inputs: np.ndarray, stochastic: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _check_2d(inputs: np.ndarray, dim: int, what: str, layer: Layer) -> None:
+    if inputs.ndim != 2 or inputs.shape[1] != dim:
+        raise ValueError(
+            f"{layer!r} expects {what} of shape (batch_size, {dim}), got {inputs.shape}"
+        )
+
+
+class AffineLayer(LayerWithParameters):
+    """outputs = inputs @ weights.T + biases.
+
+    Shape:
+        inputs: (batch_size, input_dim); outputs: (batch_size, output_dim)
+        weights: (output_dim, input_dim); biases: (output_dim,)
+
+    Args:
+        input_dim, output_dim: sizes of the input and output.
+        weights_initialiser, biases_initialiser: callables taking a shape and returning
+            an array (see `mlp.initialisers`); default uniform +-0.1 weights, zero biases.
+        weights_penalty, biases_penalty: optional `L1Penalty`/`L2Penalty`.
+        dtype: np.float32 or np.float64; default `mlp.get_default_dtype()`.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        weights_initialiser: Initialiser | None = None,
+        biases_initialiser: Initialiser | None = None,
+        weights_penalty: Penalty | None = None,
+        biases_penalty: Penalty | None = None,
+        dtype: np.dtype | type | None = None,
+    ) -> None:
+        from mlp.initialisers import ConstantInit, UniformInit
+
+        for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"AffineLayer {name} must be a positive integer, got {value!r}")
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.dtype = dtypes.resolve(dtype)
+        weights_initialiser = weights_initialiser or UniformInit(-0.1, 0.1)
+        biases_initialiser = biases_initialiser or ConstantInit(0.0)
+        self.weights = self._initial(weights_initialiser, (self.output_dim, self.input_dim))
+        self.biases = self._initial(biases_initialiser, (self.output_dim,))
+        self.weights_penalty = weights_penalty
+        self.biases_penalty = biases_penalty
+
+    def _initial(self, initialiser: Initialiser, shape: tuple[int, ...]) -> np.ndarray:
+        value = np.array(initialiser(shape), dtype=self.dtype)
+        if value.shape != shape:
+            raise ValueError(f"initialiser {initialiser!r} gave shape {value.shape}, not {shape}")
+        return value
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """outputs (batch_size, output_dim) = inputs (batch_size, input_dim) @ W.T + b."""
+        _check_2d(inputs, self.input_dim, "inputs", self)
+        outputs = np.asarray(inputs, dtype=self.dtype) @ self.weights.T
+        outputs += self.biases
+        return outputs
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """grads_wrt_inputs (batch_size, input_dim) = grads_wrt_outputs @ W."""
+        _check_2d(grads_wrt_outputs, self.output_dim, "grads_wrt_outputs", self)
+        return grads_wrt_outputs @ self.weights
+
+    def grads_wrt_params(
+        self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> list[np.ndarray]:
+        """[dE/dW of shape (output_dim, input_dim), dE/db of shape (output_dim,)].
+
+        Each is summed over the batch (errors already divide by the batch size), plus
+        the penalty's gradient where the layer has one.
+        """
+        _check_2d(grads_wrt_outputs, self.output_dim, "grads_wrt_outputs", self)
+        grads_wrt_weights = grads_wrt_outputs.T @ np.asarray(inputs, dtype=self.dtype)
+        grads_wrt_biases = grads_wrt_outputs.sum(axis=0)
+        if self.weights_penalty is not None:
+            grads_wrt_weights += self.weights_penalty.grad(self.weights)
+        if self.biases_penalty is not None:
+            grads_wrt_biases += self.biases_penalty.grad(self.biases)
+        return [grads_wrt_weights, grads_wrt_biases]
+
+    def params_penalty(self) -> float:
+        """Sum of the weight and bias penalties (0 without penalties)."""
+        total = 0.0
+        if self.weights_penalty is not None:
+            total += self.weights_penalty(self.weights)
+        if self.biases_penalty is not None:
+            total += self.biases_penalty(self.biases)
+        return total
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """[weights (output_dim, input_dim), biases (output_dim,)]."""
+        return [self.weights, self.biases]
+
+    @params.setter
+    def params(self, values: Sequence[np.ndarray]) -> None:
+        if len(values) != 2:
+            raise ValueError(f"{self!r} has 2 parameters (weights, biases), got {len(values)}")
+        weights, biases = (np.asarray(v, dtype=self.dtype) for v in values)
+        if weights.shape != self.weights.shape or biases.shape != self.biases.shape:
+            raise ValueError(
+                f"{self!r} needs weights {self.weights.shape} and biases {self.biases.shape}, "
+                f"got {weights.shape} and {biases.shape}"
+            )
+        self.weights, self.biases = weights, biases
+
+    def __repr__(self) -> str:
+        return f"AffineLayer(input_dim={self.input_dim}, output_dim={self.output_dim})"
+
+
+class SigmoidLayer(Layer):
+    """outputs = 1 / (1 + exp(-inputs)), elementwise. Shape: outputs like inputs."""
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """Logistic sigmoid of each input, in (0, 1); finite for any input."""
+        return functional.sigmoid(inputs)
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx = y (1 - y), so grads_wrt_inputs = grads_wrt_outputs * y * (1 - y)."""
+        grads = np.subtract(1, outputs)
+        grads *= outputs
+        grads *= grads_wrt_outputs
+        return grads
+
+
+class TanhLayer(Layer):
+    """outputs = tanh(inputs), elementwise. Shape: outputs like inputs."""
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """Hyperbolic tangent of each input, in (-1, 1)."""
+        return np.tanh(inputs)
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx = 1 - y**2, so grads_wrt_inputs = grads_wrt_outputs * (1 - y**2)."""
+        grads = np.square(outputs)
+        np.subtract(1, grads, out=grads)
+        grads *= grads_wrt_outputs
+        return grads
+
+
+class ReluLayer(Layer):
+    """outputs = max(0, inputs), elementwise. Shape: outputs like inputs."""
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """Positive part of each input."""
+        return np.maximum(inputs, 0)
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx is 1 where x > 0 and 0 elsewhere (0 at x = 0, as PyTorch takes it)."""
+        return np.where(inputs > 0, grads_wrt_outputs, 0).astype(
+            grads_wrt_outputs.dtype, copy=False
+        )
+
+
+class LeakyReluLayer(Layer):
+    """outputs = x where x > 0, alpha * x elsewhere. Shape: outputs like inputs."""
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        if not alpha >= 0:
+            raise ValueError(f"LeakyReluLayer needs alpha >= 0, got {alpha}")
+        self.alpha = float(alpha)
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """x for positive x, alpha * x otherwise."""
+        return np.where(inputs > 0, inputs, self.alpha * inputs).astype(inputs.dtype, copy=False)
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx is 1 where x > 0 and alpha elsewhere."""
+        grads = np.where(inputs > 0, grads_wrt_outputs, self.alpha * grads_wrt_outputs)
+        return grads.astype(grads_wrt_outputs.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"LeakyReluLayer(alpha={self.alpha})"
+
+
+class ELULayer(Layer):
+    """outputs = x where x > 0, alpha * (exp(x) - 1) elsewhere. Shape: outputs like inputs."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        if not alpha >= 0:
+            raise ValueError(f"ELULayer needs alpha >= 0, got {alpha}")
+        self.alpha = float(alpha)
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """x for positive x, alpha * (exp(x) - 1) otherwise; exp never overflows."""
+        negative = self.alpha * np.expm1(np.minimum(inputs, 0))
+        return np.where(inputs > 0, inputs, negative).astype(inputs.dtype, copy=False)
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx is 1 where x > 0 and alpha * exp(x) = y + alpha elsewhere."""
+        slope = np.where(inputs > 0, 1, outputs + self.alpha)
+        return (grads_wrt_outputs * slope).astype(grads_wrt_outputs.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"ELULayer(alpha={self.alpha})"
+
+
+class SoftmaxLayer(Layer):
+    """outputs = exp(x) / sum(exp(x)) along each row. Shape: outputs like inputs.
+
+    Pair it with `CrossEntropyError`, or leave it out and use `CrossEntropySoftmaxError`
+    on the affine outputs: that gives the same model with a simpler, stabler gradient.
+    """
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """Row-wise softmax: each row of outputs is a probability vector."""
+        return functional.softmax(inputs)
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dx_i = y_i * (g_i - sum_j g_j y_j), row by row (the softmax Jacobian applied)."""
+        weighted = (grads_wrt_outputs * outputs).sum(axis=-1, keepdims=True)
+        return outputs * (grads_wrt_outputs - weighted)
+
+
+class DropoutLayer(StochasticLayer):
+    """Randomly zeroes inputs while training, keeping each with probability `incl_prob`.
+
+    Kept inputs are scaled by 1 / incl_prob while training (inverted dropout, as in
+    PyTorch), so the expected output equals the input and evaluation (`stochastic=False`)
+    is the identity.
+
+    Args:
+        rng: random generator for the masks.
+        incl_prob: probability of keeping a unit, in (0, 1].
+        share_across_batch: one mask of shape (1, dim) for the whole batch (the
+            course's default) rather than one per example.
+    """
+
+    def __init__(
+        self,
+        rng: RandomState | None = None,
+        incl_prob: float = 0.5,
+        share_across_batch: bool = True,
+    ) -> None:
+        super().__init__(rng)
+        if not 0 < incl_prob <= 1:
+            raise ValueError(f"DropoutLayer needs 0 < incl_prob <= 1, got {incl_prob}")
+        self.incl_prob = float(incl_prob)
+        self.share_across_batch = bool(share_across_batch)
+        self._scaled_mask: np.ndarray | None = None
+
+    def fprop(self, inputs: np.ndarray, stochastic: bool = True) -> np.ndarray:
+        """inputs * mask / incl_prob when stochastic, else inputs unchanged."""
+        if not stochastic:
+            self._scaled_mask = None  # a following bprop is then the identity too
+            return inputs
+        shape = (1, inputs.shape[1]) if self.share_across_batch else inputs.shape
+        keep = uniform01(self.rng, shape) < self.incl_prob
+        self._scaled_mask = keep.astype(inputs.dtype) / np.asarray(self.incl_prob, inputs.dtype)
+        return inputs * self._scaled_mask
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """grads_wrt_outputs through the mask of the latest stochastic fprop."""
+        if self._scaled_mask is None:
+            return grads_wrt_outputs  # the latest fprop was deterministic: the identity
+        return grads_wrt_outputs * self._scaled_mask
+
+    def __repr__(self) -> str:
+        return (
+            f"DropoutLayer(incl_prob={self.incl_prob}, "
+            f"share_across_batch={self.share_across_batch})"
+        )

@@ -1,0 +1,287 @@
+"""Learning rules: how parameters move given their gradients.
+
+Every rule follows one contract:
+
+    rule = AdamLearningRule(learning_rate=1e-3)
+    rule.initialise(model.params)     # remembers the arrays, allocates its state
+    rule.update_params(grads)         # updates those arrays in place, once per batch
+    rule.reset()                      # forgets the state (momenta, step count)
+
+`grads` is a list aligned with the params, each gradient shaped like its parameter. Each
+update rule follows the formulas of its `torch.optim` counterpart exactly, so runs can be
+compared number for number. `state()` and `load_state()` save and restore the rule's
+state, so an interrupted run can resume where it stopped.
+
+The updates are written with in-place operations and one scratch array per parameter:
+for Adam on wide layers each pass over memory costs as much as the matrix products, so
+the number of passes, not the arithmetic, sets the speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "AdaGradLearningRule",
+    "AdamLearningRule",
+    "GradientDescentLearningRule",
+    "MomentumLearningRule",
+    "NesterovMomentumLearningRule",
+    "RMSPropLearningRule",
+]
+
+
+def _positive(name: str, value: float, rule: str, allow_zero: bool = True) -> float:
+    value = float(value)
+    if not (value >= 0 if allow_zero else value > 0) or not np.isfinite(value):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{rule}: {name} must be finite and {bound}, got {value}")
+    return value
+
+
+def _fraction(name: str, value: float, rule: str) -> float:
+    value = float(value)
+    if not 0 <= value < 1:
+        raise ValueError(f"{rule}: {name} must lie in [0, 1), got {value}")
+    return value
+
+
+class GradientDescentLearningRule:
+    """p <- p - learning_rate * g.
+
+    Args:
+        learning_rate: step size, >= 0.
+    """
+
+    _state_names: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float = 1e-3) -> None:
+        self.learning_rate = _positive("learning_rate", learning_rate, type(self).__name__)
+        self.params: list[np.ndarray] = []
+        self.step_count = 0
+
+    def initialise(self, params: Sequence[np.ndarray]) -> None:
+        """Remember the parameter arrays to update and allocate state shaped like them."""
+        self.params = list(params)
+        for name in self._state_names:
+            setattr(self, name, [np.zeros_like(p) for p in self.params])
+        self._scratch = [np.empty_like(p) for p in self.params]
+        self.step_count = 0
+
+    def reset(self) -> None:
+        """Zero the rule's state (momenta, running averages, step count)."""
+        for name in self._state_names:
+            for array in getattr(self, name):
+                array.fill(0)
+        self.step_count = 0
+
+    def _check(self, grads_wrt_params: Sequence[np.ndarray]) -> None:
+        if len(grads_wrt_params) != len(self.params):
+            raise ValueError(
+                f"{type(self).__name__} got {len(grads_wrt_params)} gradients for "
+                f"{len(self.params)} parameters; call initialise(model.params) first"
+            )
+
+    def update_params(self, grads_wrt_params: Sequence[np.ndarray]) -> None:
+        """One step: update every parameter in place from its gradient.
+
+        Args:
+            grads_wrt_params: list aligned with the params, each shaped like its parameter.
+        """
+        self._check(grads_wrt_params)
+        self.step_count += 1
+        for i, (param, grad) in enumerate(zip(self.params, grads_wrt_params, strict=True)):
+            self._update(i, param, grad)
+
+    def _update(self, i: int, param: np.ndarray, grad: np.ndarray) -> None:
+        step = self._scratch[i]
+        np.multiply(grad, self.learning_rate, out=step)
+        param -= step
+
+    def state(self) -> dict[str, object]:
+        """The rule's state as a dict of plain values and arrays (copies)."""
+        state: dict[str, object] = {"step_count": self.step_count}
+        for name in self._state_names:
+            state[name] = [a.copy() for a in getattr(self, name)]
+        return state
+
+    def load_state(self, state: dict[str, object]) -> None:
+        """Restore what `state()` returned; call after `initialise`."""
+        self.step_count = int(state["step_count"])  # type: ignore[arg-type]
+        for name in self._state_names:
+            for array, saved in zip(getattr(self, name), state[name], strict=True):  # type: ignore[call-overload]
+                array[...] = saved
+
+    def _hyperparameters(self) -> str:
+        return f"learning_rate={self.learning_rate}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._hyperparameters()})"
+
+
+class MomentumLearningRule(GradientDescentLearningRule):
+    """Heavy-ball momentum, as torch.optim.SGD(momentum=mom_coeff).
+
+    v <- mom_coeff * v + g;  p <- p - learning_rate * v   (v starts at 0)
+
+    Args:
+        learning_rate: step size, >= 0.
+        mom_coeff: momentum coefficient in [0, 1).
+    """
+
+    _state_names = ("velocities",)
+
+    def __init__(self, learning_rate: float = 1e-3, mom_coeff: float = 0.9) -> None:
+        super().__init__(learning_rate)
+        self.mom_coeff = _fraction("mom_coeff", mom_coeff, type(self).__name__)
+
+    def _update(self, i: int, param: np.ndarray, grad: np.ndarray) -> None:
+        velocity, step = self.velocities[i], self._scratch[i]
+        velocity *= self.mom_coeff
+        velocity += grad
+        np.multiply(velocity, self.learning_rate, out=step)
+        param -= step
+
+    def _hyperparameters(self) -> str:
+        return f"learning_rate={self.learning_rate}, mom_coeff={self.mom_coeff}"
+
+
+class NesterovMomentumLearningRule(MomentumLearningRule):
+    """Nesterov momentum, as torch.optim.SGD(momentum=mom_coeff, nesterov=True).
+
+    v <- mom_coeff * v + g;  p <- p - learning_rate * (g + mom_coeff * v)
+    """
+
+    def _update(self, i: int, param: np.ndarray, grad: np.ndarray) -> None:
+        velocity, step = self.velocities[i], self._scratch[i]
+        velocity *= self.mom_coeff
+        velocity += grad
+        np.multiply(velocity, self.mom_coeff, out=step)
+        step += grad
+        step *= self.learning_rate
+        param -= step
+
+
+class AdaGradLearningRule(GradientDescentLearningRule):
+    """AdaGrad, as torch.optim.Adagrad.
+
+    s <- s + g**2;  p <- p - learning_rate * g / (sqrt(s) + epsilon)
+
+    Args:
+        learning_rate: step size, >= 0.
+        epsilon: added to the denominator for stability, > 0.
+    """
+
+    _state_names = ("sums_of_squares",)
+
+    def __init__(self, learning_rate: float = 1e-2, epsilon: float = 1e-10) -> None:
+        super().__init__(learning_rate)
+        self.epsilon = _positive("epsilon", epsilon, type(self).__name__, allow_zero=False)
+
+    def _update(self, i: int, param: np.ndarray, grad: np.ndarray) -> None:
+        sums, step = self.sums_of_squares[i], self._scratch[i]
+        np.multiply(grad, grad, out=step)
+        sums += step
+        np.sqrt(sums, out=step)
+        step += self.epsilon
+        np.divide(grad, step, out=step)
+        step *= self.learning_rate
+        param -= step
+
+    def _hyperparameters(self) -> str:
+        return f"learning_rate={self.learning_rate}, epsilon={self.epsilon}"
+
+
+class RMSPropLearningRule(GradientDescentLearningRule):
+    """RMSProp, as torch.optim.RMSprop(alpha=beta).
+
+    s <- beta * s + (1 - beta) * g**2;  p <- p - learning_rate * g / (sqrt(s) + epsilon)
+
+    Args:
+        learning_rate: step size, >= 0.
+        beta: decay of the running average of squared gradients, in [0, 1).
+        epsilon: added to the denominator for stability, > 0.
+    """
+
+    _state_names = ("moms_2",)
+
+    def __init__(
+        self, learning_rate: float = 1e-3, beta: float = 0.9, epsilon: float = 1e-8
+    ) -> None:
+        super().__init__(learning_rate)
+        self.beta = _fraction("beta", beta, type(self).__name__)
+        self.epsilon = _positive("epsilon", epsilon, type(self).__name__, allow_zero=False)
+
+    def _update(self, i: int, param: np.ndarray, grad: np.ndarray) -> None:
+        mom_2, step = self.moms_2[i], self._scratch[i]
+        # s += (1 - beta) * (g**2 - s): the running average in three passes, no temporary.
+        np.multiply(grad, grad, out=step)
+        step -= mom_2
+        step *= 1 - self.beta
+        mom_2 += step
+        np.sqrt(mom_2, out=step)
+        step += self.epsilon
+        np.divide(grad, step, out=step)
+        step *= self.learning_rate
+        param -= step
+
+    def _hyperparameters(self) -> str:
+        return f"learning_rate={self.learning_rate}, beta={self.beta}, epsilon={self.epsilon}"
+
+
+class AdamLearningRule(GradientDescentLearningRule):
+    """Adam (Kingma and Ba, 2015), as torch.optim.Adam.
+
+    m <- beta_1 m + (1 - beta_1) g;  v <- beta_2 v + (1 - beta_2) g**2
+    p <- p - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+    with m_hat = m / (1 - beta_1**t) and v_hat = v / (1 - beta_2**t) at step t.
+
+    Args:
+        learning_rate: step size, >= 0.
+        beta_1, beta_2: decay rates of the moment estimates, in [0, 1).
+        epsilon: added to the denominator for stability, > 0.
+    """
+
+    _state_names = ("moms_1", "moms_2")
+
+    def __init__(
+        self,
+        learning_rate: float = 1e-3,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        super().__init__(learning_rate)
+        name = type(self).__name__
+        self.beta_1 = _fraction("beta_1", beta_1, name)
+        self.beta_2 = _fraction("beta_2", beta_2, name)
+        self.epsilon = _positive("epsilon", epsilon, name, allow_zero=False)
+
+    def _update(self, i: int, param: np.ndarray, grad: np.ndarray) -> None:
+        mom_1, mom_2, step = self.moms_1[i], self.moms_2[i], self._scratch[i]
+        t = self.step_count
+        correction_1 = 1 - self.beta_1**t
+        root_correction_2 = np.sqrt(1 - self.beta_2**t)
+        # m += (1 - b1) (g - m) and v += (1 - b2) (g**2 - v): same values as the textbook
+        # form, in fewer passes over memory and with no temporaries.
+        np.subtract(grad, mom_1, out=step)
+        step *= 1 - self.beta_1
+        mom_1 += step
+        np.multiply(grad, grad, out=step)
+        step -= mom_2
+        step *= 1 - self.beta_2
+        mom_2 += step
+        # lr * m_hat / (sqrt(v_hat) + eps) = (lr * rc2 / c1) * m / (sqrt(v) + eps * rc2)
+        np.sqrt(mom_2, out=step)
+        step += self.epsilon * root_correction_2
+        np.divide(mom_1, step, out=step)
+        step *= self.learning_rate * root_correction_2 / correction_1
+        param -= step
+
+    def _hyperparameters(self) -> str:
+        return (
+            f"learning_rate={self.learning_rate}, beta_1={self.beta_1}, "
+            f"beta_2={self.beta_2}, epsilon={self.epsilon}"
+        )

@@ -1,0 +1,215 @@
+"""The training loop: `Optimiser.train` runs epochs of mini-batch updates and records
+statistics (error and any monitors, on training and validation data) as it goes.
+
+    optimiser = Optimiser(model, error, learning_rule, train_data, valid_data,
+                          data_monitors={'acc': accuracy})
+    stats, keys, run_time = optimiser.train(num_epochs=100, stats_interval=5)
+    stats[:, keys['acc(valid)']]          # validation accuracy, one value per row
+
+`stats` has one row before training and one row after every `stats_interval` epochs;
+`keys` maps labels such as 'error(train)' and 'acc(valid)' to columns.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Monitor", "Optimiser", "accuracy"]
+
+logger = logging.getLogger(__name__)
+
+Monitor = Callable[[np.ndarray, np.ndarray], float]
+StatsCallback = Callable[[int, dict[str, float]], None]
+
+
+def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Fraction of rows whose largest output is at the target's one-of-K position.
+
+    Args:
+        outputs: array of shape (batch_size, num_classes).
+        targets: one-of-K array of shape (batch_size, num_classes).
+    """
+    return float((outputs.argmax(-1) == targets.argmax(-1)).mean())
+
+
+class Optimiser:
+    """Trains a model on a data provider with a learning rule, recording statistics.
+
+    Args:
+        model: a model with `params`, `fprop` and `grads_wrt_params` (see `mlp.models`).
+        error: an error with `__call__` and `grad` (see `mlp.errors`).
+        learning_rule: a rule with `initialise` and `update_params`; it is initialised
+            with the model's parameters here.
+        train_dataset: provider of training batches (iterated once per epoch).
+        valid_dataset: optional provider of validation data, for statistics only.
+        data_monitors: extra statistics, name -> f(outputs, targets) giving a batch mean,
+            e.g. {'acc': accuracy}; 'error' is always recorded.
+        progress: show a progress bar over the batches of each epoch (tqdm).
+        on_stats: called as on_stats(epoch, stats) each time statistics are recorded,
+            epoch 0 included; used to write run records as training goes.
+        eval_batch_size: batch size of the statistics passes. They only run forward,
+            so large batches make them fast; the values do not depend on it.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        error: Any,
+        learning_rule: Any,
+        train_dataset: Iterable,
+        valid_dataset: Iterable | None = None,
+        data_monitors: Mapping[str, Monitor] | None = None,
+        notebook: bool = False,
+        *,
+        progress: bool = False,
+        on_stats: StatsCallback | None = None,
+        eval_batch_size: int = 10_000,
+    ) -> None:
+        self.model = model
+        self.error = error
+        self.learning_rule = learning_rule
+        self.learning_rule.initialise(self.model.params)
+        self.train_dataset = train_dataset
+        self.valid_dataset = valid_dataset
+        self.data_monitors: dict[str, Monitor] = {"error": error}
+        if data_monitors is not None:
+            self.data_monitors.update(data_monitors)
+        self.progress = progress or notebook
+        self.on_stats = on_stats
+        self.eval_batch_size = int(eval_batch_size)
+        self.interrupted = False
+        self._warned_non_finite = False
+
+    # --- one epoch of training ---------------------------------------------------------
+
+    def train_step(self, inputs_batch: np.ndarray, targets_batch: np.ndarray) -> None:
+        """One gradient step on one batch: forward, error gradient, backward, update."""
+        activations = self.model.fprop(inputs_batch)
+        grads_wrt_outputs = self.error.grad(activations[-1], targets_batch)
+        grads_wrt_params = self.model.grads_wrt_params(activations, grads_wrt_outputs)
+        self.learning_rule.update_params(grads_wrt_params)
+
+    def do_training_epoch(self) -> None:
+        """One pass over the training data, one update per batch."""
+        batches: Iterable = self.train_dataset
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
+        for inputs_batch, targets_batch in batches:
+            self.train_step(inputs_batch, targets_batch)
+
+    # --- statistics --------------------------------------------------------------------
+
+    def eval_monitors(self, dataset: Iterable, label: str) -> dict[str, float]:
+        """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}.
+
+        Batch means are weighted by batch size, so the values are exact means over the
+        examples, and the model runs in evaluation mode (dropout off).
+        """
+        totals = dict.fromkeys(self.data_monitors, 0.0)
+        count = 0
+        for inputs_batch, targets_batch in _evaluation_batches(dataset, self.eval_batch_size):
+            outputs = self.model.fprop(inputs_batch, evaluation=True)[-1]
+            size = inputs_batch.shape[0]
+            for key, monitor in self.data_monitors.items():
+                totals[key] += monitor(outputs, targets_batch) * size
+            count += size
+        values = {f"{key}{label}": total / max(count, 1) for key, total in totals.items()}
+        penalty = self.model.params_penalty() if hasattr(self.model, "params_penalty") else 0.0
+        values[f"error{label}"] += penalty
+        return values
+
+    def get_epoch_stats(self) -> dict[str, float]:
+        """Monitors on the training data and, when given, the validation data."""
+        stats = self.eval_monitors(self.train_dataset, "(train)")
+        if self.valid_dataset is not None:
+            stats.update(self.eval_monitors(self.valid_dataset, "(valid)"))
+        return stats
+
+    def log_stats(self, epoch: int, epoch_time: float, stats: Mapping[str, float]) -> None:
+        """Log one line of statistics through the `logging` module."""
+        values = ", ".join(f"{key}={value:.3e}" for key, value in stats.items())
+        logger.info("Epoch %d: %.2fs to complete\n    %s", epoch, epoch_time, values)
+
+    def _record(self, epoch: int, stats: dict[str, float], rows: list[list[float]]) -> None:
+        rows.append(list(stats.values()))
+        if not self._warned_non_finite and not all(math.isfinite(v) for v in stats.values()):
+            self._warned_non_finite = True
+            logger.warning(
+                "epoch %d: statistics are not finite (training diverged); "
+                "try a smaller learning rate or initialisation scale",
+                epoch,
+            )
+        if self.on_stats is not None:
+            self.on_stats(epoch, stats)
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def train(
+        self, num_epochs: int, stats_interval: int = 5
+    ) -> tuple[np.ndarray, dict[str, int], float]:
+        """Train for `num_epochs` epochs, recording statistics every `stats_interval`.
+
+        Returns:
+            stats: array of shape (1 + num_epochs // stats_interval, num_keys): a row
+                before training, then one per interval.
+            keys: label -> column of `stats`, e.g. {'error(train)': 0, 'acc(train)': 1,
+                'error(valid)': 2, 'acc(valid)': 3}.
+            run_time: seconds the whole call took.
+
+        Ctrl-C (KeyboardInterrupt) stops training cleanly: the statistics recorded so far
+        are returned and `self.interrupted` is set.
+        """
+        for name, value in (("num_epochs", num_epochs), ("stats_interval", stats_interval)):
+            if (
+                not isinstance(value, (int, np.integer))
+                or isinstance(value, bool)
+                or value < (0 if name == "num_epochs" else 1)
+            ):
+                raise ValueError(
+                    f"{name} must be a {'non-negative' if name == 'num_epochs' else 'positive'} integer, got {value!r}"
+                )
+        self.interrupted = False
+        start = time.perf_counter()
+        rows: list[list[float]] = []
+        stats = self.get_epoch_stats()
+        keys = {key: i for i, key in enumerate(stats)}
+        self._record(0, stats, rows)
+        try:
+            for epoch in range(1, num_epochs + 1):
+                epoch_start = time.perf_counter()
+                self.do_training_epoch()
+                epoch_time = time.perf_counter() - epoch_start
+                if epoch % stats_interval == 0:
+                    stats = self.get_epoch_stats()
+                    self.log_stats(epoch, epoch_time, stats)
+                    self._record(epoch, stats, rows)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            logger.warning(
+                "training interrupted; returning the %d rows of statistics recorded so far",
+                len(rows),
+            )
+        return np.array(rows, dtype=np.float64), keys, time.perf_counter() - start
+
+
+def _length(batches: Iterable) -> int | None:
+    try:
+        return len(batches)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def _evaluation_batches(dataset: Iterable, batch_size: int) -> Iterable:
+    """Large in-order batches from a provider that offers them, else its own batches."""
+    evaluation_batches = getattr(dataset, "evaluation_batches", None)
+    if evaluation_batches is not None:
+        return evaluation_batches(batch_size)
+    return dataset

@@ -1,0 +1,131 @@
+"""Optimiser.train: the statistics contract, monitors, interruption, reproducibility."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from mlp.data_providers import OneOfKDataProvider
+from mlp.errors import CrossEntropySoftmaxError
+from mlp.initialisers import ConstantInit, GlorotUniformInit
+from mlp.layers import AffineLayer, DropoutLayer, ReluLayer
+from mlp.learning_rules import AdamLearningRule, GradientDescentLearningRule
+from mlp.models import MultipleLayerModel
+from mlp.optimisers import Optimiser, accuracy
+
+
+def _problem(seed: int = 0, n: int = 600, dim: int = 8, classes: int = 3):
+    rng = np.random.RandomState(seed)
+    inputs = rng.normal(size=(n, dim))
+    labels = (inputs @ rng.normal(size=(dim, classes))).argmax(1)
+    train = OneOfKDataProvider(inputs[:500], labels[:500], batch_size=50, rng=rng)
+    valid = OneOfKDataProvider(inputs[500:], labels[500:], batch_size=50, rng=rng)
+    model = MultipleLayerModel(
+        [
+            AffineLayer(dim, 16, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+            ReluLayer(),
+            DropoutLayer(rng, incl_prob=0.8),
+            AffineLayer(16, classes, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+        ]
+    )
+    return model, train, valid
+
+
+def _optimiser(seed: int = 0, rule=None, **kwargs) -> Optimiser:
+    model, train, valid = _problem(seed)
+    rule = rule or AdamLearningRule(learning_rate=1e-2)
+    return Optimiser(
+        model, CrossEntropySoftmaxError(), rule, train, valid, {"acc": accuracy}, **kwargs
+    )
+
+
+def test_stats_have_a_row_before_training_and_one_per_interval():
+    stats, keys, run_time = _optimiser().train(num_epochs=7, stats_interval=3)
+    assert stats.shape == (1 + 7 // 3, 4)
+    assert keys == {"error(train)": 0, "acc(train)": 1, "error(valid)": 2, "acc(valid)": 3}
+    assert run_time > 0
+    assert stats[-1, keys["error(train)"]] < stats[0, keys["error(train)"]]
+    assert stats[-1, keys["acc(valid)"]] > 0.8
+
+
+def test_monitors_are_exact_means_over_every_example_with_dropout_off():
+    optimiser = _optimiser()
+    optimiser.train(num_epochs=2, stats_interval=1)
+    stats = optimiser.get_epoch_stats()
+    dataset = optimiser.valid_dataset
+    # The deterministic forward pass, by hand: dropout is the identity in evaluation.
+    outputs = dataset.inputs
+    for layer in optimiser.model.layers:
+        outputs = outputs if isinstance(layer, DropoutLayer) else layer.fprop(outputs)
+    expected_acc = np.mean(outputs.argmax(1) == dataset.labels)
+    assert stats["acc(valid)"] == pytest.approx(expected_acc, abs=1e-12)
+    error = CrossEntropySoftmaxError()(outputs, dataset.targets)
+    assert stats["error(valid)"] == pytest.approx(error, rel=1e-5)
+    assert stats == optimiser.get_epoch_stats()  # no randomness left in the monitors
+
+
+def test_two_seeded_runs_give_identical_statistics():
+    first, _, _ = _optimiser(seed=3).train(num_epochs=4, stats_interval=1)
+    second, _, _ = _optimiser(seed=3).train(num_epochs=4, stats_interval=1)
+    np.testing.assert_array_equal(first, second)
+    other, _, _ = _optimiser(seed=4).train(num_epochs=4, stats_interval=1)
+    assert not np.array_equal(first, other)
+
+
+class _InterruptAfter(GradientDescentLearningRule):
+    """A rule that raises KeyboardInterrupt on update number `limit`, like a Ctrl-C."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(learning_rate=0.1)
+        self.limit = limit
+
+    def update_params(self, grads_wrt_params):
+        if self.step_count + 1 == self.limit:
+            raise KeyboardInterrupt
+        super().update_params(grads_wrt_params)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_statistics_recorded_so_far(caplog):
+    # 10 batches per epoch: the interrupt comes in epoch 4, after the rows of epochs 0-3.
+    optimiser = _optimiser(rule=_InterruptAfter(limit=35))
+    with caplog.at_level(logging.WARNING):
+        stats, keys, _ = optimiser.train(num_epochs=10, stats_interval=1)
+    assert optimiser.interrupted
+    assert stats.shape == (4, len(keys))
+    assert "interrupted" in caplog.text
+
+
+def test_on_stats_is_called_for_every_row():
+    seen = []
+    optimiser = _optimiser(on_stats=lambda epoch, stats: seen.append((epoch, dict(stats))))
+    stats, keys, _ = optimiser.train(num_epochs=4, stats_interval=2)
+    assert [epoch for epoch, _ in seen] == [0, 2, 4]
+    for row, (_, values) in zip(stats, seen, strict=True):
+        np.testing.assert_array_equal(row, [values[k] for k in keys])
+
+
+def test_stats_are_logged_at_each_interval(caplog):
+    with caplog.at_level(logging.INFO, logger="mlp.optimisers"):
+        _optimiser().train(num_epochs=2, stats_interval=1)
+    assert caplog.text.count("Epoch") == 2 and "acc(valid)=" in caplog.text
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_is_reported(caplog):
+    optimiser = _optimiser(rule=GradientDescentLearningRule(learning_rate=1e30))
+    with caplog.at_level(logging.WARNING):
+        optimiser.train(num_epochs=2, stats_interval=1)
+    assert "diverged" in caplog.text
+
+
+def test_progress_bar_runs(capsys):
+    stats, _, _ = _optimiser(progress=True).train(num_epochs=1, stats_interval=1)
+    assert stats.shape[0] == 2
+
+
+@pytest.mark.parametrize(("epochs", "interval"), [(-1, 1), (2, 0), (2.5, 1), (2, None)])
+def test_bad_train_arguments(epochs, interval):
+    with pytest.raises(ValueError, match=r"num_epochs|stats_interval"):
+        _optimiser().train(num_epochs=epochs, stats_interval=interval)
