@@ -276,11 +276,12 @@ def _make_dir(path: Path) -> None:
         ) from None
 
 
-def _resolve_dir(directory: str | os.PathLike[str] | None) -> Path:
+def _resolve_dir(directory: str | os.PathLike[str] | None, *, create: bool = True) -> Path:
     if directory is None:
         return data_dir()
     path = Path(directory).expanduser()
-    _make_dir(path)
+    if create:
+        _make_dir(path)
     return path
 
 
@@ -424,6 +425,7 @@ def _gunzip(data: bytes, origin: str) -> bytes:
 
 _cache: dict[str, tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
 _cache_lock = threading.Lock()
+_umask_lock = threading.Lock()
 
 
 def _cache_key(path: Path) -> tuple[str, tuple[int, int]]:
@@ -517,7 +519,7 @@ def _atomic_save(path: Path, inputs: np.ndarray, targets: np.ndarray) -> None:
 
 
 def _umask() -> int:
-    with _cache_lock:  # os.umask can only be read by setting it
+    with _umask_lock:  # os.umask can only be read by setting it
         mask = os.umask(0o022)
         os.umask(mask)
     return mask
@@ -577,7 +579,7 @@ def load(
     """
     spec = _spec(name)
     split = _split(which_set)
-    directory = _resolve_dir(data_dir)
+    directory = _resolve_dir(data_dir, create=fetch)
     path = _existing_path(directory, spec.name, split)
     if not path.exists():
         if not fetch:
@@ -590,11 +592,10 @@ def load(
         path = directory / _filename(spec.name, split)
     try:
         return _read_verified(spec, split, path)
-    except DataError as err:
+    except DataError:
         if not fetch:
             raise
-        logger.warning("%s; fetching %s again", err, spec.name)
-    _fetch(spec, directory, force=False, progress=_interactive())
+    _fetch(spec, directory, force=False, progress=_interactive())  # logs why, replaces it
     return _read_verified(spec, split, directory / _filename(spec.name, split))
 
 
@@ -649,7 +650,7 @@ def _fetch(
                 paths[split] = path
                 continue
             except DataError as err:
-                logger.warning("%s; replacing it", err)
+                logger.warning("%s; fetching it again", err)
         paths[split] = directory / _filename(spec.name, split)
         todo.append(split)
     if not todo:
@@ -659,7 +660,13 @@ def _fetch(
     splits = _from_sources(spec, progress)
     for split in todo:
         inputs, targets = _freeze(*splits[split])
-        _atomic_save(paths[split], inputs, targets)
+        try:
+            _atomic_save(paths[split], inputs, targets)
+        except OSError as err:
+            raise DataError(
+                f"cannot write {paths[split]} ({err}); free some space or set MLP_DATA_DIR "
+                "to a folder you can write to"
+            ) from None
         with suppress(OSError):
             resolved, stamp = _cache_key(paths[split])
             with _cache_lock:
@@ -717,7 +724,15 @@ def _plain_dtype(*args: object) -> np.dtype:
     return dtype
 
 
+def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
+    # Python 3 pickles bytes for protocols < 3 as _codecs.encode(text, "latin1").
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"refusing to call _codecs.encode with {encoding!r}")
+    return text.encode("latin1")
+
+
 _ALLOWED_GLOBALS: dict[tuple[str, str], object] = {
+    ("_codecs", "encode"): _latin1_encode,
     ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
     ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
     ("numpy", "ndarray"): np.ndarray,
@@ -729,7 +744,8 @@ class _ArrayUnpickler(pickle.Unpickler):
     """An unpickler that can rebuild NumPy arrays of plain dtypes and nothing else.
 
     Pickles call whatever global they name when they are loaded; this one looks up only
-    the three globals array reconstruction needs and refuses every other.
+    the globals that array reconstruction needs (in protocols 0 to 2, which is what the
+    MNIST pickle uses) and refuses every other.
     """
 
     def find_class(self, module: str, name: str) -> object:

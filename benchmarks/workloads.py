@@ -1,0 +1,206 @@
+"""The benchmarked workloads, each buildable in mlp and in PyTorch with the same shapes.
+
+W1 softmax regression, SGD, batch 100
+W2 784-100-100-10 sigmoid, SGD lr 0.1, batch 100
+W3 784-100-100-10 ReLU, Adam 1e-3, batch 128
+W4 784-1024-1024-10 ReLU, Adam 1e-3, batch 256
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+INPUT_DIM, NUM_CLASSES = 784, 10
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    hidden: tuple[int, ...]
+    activation: str  # 'sigmoid' or 'relu'
+    rule: str  # 'sgd' or 'adam'
+    learning_rate: float
+    batch_size: int
+
+    @property
+    def dims(self) -> list[int]:
+        return [INPUT_DIM, *self.hidden, NUM_CLASSES]
+
+    @property
+    def num_params(self) -> int:
+        dims = self.dims
+        return sum(i * o + o for i, o in itertools.pairwise(dims))
+
+    def with_(self, **changes) -> Workload:
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        arch = "-".join(map(str, self.dims))
+        return f"{arch} {self.activation if self.hidden else 'softmax'}, {self.rule} {self.learning_rate}, batch {self.batch_size}"
+
+
+WORKLOADS = {
+    "W1": Workload("W1", (), "none", "sgd", 0.1, 100),
+    "W2": Workload("W2", (100, 100), "sigmoid", "sgd", 0.1, 100),
+    "W3": Workload("W3", (100, 100), "relu", "adam", 1e-3, 128),
+    "W4": Workload("W4", (1024, 1024), "relu", "adam", 1e-3, 256),
+}
+
+
+# --- cost models ------------------------------------------------------------------------
+
+
+def flops_per_epoch(w: Workload, num_examples: int) -> float:
+    """Floating-point operations of one epoch's matrix products, the minimum any framework
+    must do: forward, weight gradients, and input gradients for every layer but the first
+    (nothing needs the gradient with respect to the data)."""
+    dims = w.dims
+    batches = num_examples // w.batch_size
+    macs = 0
+    for layer, (i, o) in enumerate(itertools.pairwise(dims)):
+        macs += 2 * i * o if layer == 0 else 3 * i * o
+    return 2.0 * macs * w.batch_size * batches
+
+
+def bytes_per_epoch(w: Workload, num_examples: int) -> float:
+    """Bytes that must cross the memory bus in one epoch, a lower bound assuming
+    activations stay in cache: each batch of inputs is read once; each step reads the
+    weights twice (forward, backward), writes the gradients and the learning rule reads
+    and writes parameters, gradients and state (SGD: read p, g, write p; Adam: read p, g,
+    m, v, write p, m, v)."""
+    batches = num_examples // w.batch_size
+    param_bytes = 4 * w.num_params
+    rule_passes = 3 if w.rule == "sgd" else 7
+    per_step = 4 * w.batch_size * INPUT_DIM + param_bytes * (2 + 1 + rule_passes)
+    return float(per_step * batches)
+
+
+# --- mlp ----------------------------------------------------------------------------------
+
+
+def build_mlp(w: Workload, inputs: np.ndarray, labels: np.ndarray, seed: int = 0):
+    """An Optimiser for `w` on the given data; `.do_training_epoch()` runs one epoch."""
+    from mlp.data_providers import OneOfKDataProvider
+    from mlp.errors import CrossEntropySoftmaxError
+    from mlp.initialisers import ConstantInit, GlorotUniformInit, UniformInit
+    from mlp.layers import AffineLayer, ReluLayer, SigmoidLayer
+    from mlp.learning_rules import AdamLearningRule, GradientDescentLearningRule
+    from mlp.models import MultipleLayerModel
+    from mlp.optimisers import Optimiser, accuracy
+
+    rng = np.random.RandomState(seed)
+    activation = {"sigmoid": SigmoidLayer, "relu": ReluLayer}.get(w.activation)
+    layers = []
+    dims = w.dims
+    for k, (i, o) in enumerate(itertools.pairwise(dims)):
+        init = (
+            UniformInit(-0.1, 0.1, rng=rng)
+            if w.activation == "sigmoid"
+            else GlorotUniformInit(rng=rng)
+        )
+        layers.append(AffineLayer(i, o, init, ConstantInit(0.0)))
+        if k < len(dims) - 2:
+            layers.append(activation())
+    rule = (
+        GradientDescentLearningRule(w.learning_rate)
+        if w.rule == "sgd"
+        else AdamLearningRule(w.learning_rate)
+    )
+    train = OneOfKDataProvider(inputs, labels, w.batch_size, rng=rng, num_classes=NUM_CLASSES)
+    return Optimiser(
+        MultipleLayerModel(layers),
+        CrossEntropySoftmaxError(),
+        rule,
+        train,
+        data_monitors={"acc": accuracy},
+    )
+
+
+# --- PyTorch ------------------------------------------------------------------------------
+
+
+def _torch_model(w: Workload):
+    import torch
+
+    layers: list = []
+    dims = w.dims
+    for k, (i, o) in enumerate(itertools.pairwise(dims)):
+        layers.append(torch.nn.Linear(i, o))
+        if k < len(dims) - 2:
+            layers.append(torch.nn.Sigmoid() if w.activation == "sigmoid" else torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    if w.rule == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=w.learning_rate)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=w.learning_rate)
+    return model, optimizer
+
+
+def build_torch_tensor_loop(
+    w: Workload, inputs: np.ndarray, labels: np.ndarray, seed: int = 0
+) -> Callable[[], None]:
+    """One epoch of the plain PyTorch loop with the data set held as tensors."""
+    import torch
+
+    torch.manual_seed(seed)
+    model, optimizer = _torch_model(w)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x_all, t_all = torch.from_numpy(inputs), torch.from_numpy(labels.astype(np.int64))
+    n, b = x_all.shape[0], w.batch_size
+
+    def epoch() -> None:
+        model.train()
+        order = torch.randperm(n)
+        for start in range(0, n - b + 1, b):
+            idx = order[start : start + b]
+            loss = loss_fn(model(x_all[idx]), t_all[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return epoch
+
+
+def build_torch_dataloader(
+    w: Workload, inputs: np.ndarray, labels: np.ndarray, seed: int = 0
+) -> Callable[[], None]:
+    """One epoch of the seed notebook's pipeline: a map-style dataset that turns each image
+    into a normalised tensor on access, a random sampler and a DataLoader (torchvision's
+    MNIST with ToTensor/Normalize does the same work per example)."""
+    import torch
+    from torch.utils.data import DataLoader, Dataset, SubsetRandomSampler
+
+    torch.manual_seed(seed)
+    model, optimizer = _torch_model(w)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    pixels = np.round(inputs * 256).astype(np.uint8).reshape(-1, 28, 28)
+
+    class Images(Dataset):
+        def __len__(self) -> int:
+            return pixels.shape[0]
+
+        def __getitem__(self, i: int):
+            image = torch.from_numpy(pixels[i]).float().div_(255).unsqueeze_(0)  # ToTensor
+            image = image.sub_(0.1307).div_(0.3081)  # Normalize
+            return image, int(labels[i])
+
+    loader = DataLoader(
+        Images(),
+        batch_size=w.batch_size,
+        sampler=SubsetRandomSampler(range(len(pixels))),
+        drop_last=True,
+    )
+
+    def epoch() -> None:
+        model.train()
+        for x, t in loader:
+            loss = loss_fn(model(x.flatten(1)), t)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return epoch
