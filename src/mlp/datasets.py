@@ -71,6 +71,7 @@ __all__ = [
     "fetch",
     "load",
     "main",
+    "parse_idx",
     "verify",
 ]
 

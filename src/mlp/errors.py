@@ -62,7 +62,8 @@ class SumOfSquaredDiffsError:
     def grad(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """(y - t) / batch_size, shape (batch_size, output_dim)."""
         batch_size = _check(outputs, targets, self)
-        grads = outputs - targets
+        # In the outputs' dtype, as the other errors: float64 targets must not upcast.
+        grads = np.subtract(outputs, targets, dtype=outputs.dtype)
         grads /= batch_size
         return grads
 
