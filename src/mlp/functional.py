@@ -2,8 +2,9 @@
 
 Each works row-wise on arrays of shape (batch_size, dim), never overflows and never
 warns, whatever the size of its arguments: softmax and log-softmax subtract the row
-maximum first; the logistic sigmoid is computed through tanh, which saturates instead of
-overflowing the way exp(-x) would for x = -1000.
+maximum first; the logistic sigmoid lets exp(-x) overflow to inf for x below about -89
+(float32), which gives exactly the right limit 1 / (1 + inf) = 0, with that one expected
+overflow silenced.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import numpy as np
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Logistic sigmoid 1 / (1 + exp(-x)), elementwise, as 0.5 + 0.5 * tanh(x / 2)."""
-    out = np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
+    """Logistic sigmoid 1 / (1 + exp(-x)), elementwise, accurate to full relative
+    precision in both tails (0.5 + 0.5 * tanh(x / 2) would round to 0 below x = -17)."""
+    out = np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
     return out
 
 
