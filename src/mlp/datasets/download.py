@@ -1,0 +1,51 @@
+"""Downloading one file over HTTP, with short timeouts, a size cap and a progress bar."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+from mlp.datasets.exceptions import DataError
+
+__all__ = ["DOWNLOAD_TIMEOUT", "MAX_DOWNLOAD_BYTES"]
+
+DOWNLOAD_TIMEOUT = 10.0
+"""Seconds a mirror may take to connect or to send the next chunk before it is given up."""
+
+MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+"""The largest idx file accepted from a mirror (the largest real one is about 26 MB)."""
+
+
+def _download(url: str, dest: Path, progress: bool) -> None:
+    """Stream ``url`` into ``dest`` with short timeouts and a size cap."""
+    from mlp import __version__
+
+    request = urllib.request.Request(url, headers={"User-Agent": f"mlp/{__version__}"})
+    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        if total is not None and total > MAX_DOWNLOAD_BYTES:
+            raise DataError(f"{url} is {total} bytes, more than expected")
+        from tqdm.auto import tqdm
+
+        received = 0
+        with (
+            open(dest, "wb") as out,
+            tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=dest.name,
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
+            while block := response.read(1 << 16):
+                received += len(block)
+                if received > MAX_DOWNLOAD_BYTES:
+                    raise DataError(f"{url} sent more than {MAX_DOWNLOAD_BYTES} bytes")
+                out.write(block)
+                bar.update(len(block))
+    if total is not None and received != total:
+        raise DataError(f"{url} ended after {received} of {total} bytes")

@@ -1,0 +1,193 @@
+"""Loading and fetching data sets: the entry points `load` and `fetch`.
+
+`load` returns one split as ``(inputs, targets)``, arrays of shapes (num_examples, 784)
+and (num_examples,), fetching the data set first when its files are missing. `fetch`
+makes sure all three files are in the data directory, taking them from the data set's
+sources in order and verifying everything before it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from mlp.datasets.exceptions import DataError
+from mlp.datasets.paths import _existing_path, _filename, _resolve_dir
+from mlp.datasets.registry import _SOURCE_LABELS, _spec
+from mlp.datasets.specs import SPLITS, DatasetSpec, Splits, _split
+from mlp.datasets.storage import (
+    _atomic_save,
+    _freeze,
+    _read_verified,
+    _remember,
+    _remove_stale_temp_files,
+)
+from mlp.datasets.verification import verify
+
+__all__ = ["fetch", "load"]
+
+logger = logging.getLogger(__name__)
+
+
+def load(
+    name: str,
+    which_set: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    fetch: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load one split of a data set, fetching the data set first when it is missing.
+
+    Args:
+        name: ``'mnist'`` or ``'fashion-mnist'``.
+        which_set: ``'train'``, ``'valid'`` or ``'test'`` (``'eval'`` is taken as ``'test'``).
+        data_dir: folder holding ``{name}-{which_set}.npz``; the default is `data_dir()`.
+        fetch: when the file is missing or corrupt, fetch it (True) or raise (False).
+
+    Returns:
+        ``(inputs, targets)``: ``inputs`` an array of shape (num_examples, 784), float32,
+        values k/256 for integer k in 0..255; ``targets`` an array of shape
+        (num_examples,), int64 labels. num_examples is 50,000 for ``'train'`` and 10,000
+        for the others. The arrays are read-only and shared between calls (they are cached
+        until the file changes): copy them before changing them in place.
+
+    Raises:
+        ValueError: for an unknown ``name`` or ``which_set``.
+        DataError: when the file is missing or corrupt and ``fetch`` is False, or when no
+            source could supply it.
+    """
+    spec = _spec(name)
+    split = _split(which_set)
+    directory = _resolve_dir(data_dir, create=fetch)
+    path = _existing_path(directory, spec.name, split)
+    if not path.exists():
+        if not fetch:
+            raise DataError(
+                f"{path} does not exist; run `python -m mlp.datasets fetch {spec.name}`, "
+                f"or point MLP_DATA_DIR at a folder holding {spec.name}-{{train,valid,test}}.npz"
+            )
+        logger.info("%s not found in %s; fetching it", spec.name, directory)
+        _fetch(spec, directory, force=False, progress=_interactive())
+        path = directory / _filename(spec.name, split)
+    try:
+        return _read_verified(spec, split, path)
+    except DataError:
+        if not fetch:
+            raise
+    _fetch(spec, directory, force=False, progress=_interactive())  # logs why, replaces it
+    return _read_verified(spec, split, directory / _filename(spec.name, split))
+
+
+def fetch(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+    *,
+    mirrors: Sequence[str] | None = None,
+) -> dict[str, Path]:
+    """Make sure all three files of a data set are in the data directory and valid.
+
+    Files already there are verified and kept; missing or invalid ones (all of them with
+    ``force``) are fetched from the data set's sources in order and written atomically.
+
+    Args:
+        name: ``'mnist'`` or ``'fashion-mnist'``.
+        data_dir: where the files go; the default is `data_dir()`.
+        force: fetch and rewrite the files even when valid ones are there.
+        progress: show download progress.
+        mirrors: base URLs to use instead of the data set's mirrors, when the sources
+            before them fail.
+
+    Returns:
+        ``{split: path}`` for ``'train'``, ``'valid'`` and ``'test'``.
+
+    Raises:
+        ValueError: for an unknown ``name``.
+        DataError: when no source could supply valid data; the message lists why each
+            source failed.
+    """
+    spec = _spec(name)
+    if mirrors is not None:
+        spec = replace(spec, mirrors=tuple(mirrors), mirrors_env="")
+    paths, _ = _fetch(spec, _resolve_dir(data_dir), force=force, progress=progress)
+    return paths
+
+
+def _fetch(
+    spec: DatasetSpec, directory: Path, *, force: bool, progress: bool
+) -> tuple[dict[str, Path], list[str]]:
+    """Fetch what is missing; return the paths and the splits that were written."""
+    _remove_stale_temp_files(directory, spec.name)
+    paths: dict[str, Path] = {}
+    todo: list[str] = []
+    for split in SPLITS:
+        path = _existing_path(directory, spec.name, split)
+        if not force and path.exists():
+            try:
+                _read_verified(spec, split, path)
+                paths[split] = path
+                continue
+            except DataError as err:
+                logger.warning("%s; fetching it again", err)
+        paths[split] = directory / _filename(spec.name, split)
+        todo.append(split)
+    if not todo:
+        return paths, todo
+
+    start = time.perf_counter()
+    splits = _from_sources(spec, progress)
+    for split in todo:
+        inputs, targets = _freeze(*splits[split])
+        try:
+            _atomic_save(paths[split], inputs, targets)
+        except OSError as err:
+            raise DataError(
+                f"cannot write {paths[split]} ({err}); free some space or set MLP_DATA_DIR "
+                "to a folder you can write to"
+            ) from None
+        _remember(paths[split], (inputs, targets))
+    logger.info(
+        "wrote %s to %s in %.1f s",
+        ", ".join(_filename(spec.name, s) for s in todo),
+        directory,
+        time.perf_counter() - start,
+    )
+    return paths, todo
+
+
+def _from_sources(spec: DatasetSpec, progress: bool) -> Splits:
+    """The three verified splits from the first source that supplies them."""
+    failures = []
+    for source in spec.sources:
+        label = _SOURCE_LABELS.get(source, getattr(source, "__name__", repr(source)))
+        try:
+            with tempfile.TemporaryDirectory(prefix="mlp-fetch-") as workdir:
+                splits = source(spec, Path(workdir), progress)
+            for split in SPLITS:
+                verify(spec.name, split, *splits[split], source=f"{spec.name} {split} ({label})")
+            return splits
+        except Exception as err:  # any failure of one source means: try the next
+            problem = str(err) if isinstance(err, (DataError, OSError)) else repr(err)
+            logger.warning("%s: %s failed: %s", spec.name, label, problem)
+            failures.append(f"- {label}: {problem}")
+    raise DataError(
+        f"could not fetch {spec.name}:\n"
+        + "\n".join(failures or ["- no sources configured"])
+        + f"\nPut {spec.name}-{{train,valid,test}}.npz in a folder and set MLP_DATA_DIR to it, "
+        "or retry when the network is back."
+    )
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,162 @@
+"""The .npz files in the data directory: verified reading, caching and atomic writing.
+
+Each file holds two arrays, ``inputs`` of shape (num_examples, 784) and ``targets`` of
+shape (num_examples,). Reads are verified and cached until the file changes; writes go
+through a temporary file so that a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+import zipfile
+from contextlib import suppress
+from pathlib import Path
+
+import numpy as np
+
+from mlp.datasets.exceptions import DataError
+from mlp.datasets.specs import INPUT_DIM, DatasetSpec
+from mlp.datasets.verification import verify
+
+__all__ = ["STALE_TEMP_SECONDS"]
+
+logger = logging.getLogger(__name__)
+
+STALE_TEMP_SECONDS = 3600.0
+"""Temporary files of a fetch that was killed are removed once they are this old."""
+
+_TEMP_SUFFIX = ".part"
+
+_cache: dict[str, tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
+_cache_lock = threading.Lock()
+_umask_lock = threading.Lock()
+
+
+def _cache_key(path: Path) -> tuple[str, tuple[int, int]]:
+    st = path.stat()
+    return str(path.resolve()), (st.st_mtime_ns, st.st_size)
+
+
+def _read_verified(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Load and verify one file, or raise `DataError`; results are cached per mtime."""
+    try:
+        resolved, stamp = _cache_key(path)
+    except OSError as err:
+        raise DataError(f"cannot read {path} ({err}). {spec.fix}") from None
+    with _cache_lock:
+        hit = _cache.get(resolved)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    inputs, targets = _read_npz(spec, split, path)
+    verify(spec.name, split, inputs, targets, source=path)
+    arrays = _freeze(inputs, targets)
+    with _cache_lock:
+        _cache[resolved] = (stamp, arrays)
+    return arrays
+
+
+def _remember(path: Path, arrays: tuple[np.ndarray, np.ndarray]) -> None:
+    """Cache the arrays just written to ``path``, so that loading it does not read it back."""
+    with suppress(OSError):
+        resolved, stamp = _cache_key(path)
+        with _cache_lock:
+            _cache[resolved] = (stamp, arrays)
+
+
+def _freeze(inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 / int64 C-contiguous read-only arrays (copied only when needed)."""
+    inputs = np.ascontiguousarray(inputs, dtype=np.float32)
+    targets = np.ascontiguousarray(targets, dtype=np.int64)
+    inputs.flags.writeable = False
+    targets.flags.writeable = False
+    return inputs, targets
+
+
+def _read_npz(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``inputs`` and ``targets`` from an .npz, checking headers before allocating."""
+    n = spec.sizes[split]
+    expected = {"inputs": (n, INPUT_DIM), "targets": (n,)}
+
+    def fail(problem: str) -> DataError:
+        return DataError(f"{path} is corrupt or incomplete ({problem}). {spec.fix}")
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = set(archive.namelist())
+            for key, shape in expected.items():
+                if f"{key}.npy" not in members:
+                    raise fail(f"no array {key!r}; it holds {sorted(members)}")
+                with archive.open(f"{key}.npy") as member:
+                    version = np.lib.format.read_magic(member)
+                    if version == (1, 0):
+                        header = np.lib.format.read_array_header_1_0(member)
+                    elif version == (2, 0):
+                        header = np.lib.format.read_array_header_2_0(member)
+                    else:  # a newer format: np.load below checks it
+                        continue
+                found_shape, _, dtype = header
+                if found_shape != shape:
+                    raise fail(f"{key} has shape {found_shape}, expected {shape}")
+                if dtype.kind not in "fiu" or dtype.itemsize > 8:
+                    raise fail(f"{key} has dtype {dtype}, expected numbers")
+        with np.load(path, allow_pickle=False) as npz:
+            return npz["inputs"], npz["targets"]
+    except DataError:
+        raise
+    except Exception as err:  # zip, header, CRC and short-read errors all mean the same
+        raise fail(f"{type(err).__name__}: {err}") from None
+
+
+def _atomic_save(path: Path, inputs: np.ndarray, targets: np.ndarray) -> None:
+    """Write an .npz so that ``path`` is either absent, the old file, or complete.
+
+    The data goes to a uniquely named temporary file in the same directory, is flushed to
+    disk, and only then renamed over ``path``; a process killed midway leaves at most a
+    temporary file, which no loader reads.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with suppress(AttributeError, OSError):  # mkstemp makes it private; undo that
+                os.fchmod(handle.fileno(), 0o666 & ~_umask())
+            np.savez(handle, inputs=inputs, targets=targets)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _umask() -> int:
+    with _umask_lock:  # os.umask can only be read by setting it
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def _fsync_dir(directory: Path) -> None:
+    flags = getattr(os, "O_DIRECTORY", None)
+    if flags is None:  # pragma: no cover - not POSIX
+        return
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_stale_temp_files(directory: Path, name: str) -> None:
+    now = time.time()
+    for tmp in directory.glob(f".{name}-*.npz.*{_TEMP_SUFFIX}"):
+        with suppress(OSError):
+            if now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
+                tmp.unlink()
+                logger.info("removed %s, left by an interrupted fetch", tmp)
