@@ -1,0 +1,100 @@
+"""The tutorial notebook runs top to bottom, in quick mode, and draws its figures.
+
+The notebook is executed with nbclient in a fresh kernel that runs this interpreter (a
+kernelspec written to a temporary folder points at `sys.executable`, so a `python3`
+kernel registered elsewhere on the machine cannot be picked up instead), with
+`MLP_QUICK=1` so that it trains for a few epochs on a slice of MNIST. MNIST must be in the
+data directory or fetchable (skipped with MLP_OFFLINE=1 when it is missing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+pytest.importorskip("torch")
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "multiple_layer_models.ipynb"
+KERNEL_NAME = "mlp-notebook-test"
+CELL_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="module")
+def mnist_available():
+    from mlp import datasets
+
+    try:
+        for split in ("train", "valid", "test"):
+            datasets.load("mnist", split, fetch=False)
+    except datasets.DataError:
+        if os.environ.get("MLP_OFFLINE") == "1":
+            pytest.skip("MNIST is not in the data directory and MLP_OFFLINE=1")
+        datasets.fetch("mnist", progress=False)
+
+
+@pytest.fixture
+def kernel_for_this_python(tmp_path, monkeypatch):
+    """A kernelspec named KERNEL_NAME that starts an ipykernel on `sys.executable`."""
+    spec_dir = tmp_path / "jupyter" / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "mlp notebook test",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return KERNEL_NAME
+
+
+@pytest.mark.slow
+def test_notebook_runs_in_quick_mode_and_draws_figures(
+    mnist_available, kernel_for_this_python, monkeypatch
+):
+    # The kernel inherits this process's environment (MLP_DATA_DIR included).
+    monkeypatch.setenv("MLP_QUICK", "1")
+    # One BLAS thread: `pytest -n 2` keeps both cores busy, and multi-threaded BLAS on small
+    # matrices next to another busy process runs several times slower, not faster.
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(threads, "1")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    # One extra cell, at the end, reports which interpreter the kernel ran.
+    nb.cells.append(nbformat.v4.new_code_cell("import sys; print('KERNEL ' + sys.executable)"))
+    client = nbclient.NotebookClient(
+        nb,
+        kernel_name=kernel_for_this_python,
+        timeout=CELL_TIMEOUT_S,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, on the first error
+
+    *code_cells, probe = [cell for cell in nb.cells if cell.cell_type == "code"]
+    kernel_python = "".join(out.get("text", "") for out in probe.outputs).split("KERNEL ")[-1]
+    assert os.path.realpath(kernel_python.strip()) == os.path.realpath(sys.executable)
+
+    assert code_cells, "the notebook has no code cells"
+    for index, cell in enumerate(code_cells):
+        assert cell.execution_count is not None, f"code cell {index} did not run"
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        assert not errors, f"code cell {index} raised {errors[0].ename}: {errors[0].evalue}"
+
+    images = [
+        out
+        for cell in code_cells
+        for out in cell.outputs
+        if out.output_type in ("display_data", "execute_result") and "image/png" in out.data
+    ]
+    assert len(images) >= 6, f"expected the notebook's figures, got {len(images)} images"
+
+    outputs_text = "".join(
+        out.get("text", "") for cell in code_cells for out in cell.outputs if "text" in out
+    )
+    assert "quick mode: True" in outputs_text, "the kernel did not see MLP_QUICK=1"
