@@ -1,0 +1,16 @@
+"""Set-up shared by every test module.
+
+`make test` runs two pytest-xdist workers on a two-core machine. Each worker's BLAS
+would start a thread per core too, four busy threads on two cores, and OpenBLAS's
+spinning threads then run several times slower. So each worker, and every process a
+test starts, gets one BLAS thread.
+"""
+
+import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
