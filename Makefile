@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(VENV)/bin/mlp quickstart
+	$(VENV)/bin/mlp lab
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

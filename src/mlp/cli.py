@@ -1,20 +1,29 @@
 """The `mlp` command line.
 
-    mlp data fetch [mnist|fashion-mnist]   fetch and verify a data set
-    mlp quickstart [--epochs N]            train softmax regression on MNIST, print accuracy
+    mlp data fetch [mnist|fashion-mnist]     fetch and verify a data set
+    mlp quickstart [--epochs N]              train softmax regression on MNIST, print accuracy
+    mlp train [--config FILE] [flags]        one experiment, written to runs/NAME/
+    mlp train --resume runs/NAME             continue an interrupted run
+    mlp plot RUN... [-o FILE]                curves of several runs on shared axes
+    mlp compare RUN... [--format F]          a table of their final and best figures
+    mlp lab [--quick] [--out DIR]            the seed lab's experiments and a report
 
-Bad flags are a clear message and exit status 2, never a traceback.
+Flags are checked before anything runs: a typo or an impossible value (on the command
+line or in a TOML file) is a clear message and exit status 2, never a traceback. An
+interrupted run exits with status 130 and says how to resume it.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 
 def _positive_int(text: str) -> int:
@@ -27,14 +36,64 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    from mlp.config import ConfigError, parse_hidden
+
+    try:
+        return parse_hidden(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _choice(key: str) -> Callable[[str], str]:
+    def normalise(text: str) -> str:
+        from mlp.config import _normalise_choice
+
+        return _normalise_choice(key, text)
+
+    normalise.__name__ = key  # argparse names the type in some messages
+    return normalise
 
 
 def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 100) -> float:
@@ -89,6 +148,309 @@ def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 10
     return float(final)
 
 
+# --- mlp train -------------------------------------------------------------------------
+
+# (flag, config key, argparse options); every default is SUPPRESS, so the namespace holds
+# exactly the flags given, which then override the config file.
+_TRAIN_FLAGS: list[tuple[str, str, dict[str, Any]]] = []
+
+
+def _train_flag(flag: str, key: str, **options: Any) -> None:
+    _TRAIN_FLAGS.append((flag, key, options))
+
+
+def _define_train_flags() -> None:
+    from mlp import config as c
+
+    if _TRAIN_FLAGS:
+        return
+    _train_flag(
+        "--hidden",
+        "hidden",
+        type=_hidden,
+        metavar="WIDTHS",
+        help="hidden layer widths, e.g. 100,100; 'none' for softmax regression (default 100,100)",
+    )
+    _train_flag(
+        "--activation",
+        "activation",
+        type=_choice("activation"),
+        choices=c.ACTIVATIONS,
+        help="hidden non-linearity (default sigmoid)",
+    )
+    _train_flag(
+        "--error",
+        "error",
+        type=_choice("error"),
+        choices=c.ERRORS,
+        help="error function (default cross_entropy_softmax)",
+    )
+    _train_flag(
+        "--rule", "rule", type=_choice("rule"), choices=c.RULES, help="learning rule (default sgd)"
+    )
+    _train_flag(
+        "--learning-rate",
+        "learning_rate",
+        type=_positive_float,
+        metavar="LR",
+        help="step size (default 0.1 for sgd/momentum/nesterov, 1e-2 adagrad, "
+        "1e-3 rmsprop and adam)",
+    )
+    _train_flag(
+        "--mom-coeff",
+        "mom_coeff",
+        type=_fraction,
+        metavar="M",
+        help="momentum coefficient (default 0.9)",
+    )
+    _train_flag("--beta-1", "beta_1", type=_fraction, metavar="B", help="Adam beta_1 (0.9)")
+    _train_flag("--beta-2", "beta_2", type=_fraction, metavar="B", help="Adam beta_2 (0.999)")
+    _train_flag("--beta", "beta", type=_fraction, metavar="B", help="RMSProp decay (0.9)")
+    _train_flag(
+        "--epsilon",
+        "epsilon",
+        type=_positive_float,
+        metavar="EPS",
+        help="AdaGrad/RMSProp/Adam epsilon",
+    )
+    _train_flag(
+        "--schedule",
+        "schedule",
+        type=_choice("schedule"),
+        choices=c.SCHEDULES,
+        help="learning rate schedule over the epochs (default constant)",
+    )
+    _train_flag(
+        "--lr-min",
+        "lr_min",
+        type=_non_negative_float,
+        metavar="LR",
+        help="final learning rate of the cosine schedule (default 0)",
+    )
+    _train_flag(
+        "--lr-decay",
+        "lr_decay",
+        type=_positive_float,
+        metavar="G",
+        help="factor per epoch of the exponential schedule (default 0.95)",
+    )
+    _train_flag(
+        "--init",
+        "init",
+        type=_choice("init"),
+        choices=c.INITIALISERS,
+        help="weight initialiser (default uniform)",
+    )
+    _train_flag(
+        "--init-scale",
+        "init_scale",
+        type=_non_negative_float,
+        metavar="S",
+        help="uniform half-width or normal std (default 0.1); gain of Glorot/He (1.0)",
+    )
+    _train_flag(
+        "--bias-init-scale",
+        "bias_init_scale",
+        type=_non_negative_float,
+        metavar="S",
+        help="biases uniform on +-S (default 0: zero biases)",
+    )
+    _train_flag(
+        "--dropout",
+        "dropout",
+        type=_fraction,
+        metavar="P",
+        help="probability of dropping each hidden unit while training (default 0)",
+    )
+    _train_flag(
+        "--input-dropout",
+        "input_dropout",
+        type=_fraction,
+        metavar="P",
+        help="probability of dropping each input while training (default 0)",
+    )
+    _train_flag(
+        "--dropout-share-across-batch",
+        "dropout_share_across_batch",
+        action=argparse.BooleanOptionalAction,
+        help="one dropout mask per batch instead of one per example",
+    )
+    _train_flag(
+        "--weight-decay",
+        "weight_decay",
+        type=_non_negative_float,
+        metavar="C",
+        help="L2 penalty 0.5*C*sum(w**2) on the weights (default 0)",
+    )
+    _train_flag("--epochs", "epochs", type=_positive_int, help="epochs to train (default 10)")
+    _train_flag("--batch-size", "batch_size", type=_positive_int, help="default 100")
+    _train_flag(
+        "--stats-interval",
+        "stats_interval",
+        type=_positive_int,
+        help="epochs between rows of statistics (default 1)",
+    )
+    _train_flag("--seed", "seed", type=_non_negative_int, help="random seed (default 123456)")
+    _train_flag(
+        "--max-train-examples",
+        "max_train_examples",
+        type=_positive_int,
+        metavar="N",
+        help="train on the first N training examples only (quick runs)",
+    )
+    _train_flag(
+        "--dataset", "dataset", type=_choice("dataset"), choices=c.DATASETS, help="default mnist"
+    )
+    _train_flag(
+        "--backend",
+        "backend",
+        type=_choice("backend"),
+        choices=c.BACKENDS,
+        help="numpy (the framework) or torch (the same model in PyTorch)",
+    )
+    _train_flag(
+        "--device",
+        "device",
+        type=_choice("device"),
+        choices=c.DEVICES,
+        help="torch device (default auto: CUDA when present)",
+    )
+    _train_flag("--dtype", "dtype", type=_choice("dtype"), choices=c.DTYPES, help="default float32")
+    _train_flag(
+        "--test",
+        "test",
+        action=argparse.BooleanOptionalAction,
+        help="also record the test-set accuracy at the end",
+    )
+
+
+def _add_train_parser(commands: Any) -> None:
+    _define_train_flags()
+    train = commands.add_parser(
+        "train",
+        usage="mlp train [--config FILE] [--name NAME] [--resume RUN] [experiment flags]",
+        help="train one model and write a run record",
+        description="Train one model from flags or a TOML file (flags win) and write its "
+        "run record to RUNS_DIR/NAME: config.toml, stats.csv, summary.json, params.npz, "
+        "curves.png.",
+    )
+    train.set_defaults(subparser=train)
+    record = train.add_argument_group("run record")
+    record.add_argument("--config", metavar="FILE", help="TOML file of config keys")
+    record.add_argument("--name", default=argparse.SUPPRESS, help="run name (folder)")
+    record.add_argument("--runs-dir", default="runs", metavar="DIR", help="default ./runs")
+    record.add_argument("--resume", metavar="RUN", help="continue the interrupted run in RUN")
+    record.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    record.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: when stderr is a terminal)",
+    )
+    model = train.add_argument_group("experiment (override the config file)")
+    for flag, key, options in _TRAIN_FLAGS:
+        model.add_argument(flag, dest=key, default=argparse.SUPPRESS, **options)
+
+
+def _train_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mlp.config import ConfigError, ExperimentConfig, config_from_dict, load_config
+    from mlp.datasets import DataError
+    from mlp.runs import RunError, resume_run, run_experiment
+
+    overrides = {key: getattr(args, key) for _, key, _ in _TRAIN_FLAGS if hasattr(args, key)}
+    if hasattr(args, "name"):
+        overrides["name"] = args.name
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if progress:
+        logging.getLogger("mlp.optimisers").setLevel(logging.WARNING)
+    try:
+        if args.resume:
+            if overrides or args.config or args.overwrite:
+                given = ", ".join(f"--{k.replace('_', '-')}" for k in overrides)
+                given = given or ("--config" if args.config else "--overwrite")
+                parser.error(
+                    f"--resume continues a run with its own config; drop {given} "
+                    "(or start a new run without --resume)"
+                )
+            record = resume_run(args.resume, progress=progress)
+        else:
+            if args.config:
+                config = load_config(args.config, overrides)
+            else:
+                config = config_from_dict(overrides, ExperimentConfig())
+            record = run_experiment(
+                config,
+                args.runs_dir,
+                if_exists="overwrite" if args.overwrite else "error",
+                progress=progress,
+            )
+    except ConfigError as error:
+        parser.error(str(error))
+    except RunError as error:
+        print(f"mlp train: error: {error}", file=sys.stderr)
+        return 2
+    except DataError as error:
+        print(f"mlp train: error: {error}", file=sys.stderr)
+        return 1
+    if not record.finished:
+        done = int(record.epochs[-1]) if len(record.epochs) else 0
+        print(
+            f"interrupted: {record.path} holds the statistics up to epoch {done}; "
+            f"continue with: mlp train --resume {record.path}",
+            file=sys.stderr,
+        )
+        return 130
+    print(_one_line_summary(record))
+    return 0
+
+
+def _one_line_summary(record: Any) -> str:
+    summary = record.summary
+    final, best = summary["final"], summary["best"]
+    parts = [f"{record.name}: {summary['epochs']} epochs"]
+    if "acc(valid)" in final:
+        best_acc = best["acc(valid)"]
+        parts.append(
+            f"acc(valid) {final['acc(valid)']:.4f} final, "
+            f"{best_acc['value']:.4f} best (epoch {best_acc['epoch']})"
+        )
+    if summary.get("test"):
+        parts.append(f"acc(test) {summary['test']['acc']:.4f}")
+    parts.append(f"{summary['seconds_per_epoch']:.3f} s/epoch")
+    return "; ".join(parts) + f"\nrun record: {record.path}"
+
+
+# --- mlp plot and mlp compare ----------------------------------------------------------
+
+
+def _load_records(paths: Sequence[str]) -> list[Any]:
+    from mlp.runs import RunRecord, find_runs
+
+    return [RunRecord.load(path) for path in find_runs(paths)]
+
+
+def _plot_command(args: argparse.Namespace) -> int:
+    from mlp.plotting import plot_runs, save_figure
+
+    records = _load_records(args.runs)
+    metrics = ("error", "acc") if args.metric == "both" else (args.metric,)
+    fig = plot_runs(records, metrics, show_train=not args.no_train, title=args.title)
+    save_figure(fig, args.output)
+    print(f"{args.output}: {len(records)} run(s)")
+    return 0
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    from mlp.lab import comparison_table
+
+    records = _load_records(args.runs)
+    print(comparison_table(records, fmt=args.format, sort=args.sort), end="")
+    return 0
+
+
+# --- the parser ------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `mlp` command."""
     parser = argparse.ArgumentParser(prog="mlp", description="Multiple-layer models in NumPy.")
@@ -106,7 +468,70 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--epochs", type=_positive_int, default=5)
     quick.add_argument("--learning-rate", type=_positive_float, default=0.1)
     quick.add_argument("--batch-size", type=_positive_int, default=100)
+
+    _add_train_parser(commands)
+
+    plot = commands.add_parser("plot", help="curves of several runs on shared axes, as a PNG file")
+    plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders of runs")
+    plot.add_argument(
+        "-o",
+        "--output",
+        default="plot.png",
+        metavar="FILE",
+        help="PNG file to write (default plot.png)",
+    )
+    plot.add_argument("--metric", choices=["error", "acc", "both"], default="both")
+    plot.add_argument("--no-train", action="store_true", help="validation curves only")
+    plot.add_argument("--title", help="figure title")
+
+    compare = commands.add_parser("compare", help="a table of runs' final and best figures")
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders of runs")
+    compare.add_argument("--format", choices=["text", "markdown", "csv"], default="text")
+    compare.add_argument(
+        "--sort",
+        choices=["name", "acc", "error"],
+        default="name",
+        help="order of the rows (acc: best final validation accuracy first)",
+    )
+
+    lab = commands.add_parser(
+        "lab",
+        help="run the seed lab's experiments and write a report",
+        description="Run the seed lab's experiments end to end (exercises 1-3, an "
+        "initialisation study, the PyTorch experiment and its NumPy twin, a best-effort "
+        "MLP) and write OUT/report.md with tables and figures. Finished experiments are "
+        "kept, so an interrupted lab continues where it stopped.",
+    )
+    lab.add_argument(
+        "--quick",
+        action="store_true",
+        help="the same pipeline on a small subset, in under a minute",
+    )
+    lab.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default runs/lab, or runs/lab-quick with --quick)",
+    )
+    lab.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=2,
+        help="worker processes, each using one BLAS thread (default 2)",
+    )
+    lab.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run every experiment again instead of keeping finished ones",
+    )
     return parser
+
+
+def _interrupt_on_sigterm() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,6 +556,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "quickstart":
             quickstart(args.epochs, args.learning_rate, args.batch_size)
             return 0
+        if args.command == "train":
+            _interrupt_on_sigterm()
+            return _train_command(args, args.subparser)
+        if args.command in ("plot", "compare", "lab"):
+            from mlp.runs import RunError
+
+            try:
+                if args.command == "plot":
+                    return _plot_command(args)
+                if args.command == "compare":
+                    return _compare_command(args)
+                _interrupt_on_sigterm()
+                from mlp.lab import run_lab
+
+                out = args.out or ("runs/lab-quick" if args.quick else "runs/lab")
+                return run_lab(out, quick=args.quick, jobs=args.jobs, fresh=args.fresh)
+            except RunError as error:
+                print(f"mlp {args.command}: error: {error}", file=sys.stderr)
+                return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 Monitor = Callable[[np.ndarray, np.ndarray], float]
 StatsCallback = Callable[[int, dict[str, float]], None]
+EpochCallback = Callable[[int, float], None]
 
 
 def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
@@ -55,6 +56,9 @@ class Optimiser:
             epoch 0 included; used to write run records as training goes.
         eval_batch_size: batch size of the statistics passes. They only run forward,
             so large batches make them fast; the values do not depend on it.
+        on_epoch_end: called as on_epoch_end(epoch, epoch_time) after every training
+            epoch, once that epoch's statistics (if any) are recorded; `epoch_time` is
+            the seconds the training pass took. Used to save checkpoints.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class Optimiser:
         progress: bool = False,
         on_stats: StatsCallback | None = None,
         eval_batch_size: int = 10_000,
+        on_epoch_end: EpochCallback | None = None,
     ) -> None:
         self.model = model
         self.error = error
@@ -83,6 +88,8 @@ class Optimiser:
         self.progress = progress or notebook
         self.on_stats = on_stats
         self.eval_batch_size = int(eval_batch_size)
+        self.on_epoch_end = on_epoch_end
+        self.epoch_times: list[float] = []
         self.interrupted = False
         self._warned_non_finite = False
 
@@ -126,6 +133,12 @@ class Optimiser:
         values[f"error{label}"] += penalty
         return values
 
+    def stat_keys(self) -> dict[str, int]:
+        """The `keys` that `train` returns: label -> column, e.g. {'error(train)': 0, ...}."""
+        labels = ["(train)"] + (["(valid)"] if self.valid_dataset is not None else [])
+        names = [f"{key}{label}" for label in labels for key in self.data_monitors]
+        return {name: i for i, name in enumerate(names)}
+
     def get_epoch_stats(self) -> dict[str, float]:
         """Monitors on the training data and, when given, the validation data."""
         stats = self.eval_monitors(self.train_dataset, "(train)")
@@ -153,13 +166,28 @@ class Optimiser:
     # --- the loop ----------------------------------------------------------------------
 
     def train(
-        self, num_epochs: int, stats_interval: int = 5
+        self,
+        num_epochs: int,
+        stats_interval: int = 5,
+        *,
+        start_epoch: int = 0,
+        previous_stats: np.ndarray | None = None,
     ) -> tuple[np.ndarray, dict[str, int], float]:
         """Train for `num_epochs` epochs, recording statistics every `stats_interval`.
 
+        Args:
+            num_epochs: the epoch to train up to.
+            stats_interval: record statistics after every this many epochs.
+            start_epoch: the number of epochs already trained (continuing a run restored
+                from a checkpoint): training runs epochs start_epoch + 1 .. num_epochs,
+                and the row before training is not computed again when start_epoch > 0.
+            previous_stats: array of shape (num_rows, num_keys), the rows recorded before
+                `start_epoch`; they head the returned `stats`.
+
         Returns:
             stats: array of shape (1 + num_epochs // stats_interval, num_keys): a row
-                before training, then one per interval.
+                before training, then one per interval (when continuing, the previous
+                rows followed by the new ones).
             keys: label -> column of `stats`, e.g. {'error(train)': 0, 'acc(train)': 1,
                 'error(valid)': 2, 'acc(valid)': 3}.
             run_time: seconds the whole call took.
@@ -176,28 +204,54 @@ class Optimiser:
                 raise ValueError(
                     f"{name} must be a {'non-negative' if name == 'num_epochs' else 'positive'} integer, got {value!r}"
                 )
+        if (
+            not isinstance(start_epoch, (int, np.integer))
+            or isinstance(start_epoch, bool)
+            or not 0 <= start_epoch <= num_epochs
+        ):
+            raise ValueError(
+                f"start_epoch must be an integer in 0 .. num_epochs ({num_epochs}), got {start_epoch!r}"
+            )
         self.interrupted = False
+        self.epoch_times = []
         start = time.perf_counter()
         rows: list[list[float]] = []
-        stats = self.get_epoch_stats()
-        keys = {key: i for i, key in enumerate(stats)}
-        self._record(0, stats, rows)
+        if start_epoch == 0:
+            stats = self.get_epoch_stats()
+            keys = {key: i for i, key in enumerate(stats)}
+            if previous_stats is not None:
+                raise ValueError("previous_stats is for continuing a run (start_epoch > 0)")
+            self._record(0, stats, rows)
+        else:
+            keys = self.stat_keys()
+            if previous_stats is not None:
+                previous = np.asarray(previous_stats, dtype=np.float64)
+                if previous.ndim != 2 or previous.shape[1] != len(keys):
+                    raise ValueError(
+                        f"previous_stats must have shape (num_rows, {len(keys)}), "
+                        f"got {previous.shape}"
+                    )
+                rows.extend(list(row) for row in previous)
         try:
-            for epoch in range(1, num_epochs + 1):
+            for epoch in range(start_epoch + 1, num_epochs + 1):
                 epoch_start = time.perf_counter()
                 self.do_training_epoch()
                 epoch_time = time.perf_counter() - epoch_start
+                self.epoch_times.append(epoch_time)
                 if epoch % stats_interval == 0:
                     stats = self.get_epoch_stats()
                     self.log_stats(epoch, epoch_time, stats)
                     self._record(epoch, stats, rows)
+                if self.on_epoch_end is not None:
+                    self.on_epoch_end(epoch, epoch_time)
         except KeyboardInterrupt:
             self.interrupted = True
             logger.warning(
                 "training interrupted; returning the %d rows of statistics recorded so far",
                 len(rows),
             )
-        return np.array(rows, dtype=np.float64), keys, time.perf_counter() - start
+        stats_array = np.array(rows, dtype=np.float64).reshape(len(rows), len(keys))
+        return stats_array, keys, time.perf_counter() - start
 
 
 def _length(batches: Iterable) -> int | None:

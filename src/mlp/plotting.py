@@ -1,0 +1,298 @@
+"""Plots of training statistics: one run's curves, and several runs on shared axes.
+
+    from mlp.plotting import train_model_and_plot_stats, plot_stats, plot_runs, save_figure
+
+    stats, keys, run_time, fig_1, ax_1, fig_2, ax_2 = train_model_and_plot_stats(
+        model, error, learning_rule, train_data, valid_data, num_epochs=10, stats_interval=1)
+
+    fig = plot_stats(stats, keys, stats_interval=5)          # error and accuracy panels
+    fig = plot_runs([RunRecord.load(p) for p in paths])     # several runs, shared axes
+    save_figure(fig, "curves.png")                           # written atomically
+
+`train_model_and_plot_stats` draws with pyplot, so its figures show inline in a notebook.
+The other functions build `matplotlib.figure.Figure` objects directly: they need no
+display and leave pyplot's state alone, which is what scripts and worker processes want.
+Every axis is labelled.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "plot_metric_against",
+    "plot_runs",
+    "plot_stats",
+    "save_figure",
+    "train_model_and_plot_stats",
+]
+
+EPOCH_LABEL = "Epoch number"
+_Y_LABELS = {"error": "Error", "acc": "Accuracy"}
+
+
+def _figure(figsize: tuple[float, float], panels: int = 1, title: bool = True) -> Any:
+    """A figure with fixed margins (an automatic layout doubles the time to draw it)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    width, height = figsize
+    fig.subplots_adjust(
+        left=0.75 / width,
+        right=1 - 0.2 / width,
+        bottom=0.55 / height,
+        top=1 - (0.45 if title else 0.2) / height,
+        wspace=0.9 / (width / panels),
+    )
+    return fig
+
+
+def _integer_epochs(ax: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _y_label(metric: str) -> str:
+    return _Y_LABELS.get(metric, metric)
+
+
+def _epochs_of(num_rows: int, stats_interval: int | None, epochs: Any) -> np.ndarray:
+    if epochs is not None:
+        epochs = np.asarray(epochs)
+        if epochs.shape != (num_rows,):
+            raise ValueError(f"epochs must have shape ({num_rows},), got {epochs.shape}")
+        return epochs
+    return np.arange(num_rows) * (stats_interval or 1)
+
+
+def plot_stats(
+    stats: np.ndarray,
+    keys: Mapping[str, int],
+    stats_interval: int | None = None,
+    *,
+    epochs: np.ndarray | None = None,
+    include_initial: bool = False,
+    title: str | None = None,
+) -> Any:
+    """Error and accuracy against epochs, train and valid, side by side.
+
+    Args:
+        stats: array of shape (num_rows, num_keys) as `Optimiser.train` returns it (row 0
+            before training, then one row per stats interval).
+        keys: label -> column, e.g. {'error(train)': 0, 'acc(valid)': 3}.
+        stats_interval: epochs between rows; or give `epochs`.
+        epochs: array of shape (num_rows,), the epoch of each row.
+        include_initial: also draw row 0 (before training); the seed lab leaves it out.
+        title: drawn above the panels.
+    Returns:
+        A `matplotlib.figure.Figure` with two axes, 'Error' and 'Accuracy' against
+        'Epoch number'.
+    """
+    x = _epochs_of(stats.shape[0], stats_interval, epochs)
+    start = 0 if include_initial else min(1, stats.shape[0] - 1)
+    fig = _figure((10, 4), panels=2)
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("error", "acc"), strict=True):
+        for split in ("train", "valid"):
+            key = f"{metric}({split})"
+            if key in keys:
+                ax.plot(x[start:], stats[start:, keys[key]], label=key)
+        ax.set_xlabel(EPOCH_LABEL)
+        ax.set_ylabel(_y_label(metric))
+        _integer_epochs(ax)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc=0)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _curves(run: Any) -> tuple[str, np.ndarray, np.ndarray, Mapping[str, int]]:
+    """(label, epochs, stats, keys) from a RunRecord or a 4-tuple."""
+    if isinstance(run, tuple):
+        label, epochs, stats, keys = run
+        return str(label), np.asarray(epochs), np.asarray(stats), keys
+    label = run.label() if hasattr(run, "label") else run.name
+    return label, run.epochs, run.stats, run.keys
+
+
+def plot_runs(
+    runs: Sequence[Any],
+    metrics: Sequence[str] = ("error", "acc"),
+    *,
+    show_train: bool = True,
+    include_initial: bool = False,
+    title: str | None = None,
+    labels: Sequence[str] | None = None,
+) -> Any:
+    """Several runs' curves on shared axes: one panel per metric, one colour per run,
+    validation solid and training dashed.
+
+    Args:
+        runs: `RunRecord`s, or tuples (label, epochs, stats, keys) with epochs of shape
+            (num_rows,) and stats of shape (num_rows, num_keys).
+        metrics: statistics to draw, e.g. ('error', 'acc').
+        show_train: also draw the training curves (dashed).
+        include_initial: draw the rows at epoch 0 too.
+        title: drawn above the panels.
+        labels: legend labels to use instead of the runs' names.
+    Returns:
+        A `matplotlib.figure.Figure`.
+    """
+    if not runs:
+        raise ValueError("plot_runs needs at least one run")
+    fig = _figure((5.5 * len(metrics), 4.2), panels=len(metrics))
+    axes = np.atleast_1d(fig.subplots(1, len(metrics), sharex=True))
+    colours = _colours(len(runs))
+    for index, run in enumerate(runs):
+        label, epochs, stats, keys = _curves(run)
+        if labels is not None:
+            label = labels[index]
+        start = 0 if include_initial or len(epochs) < 2 else 1
+        for ax, metric in zip(axes, metrics, strict=True):
+            valid, train = f"{metric}(valid)", f"{metric}(train)"
+            if valid in keys:
+                ax.plot(
+                    epochs[start:], stats[start:, keys[valid]], color=colours[index], label=label
+                )
+            if show_train and train in keys:
+                ax.plot(
+                    epochs[start:],
+                    stats[start:, keys[train]],
+                    color=colours[index],
+                    linestyle="--",
+                    alpha=0.7,
+                )
+    for ax, metric in zip(axes, metrics, strict=True):
+        ax.set_xlabel(EPOCH_LABEL)
+        suffix = " (valid solid, train dashed)" if show_train else " (valid)"
+        ax.set_ylabel(_y_label(metric) + suffix)
+        _integer_epochs(ax)
+        ax.grid(True, alpha=0.3)
+    axes[-1].legend(loc=0, fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_metric_against(
+    x: Sequence[Any],
+    series: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    log_x: bool = False,
+) -> Any:
+    """One line per series against shared x values, e.g. validation accuracy against
+    depth for each non-linearity.
+
+    Args:
+        x: the x values, shape (n,); numbers, or strings for categories.
+        series: label -> y values of shape (n,); NaN leaves a gap.
+        xlabel, ylabel: the axis labels.
+        log_x: logarithmic x axis.
+    Returns:
+        A `matplotlib.figure.Figure`.
+    """
+    fig = _figure((6.5, 4.2))
+    ax = fig.subplots()
+    positions = np.arange(len(x)) if any(isinstance(v, str) for v in x) else np.asarray(x)
+    for colour, (label, values) in zip(_colours(len(series)), series.items(), strict=True):
+        ax.plot(positions, np.asarray(values, dtype=float), marker="o", color=colour, label=label)
+    ax.set_xticks(positions, [str(v) for v in x])
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc=0)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _colours(count: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if count <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(count)]
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> None:
+    """Save a figure as PNG atomically (never a half-written file) and release it."""
+    from mlp.runs import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    atomic_write_bytes(path, buffer.getvalue())
+    try:  # a pyplot figure stays registered until closed
+        import matplotlib.pyplot as plt
+
+        if plt.fignum_exists(getattr(fig, "number", -1)):
+            plt.close(fig)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def train_model_and_plot_stats(
+    model: Any,
+    error: Any,
+    learning_rule: Any,
+    train_data: Any,
+    valid_data: Any,
+    num_epochs: int,
+    stats_interval: int,
+    notebook: bool = False,
+    progress: bool = False,
+) -> tuple[np.ndarray, dict[str, int], float, Any, Any, Any, Any]:
+    """Train a model with `Optimiser` and plot error and accuracy against epochs.
+
+    The seed lab's helper, as a library function: accuracy is monitored besides the
+    error, on training and validation data, and two pyplot figures are drawn (error,
+    then accuracy), each with both axes labelled.
+
+    Args:
+        model, error, learning_rule, train_data, valid_data: as `Optimiser`.
+        num_epochs, stats_interval: as `Optimiser.train`.
+        notebook, progress: show a progress bar over each epoch's batches.
+    Returns:
+        (stats, keys, run_time, fig_1, ax_1, fig_2, ax_2): `stats` of shape
+        (1 + num_epochs // stats_interval, 4) as `Optimiser.train` returns it, and the
+        error figure and axes, then the accuracy figure and axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mlp.optimisers import Optimiser, accuracy
+
+    optimiser = Optimiser(
+        model,
+        error,
+        learning_rule,
+        train_data,
+        valid_data,
+        {"acc": accuracy},
+        progress=progress or notebook,
+    )
+    stats, keys, run_time = optimiser.train(num_epochs=num_epochs, stats_interval=stats_interval)
+    epochs = np.arange(1, stats.shape[0]) * stats_interval
+    figures = []
+    for metric in ("error", "acc"):
+        fig = plt.figure(figsize=(8, 4))
+        ax = fig.add_subplot(111)
+        for split in ("train", "valid"):
+            key = f"{metric}({split})"
+            if key in keys:
+                ax.plot(epochs, stats[1:, keys[key]], label=key)
+        ax.legend(loc=0)
+        ax.set_xlabel(EPOCH_LABEL)
+        ax.set_ylabel(_y_label(metric))
+        figures.extend([fig, ax])
+    fig_1, ax_1, fig_2, ax_2 = figures
+    return stats, keys, run_time, fig_1, ax_1, fig_2, ax_2

@@ -1,0 +1,193 @@
+"""ExperimentConfig: defaults, TOML round trips, clear errors naming key and line, and
+the objects a config builds."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from mlp.config import (
+    ConfigError,
+    ExperimentConfig,
+    build_experiment,
+    config_from_dict,
+    learning_rate_at,
+    load_config,
+    parse_hidden,
+    to_toml,
+)
+from mlp.layers import DropoutLayer, SigmoidLayer, SoftmaxLayer
+from mlp.learning_rules import AdamLearningRule, NesterovMomentumLearningRule
+
+
+def test_defaults_are_valid_and_resolve_rule_defaults():
+    config = ExperimentConfig().validate()
+    assert config.hidden == (100, 100) and config.rule == "sgd"
+    assert config.resolved().learning_rate == 0.1
+    adam = ExperimentConfig(rule="adam").resolved()
+    assert adam.learning_rate == 1e-3 and adam.epsilon == 1e-8
+    assert ExperimentConfig(init="glorot_uniform").resolved().init_scale == 1.0
+    assert ExperimentConfig(init="uniform").resolved().init_scale == 0.1
+
+
+def test_toml_round_trip_is_exact(tmp_path):
+    config = ExperimentConfig(
+        name="r1",
+        hidden=(800, 30),
+        activation="leaky_relu",
+        rule="adam",
+        learning_rate=3.3e-4,
+        epsilon=1e-7,
+        dropout=0.25,
+        max_train_examples=1234,
+        test=True,
+        weight_decay=1 / 3,
+    ).resolved()
+    path = tmp_path / "c.toml"
+    path.write_text(to_toml(config.to_dict(), comment="a comment\nover two lines"))
+    assert load_config(path) == config
+
+
+def test_flags_override_the_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('hidden = [10]\nepochs = 3\nrule = "adam"\n')
+    config = load_config(path, overrides={"epochs": 1, "hidden": (5, 5)})
+    assert (config.epochs, config.hidden, config.rule) == (1, (5, 5), "adam")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "hidden = [100]\nlearning_rat = 0.1\n",
+            ["unknown key 'learning_rat'", "line 2", "learning_rate"],
+        ),
+        ('epochs = "ten"\n', ["epochs must be an integer", "line 1"]),
+        ("epochs = 2.5\n", ["epochs must be an integer"]),
+        ("test = 1\n", ["test must be true or false"]),
+        ("hidden = [100\nepochs = 3\n", ["not valid TOML", "line 2"]),
+        ('rule = "adma"\n', ["rule must be one of", "did you mean 'adam'", "line 1"]),
+        ("\n\ndropout = 2.0\n", ["dropout", "[0, 1)", "line 3"]),
+        ("epochs = 0\n", ["epochs must be a positive integer", "line 1"]),
+        ("[model]\nhidden = [1]\n", ["unexpected table [model]", "line 1"]),
+        ('hidden = ["a"]\n', ["hidden must be a list of positive integers"]),
+        ("hidden = [0]\n", ["hidden widths must be positive"]),
+        ('init = "glorot_uniform"\ninit_scale = 0.0\n', ["gain"]),
+        ("max_train_examples = 10\n", ["at least batch_size"]),
+    ],
+)
+def test_bad_files_name_the_key_and_line(tmp_path, text, expected):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    for fragment in expected:
+        assert fragment in str(info.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"device": "cuda"},  # numpy backend
+        {"backend": "torch", "schedule": "cosine", "stats_interval": 2},
+        {"backend": "torch", "dropout": 0.5, "dropout_share_across_batch": True},
+        {"hidden": (), "dropout": 0.5},
+        {"seed": -1},
+        {"beta_1": 1.0},
+        {"lr_decay": 0.0},
+        {"name": "a/b"},
+    ],
+)
+def test_impossible_combinations_are_refused(values):
+    with pytest.raises(ConfigError):
+        config_from_dict(values)
+
+
+def test_choices_accept_dashes_and_case():
+    config = config_from_dict({"activation": "Leaky-ReLU", "dataset": "fashion_mnist"})
+    assert config.activation == "leaky_relu" and config.dataset == "fashion-mnist"
+
+
+@pytest.mark.parametrize(
+    ("text", "widths"), [("100,100", (100, 100)), (" 7 ", (7,)), ("none", ()), ("", ())]
+)
+def test_parse_hidden(text, widths):
+    assert parse_hidden(text) == widths
+
+
+@pytest.mark.parametrize("text", ["10,x", "10,,3", "-5", "1.5"])
+def test_parse_hidden_rejects(text):
+    with pytest.raises(ConfigError):
+        parse_hidden(text)
+
+
+def test_learning_rate_schedules():
+    cosine = ExperimentConfig(rule="adam", learning_rate=1e-3, schedule="cosine", epochs=11)
+    assert learning_rate_at(cosine, 1) == pytest.approx(1e-3)
+    assert learning_rate_at(cosine, 6) == pytest.approx(5e-4)
+    assert learning_rate_at(cosine, 11) == pytest.approx(0.0, abs=1e-18)
+    exponential = dataclasses.replace(cosine, schedule="exponential", lr_decay=0.5)
+    assert learning_rate_at(exponential, 3) == pytest.approx(2.5e-4)
+    constant = dataclasses.replace(cosine, schedule="constant")
+    assert all(learning_rate_at(constant, e) == 1e-3 for e in (1, 5, 11))
+
+
+def test_build_experiment_follows_the_config():
+    config = ExperimentConfig(
+        hidden=(20, 20),
+        activation="sigmoid",
+        error="cross_entropy",
+        rule="nesterov",
+        input_dropout=0.1,
+        dropout=0.2,
+        max_train_examples=500,
+        batch_size=50,
+        dtype="float64",
+    )
+    experiment = build_experiment(config)
+    layers = experiment.model.layers
+    assert isinstance(layers[0], DropoutLayer) and isinstance(layers[-1], SoftmaxLayer)
+    assert sum(isinstance(layer, DropoutLayer) for layer in layers) == 3
+    assert sum(isinstance(layer, SigmoidLayer) for layer in layers) == 2
+    assert isinstance(experiment.learning_rule, NesterovMomentumLearningRule)
+    assert experiment.train_data.num_examples == 500 and experiment.train_data.batch_size == 50
+    assert all(p.dtype == np.float64 for p in experiment.model.params)
+    # Every generator a checkpoint must keep is listed (here all are one shared generator).
+    assert {"train", "valid", "dropout_0"} <= set(experiment.rngs)
+
+
+def test_same_seed_same_model_other_seed_other_model():
+    config = ExperimentConfig(hidden=(10,), rule="adam", max_train_examples=200)
+    a, b = build_experiment(config), build_experiment(config)
+    c = build_experiment(dataclasses.replace(config, seed=1))
+    assert isinstance(a.learning_rule, AdamLearningRule)
+    for pa, pb, pc in zip(a.model.params, b.model.params, c.model.params, strict=True):
+        np.testing.assert_array_equal(pa, pb)
+        assert pa.ndim == 1 or not np.array_equal(pa, pc)
+    np.testing.assert_array_equal(a.train_data._order, b.train_data._order)
+
+
+def test_uniform_init_scale_and_bias_scale():
+    config = ExperimentConfig(
+        hidden=(), init_scale=0.01, bias_init_scale=0.01, max_train_examples=100
+    )
+    weights, biases = build_experiment(config).model.params
+    assert 0.009 < np.abs(weights).max() <= 0.01 and 0 < np.abs(biases).max() <= 0.01
+    zero_bias = build_experiment(dataclasses.replace(config, bias_init_scale=0.0)).model.params[1]
+    assert not zero_bias.any()
+
+
+def test_architecture_and_default_name():
+    assert ExperimentConfig(hidden=()).architecture() == "784-10 softmax regression"
+    config = ExperimentConfig(hidden=(100, 50), activation="relu", rule="adam")
+    assert config.architecture() == "784-100-50-10 relu"
+    assert config.default_name() == "relu-100x50-adam"
+    assert not math.isnan(ExperimentConfig().resolved().learning_rate)

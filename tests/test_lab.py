@@ -1,0 +1,139 @@
+"""`mlp lab`: every experiment of the seed lab is planned with its settings, the quick
+pipeline runs end to end and writes a report whose tables and figures cover them all."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import re
+import struct
+
+import pytest
+
+from mlp.cli import main
+from mlp.lab import (
+    FULL_EPOCHS,
+    LAB_SEED,
+    _run_tasks,
+    comparison_table,
+    format_table,
+    lab_tasks,
+)
+from mlp.runs import RunRecord
+
+HAVE_TORCH_TWIN = all(
+    importlib.util.find_spec(name) is not None for name in ("torch", "mlp.pytorch", "mlp.twin")
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with the dev extra
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
+def png_size(path) -> tuple[int, int]:
+    """Width and height of a PNG file, after checking its signature."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_full_lab_plans_every_experiment_with_the_seed_settings():
+    tasks = {task.name: task for task in lab_tasks(quick=False)}
+    assert len(tasks) == len(lab_tasks(quick=False))  # names are unique
+    groups = {task.group for task in tasks.values()}
+    assert groups == {"ex1", "ex2", "ex3", "init", "pytorch", "best"}
+    # Exercise 1: both formulations from the same initial weights, and the seed's cell.
+    layer, folded = tasks["ex1-softmax-layer"].config, tasks["ex1-ce-softmax"].config
+    assert (layer.error, folded.error) == ("cross_entropy", "cross_entropy_softmax")
+    assert dataclasses.replace(layer, name=None, error="x") == dataclasses.replace(
+        folded, name=None, error="x"
+    )
+    assert (layer.init_scale, layer.learning_rate, layer.batch_size) == (0.01, 0.1, 100)
+    assert (layer.epochs, layer.stats_interval, layer.hidden) == (100, 5, ())
+    assert tasks["ex1-ce-softmax-init0.1"].config.init_scale == 0.1
+    # Exercises 2 and 3: 2..5 affine layers of width 100, three non-linearities.
+    for activation in ("sigmoid", "tanh", "relu"):
+        for depth in (2, 3, 4, 5):
+            group = "ex2" if activation == "sigmoid" else "ex3"
+            config = tasks[f"{group}-{activation}-{depth}"].config
+            assert config.hidden == (100,) * (depth - 1) and config.activation == activation
+            assert (config.init_scale, config.learning_rate, config.rule) == (0.1, 0.1, "sgd")
+            assert config.epochs == FULL_EPOCHS[group] and config.max_train_examples is None
+    inits = {t.config.init for t in tasks.values() if t.group == "init"}
+    assert inits == {"uniform", "glorot_uniform"}
+    assert {t.kind for t in tasks.values() if t.group == "pytorch"} == {"pytorch", "twin"}
+    best = tasks["best-mlp"].config
+    assert best.rule == "adam" and best.dropout > 0 and best.test
+    assert all(t.config is None or t.config.seed == LAB_SEED for t in tasks.values())
+
+
+def test_quick_tasks_are_small():
+    for task in lab_tasks(quick=True):
+        if task.config is not None:
+            assert task.config.max_train_examples == 1000 and task.config.epochs == 2
+        else:
+            assert task.max_train_examples == 1000 and task.epochs == 2
+
+
+def test_lab_quick_end_to_end(tmp_path, capsys):
+    out = tmp_path / "lab"
+    status = main(["lab", "--quick", "--out", str(out), "--jobs", "1"])
+    assert status == (0 if HAVE_TORCH_TWIN else 1)
+    report = (out / "report.md").read_text()
+    tasks = lab_tasks(quick=True)
+    for heading in (
+        "## All models",
+        "## Exercise 1",
+        "## Exercises 2 and 3",
+        "## Initialisation study",
+        "## The PyTorch experiment and its NumPy twin",
+        "## Best-effort MLP",
+        "## What was run",
+    ):
+        assert heading in report
+    main_table = report.split("## All models")[1].split("##")[0]
+    for task in tasks:
+        if task.kind == "config" or HAVE_TORCH_TWIN:
+            assert f"| {task.name} |" in main_table
+            assert RunRecord.load(out / "runs" / task.name).finished
+    assert "Largest difference between the two formulations' curves" in report
+    assert re.search(r"scores \*\*0\.\d{4}\*\* on the test set", report)
+    figures = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
+    assert len(figures) >= 8
+    for name in figures:
+        width, height = png_size(out / name)
+        assert width > 300 and height > 200
+    # Running it again keeps the finished experiments.
+    before = (out / "runs" / "ex1-ce-softmax" / "summary.json").read_text()
+    status = main(["lab", "--quick", "--out", str(out), "--jobs", "1"])
+    assert "23 experiments (23 already finished)" in capsys.readouterr().err or not HAVE_TORCH_TWIN
+    assert (out / "runs" / "ex1-ce-softmax" / "summary.json").read_text() == before
+
+
+def test_worker_processes_give_the_same_records_as_one_process(tmp_path):
+    tasks = [t for t in lab_tasks(quick=True) if t.group == "ex1"][:2]
+    serial = _run_tasks(tasks, tmp_path / "serial", jobs=1)
+    parallel = _run_tasks(tasks, tmp_path / "parallel", jobs=2)
+    assert all(r["finished"] for r in [*serial.values(), *parallel.values()])
+    for task in tasks:
+        a = RunRecord.load(tmp_path / "serial" / task.name)
+        b = RunRecord.load(tmp_path / "parallel" / task.name)
+        # One BLAS thread in both: bit for bit the same statistics.
+        assert (a.path / "stats.csv").read_text() == (b.path / "stats.csv").read_text()
+
+
+def test_tables():
+    headers = ["a", "b"]
+    rows = [["x", 0.5], ["longer", None]]
+    assert format_table(headers, rows, "markdown").splitlines()[2] == "| x | 0.5000 |"
+    assert format_table(headers, rows, "csv").splitlines() == ["a,b", "x,0.5000", "longer,-"]
+    text = format_table(headers, rows, "text").splitlines()
+    assert text[0].startswith("a       b") and set(text[1]) == {"-", " "}
+    assert comparison_table([], "text").splitlines()[0].startswith("run")
