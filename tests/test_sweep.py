@@ -168,3 +168,25 @@ def test_load_sweep_reports_bad_toml(tmp_path):
         load_sweep(path)
     with pytest.raises(SweepError, match="does not exist"):
         load_sweep(tmp_path / "missing.toml")
+
+
+def test_the_sweep_command(tmp_path, capsys):
+    from mlp.cli import main
+
+    path = tmp_path / "sweep.toml"
+    path.write_text(
+        'name = "cli"\n[base]\nepochs = 1\nmax_train_examples = 200\nbatch_size = 50\n'
+        "[grid]\nhidden = [[8], [8, 8]]\n"
+    )
+    runs = str(tmp_path / "runs")
+    assert main(["sweep", str(path), "--runs-dir", runs, "--dry-run"]) == 0
+    assert "2 points" in capsys.readouterr().out
+    assert main(["sweep", str(path), "--runs-dir", runs, "--jobs", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "ran 2 points" in out and "| 8x8 |" in out
+    assert main(["sweep", str(path), "--runs-dir", runs, "--no-progress"]) == 0
+    assert "ran 0 points, skipped 2" in capsys.readouterr().out
+    path.write_text('name = "cli"\n[grid]\nhiden = [[8]]\n')
+    assert main(["sweep", str(path), "--runs-dir", runs]) == 2
+    assert "hiden" in capsys.readouterr().err
+    assert main(["sweep", str(path), "--jobs", "0"]) == 2

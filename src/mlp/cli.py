@@ -524,6 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run every experiment again instead of keeping finished ones",
     )
+
+    from mlp import sweep
+
+    sweep.add_parser(commands)
     return parser
 
 
@@ -559,6 +563,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             _interrupt_on_sigterm()
             return _train_command(args, args.subparser)
+        if args.command == "sweep":
+            _interrupt_on_sigterm()
+            from mlp import sweep
+
+            return sweep.command(args)
         if args.command in ("plot", "compare", "lab"):
             from mlp.runs import RunError
 
