@@ -18,6 +18,7 @@ The split, unlike the seed's (whose shuffle is unseeded), is a seeded permutatio
 
 from __future__ import annotations
 
+import itertools
 import logging
 import statistics
 import time
@@ -127,11 +128,17 @@ def normalise(inputs: np.ndarray) -> np.ndarray:
     Returns:
         array of shape (num_examples, 784), float32.
     """
-    pixels = np.rint(np.asarray(inputs, dtype=np.float32) * np.float32(256))
-    scaled = pixels / np.float32(255)
-    scaled -= np.float32(MNIST_MEAN)
-    scaled /= np.float32(MNIST_STD)
-    return scaled
+    return _normalise_in_place(np.array(inputs, dtype=np.float32, copy=True))
+
+
+def _normalise_in_place(inputs: np.ndarray) -> np.ndarray:
+    # In place: one 150 MB array instead of four temporaries (fresh pages are slow).
+    inputs *= np.float32(256)
+    np.rint(inputs, out=inputs)
+    inputs /= np.float32(255)
+    inputs -= np.float32(MNIST_MEAN)
+    inputs /= np.float32(MNIST_STD)
+    return inputs
 
 
 def seed_arrays(
@@ -169,12 +176,16 @@ def seed_arrays(
         # A random subset, not the lowest indices: draw from the permutation's order.
         subset = np.random.RandomState(seed + 1).permutation(train_idx)[:max_train_examples]
         train_idx = np.sort(subset)
-    prepare = normalise if normalise_inputs else (lambda x: np.asarray(x, dtype=np.float32))
-    return {
-        "train": (prepare(all_x[train_idx]), all_y[train_idx]),
-        "valid": (prepare(all_x[valid_idx]), all_y[valid_idx]),
-        "test": (prepare(test_x), np.asarray(test_y, dtype=np.int64)),
+    # Each of these is a fresh float32 copy, so the normalisation can run in place.
+    arrays = {
+        "train": (all_x[train_idx].astype(np.float32, copy=False), all_y[train_idx]),
+        "valid": (all_x[valid_idx].astype(np.float32, copy=False), all_y[valid_idx]),
+        "test": (np.array(test_x, dtype=np.float32), np.asarray(test_y, dtype=np.int64)),
     }
+    if normalise_inputs:
+        for inputs, _ in arrays.values():
+            _normalise_in_place(inputs)
+    return arrays
 
 
 def mnist_loaders(
@@ -249,7 +260,7 @@ def numpy_seed_model(
     rng = np.random.RandomState(seed)
     dims = [input_dim, hidden_dim, hidden_dim, output_dim]
     layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(dims)):
         init = _torch_default_init(fan_in, rng)
         layers.append(AffineLayer(fan_in, fan_out, init, init, dtype=np.float32))
         if i < len(dims) - 2:
