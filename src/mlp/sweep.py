@@ -500,6 +500,9 @@ def command(args: Any) -> int:
         print(f"mlp sweep: {error}", file=sys.stderr)
         return 2
     folder = Path(args.runs_dir or sweep.runs_dir) / sweep.name
+    # Every point's statistics go to its run record; per-epoch log lines would only bury
+    # the progress bar.
+    logging.getLogger("mlp.optimisers").setLevel(logging.WARNING)
     if args.dry_run:
         for config in sweep.configs:
             state = "finished" if (folder / config.name / "summary.json").exists() else "to run"
