@@ -8,9 +8,27 @@ test starts, gets one BLAS thread.
 
 import os
 
+import pytest
+
 if os.environ.get("PYTEST_XDIST_WORKER"):
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """MNIST in the default data directory, fetched once when missing (skipped when it is
+    missing and MLP_OFFLINE=1). Returns None: the default data directory."""
+    from mlp import datasets
+
+    try:
+        for split in ("train", "valid", "test"):
+            datasets.load("mnist", split, fetch=False)
+    except datasets.DataError:
+        if os.environ.get("MLP_OFFLINE") == "1":
+            pytest.skip("MNIST is not in the data directory and MLP_OFFLINE=1")
+        datasets.fetch("mnist", progress=False)
+    return None

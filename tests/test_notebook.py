@@ -26,19 +26,6 @@ KERNEL_NAME = "mlp-notebook-test"
 CELL_TIMEOUT_S = 300
 
 
-@pytest.fixture(scope="module")
-def mnist_available():
-    from mlp import datasets
-
-    try:
-        for split in ("train", "valid", "test"):
-            datasets.load("mnist", split, fetch=False)
-    except datasets.DataError:
-        if os.environ.get("MLP_OFFLINE") == "1":
-            pytest.skip("MNIST is not in the data directory and MLP_OFFLINE=1")
-        datasets.fetch("mnist", progress=False)
-
-
 @pytest.fixture
 def kernel_for_this_python(tmp_path, monkeypatch):
     """A kernelspec named KERNEL_NAME that starts an ipykernel on `sys.executable`."""
@@ -56,7 +43,7 @@ def kernel_for_this_python(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_notebook_runs_in_quick_mode_and_draws_figures(
-    mnist_available, kernel_for_this_python, monkeypatch
+    mnist_dir, kernel_for_this_python, monkeypatch
 ):
     # The kernel inherits this process's environment (MLP_DATA_DIR included).
     monkeypatch.setenv("MLP_QUICK", "1")

@@ -129,3 +129,27 @@ def test_progress_bar_runs(capsys):
 def test_bad_train_arguments(epochs, interval):
     with pytest.raises(ValueError, match=r"num_epochs|stats_interval"):
         _optimiser().train(num_epochs=epochs, stats_interval=interval)
+
+
+def test_accuracy_floor_on_real_mnist(mnist_dir):
+    """A 784-100-10 model trained on 5,000 real MNIST images for a few epochs must
+    generalise: at least 0.90 accuracy on the 10,000 validation images."""
+    from mlp.data_providers import MNISTDataProvider
+
+    rng = np.random.RandomState(6102016)
+    train = MNISTDataProvider("train", batch_size=50, rng=rng)
+    train = OneOfKDataProvider(train.inputs[:5000], train.labels[:5000], batch_size=50, rng=rng)
+    valid = MNISTDataProvider("valid", batch_size=100, rng=rng)
+    model = MultipleLayerModel(
+        [
+            AffineLayer(784, 100, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+            ReluLayer(),
+            AffineLayer(100, 10, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+        ]
+    )
+    optimiser = Optimiser(
+        model, CrossEntropySoftmaxError(), AdamLearningRule(1e-3), train, valid, {"acc": accuracy}
+    )
+    stats, keys, _ = optimiser.train(num_epochs=5, stats_interval=5)
+    assert stats[0, keys["acc(valid)"]] < 0.3  # it starts at chance...
+    assert stats[-1, keys["acc(valid)"]] >= 0.90  # ...and learns

@@ -514,22 +514,6 @@ def test_seed_model_is_the_seeds_network():
     assert optimizer.defaults["lr"] == 1e-3 and optimizer.defaults["fused"]
 
 
-@pytest.fixture(scope="module")
-def mnist_dir():
-    import os
-
-    from mlp import datasets
-
-    try:
-        for split in ("train", "valid", "test"):
-            datasets.load("mnist", split, fetch=False)
-    except datasets.DataError:
-        if os.environ.get("MLP_OFFLINE") == "1":
-            pytest.skip("MNIST is not in the data directory and MLP_OFFLINE=1")
-        datasets.fetch("mnist", progress=False)
-    return None  # the default data directory
-
-
 def test_a_short_seed_experiment_gives_a_sane_result(mnist_dir):
     result = pytorch.run_seed_experiment(
         num_epochs=2, stats_interval=1, max_train_examples=2000, device="auto"

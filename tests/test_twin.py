@@ -7,7 +7,6 @@ in the data directory, or fetched once (skipped with MLP_OFFLINE=1 when they are
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -107,20 +106,6 @@ def test_exact_accuracy_counts_over_every_example_not_batch_means():
 # ------------------------------------------------------------------------------------------
 # On the real data
 # ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def mnist_dir():
-    from mlp import datasets
-
-    try:
-        for split in ("train", "valid", "test"):
-            datasets.load("mnist", split, fetch=False)
-    except datasets.DataError:
-        if os.environ.get("MLP_OFFLINE") == "1":
-            pytest.skip("MNIST is not in the data directory and MLP_OFFLINE=1")
-        datasets.fetch("mnist", progress=False)
-    return None  # the default data directory
 
 
 def test_seed_arrays_split_the_60000_training_images(mnist_dir):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Monitor", "Optimiser", "accuracy"]
+__all__ = ["Monitor", "Optimiser", "TrainingLoop", "accuracy"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,99 +39,33 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
     return float((outputs.argmax(-1) == targets.argmax(-1)).mean())
 
 
-class Optimiser:
-    """Trains a model on a data provider with a learning rule, recording statistics.
+class TrainingLoop:
+    """The epoch loop and statistics bookkeeping shared by `Optimiser` and the PyTorch
+    twin's `mlp.pytorch.TorchTrainer`, so both record statistics the same way.
 
-    Args:
-        model: a model with `params`, `fprop` and `grads_wrt_params` (see `mlp.models`).
-        error: an error with `__call__` and `grad` (see `mlp.errors`).
-        learning_rule: a rule with `initialise` and `update_params`; it is initialised
-            with the model's parameters here.
-        train_dataset: provider of training batches (iterated once per epoch).
-        valid_dataset: optional provider of validation data, for statistics only.
-        data_monitors: extra statistics, name -> f(outputs, targets) giving a batch mean,
-            e.g. {'acc': accuracy}; 'error' is always recorded.
-        progress: show a progress bar over the batches of each epoch (tqdm).
-        on_stats: called as on_stats(epoch, stats) each time statistics are recorded,
-            epoch 0 included; used to write run records as training goes.
-        eval_batch_size: batch size of the statistics passes. They only run forward,
-            so large batches make them fast; the values do not depend on it.
-        on_epoch_end: called as on_epoch_end(epoch, epoch_time) after every training
-            epoch, once that epoch's statistics (if any) are recorded; `epoch_time` is
-            the seconds the training pass took. Used to save checkpoints.
+    A subclass provides `do_training_epoch()` and `eval_monitors(dataset, label)`, and
+    sets `train_dataset`, `valid_dataset`, `data_monitors` (name -> monitor, 'error'
+    first), `on_stats` and `on_epoch_end` (callbacks or None).
     """
 
-    def __init__(
-        self,
-        model: Any,
-        error: Any,
-        learning_rule: Any,
-        train_dataset: Iterable,
-        valid_dataset: Iterable | None = None,
-        data_monitors: Mapping[str, Monitor] | None = None,
-        notebook: bool = False,
-        *,
-        progress: bool = False,
-        on_stats: StatsCallback | None = None,
-        eval_batch_size: int = 10_000,
-        on_epoch_end: EpochCallback | None = None,
-    ) -> None:
-        self.model = model
-        self.error = error
-        self.learning_rule = learning_rule
-        self.learning_rule.initialise(self.model.params)
-        self.train_dataset = train_dataset
-        self.valid_dataset = valid_dataset
-        self.data_monitors: dict[str, Monitor] = {"error": error}
-        if data_monitors is not None:
-            self.data_monitors.update(data_monitors)
-        self.progress = progress or notebook
-        self.on_stats = on_stats
-        self.eval_batch_size = int(eval_batch_size)
-        self.on_epoch_end = on_epoch_end
-        self.epoch_times: list[float] = []
-        self.interrupted = False
-        self._warned_non_finite = False
-
-    # --- one epoch of training ---------------------------------------------------------
-
-    def train_step(self, inputs_batch: np.ndarray, targets_batch: np.ndarray) -> None:
-        """One gradient step on one batch: forward, error gradient, backward, update."""
-        activations = self.model.fprop(inputs_batch)
-        grads_wrt_outputs = self.error.grad(activations[-1], targets_batch)
-        grads_wrt_params = self.model.grads_wrt_params(activations, grads_wrt_outputs)
-        self.learning_rule.update_params(grads_wrt_params)
+    train_dataset: Any
+    valid_dataset: Any
+    data_monitors: dict[str, Any]
+    on_stats: StatsCallback | None = None
+    on_epoch_end: EpochCallback | None = None
+    interrupted: bool = False
+    _warned_non_finite: bool = False
 
     def do_training_epoch(self) -> None:
         """One pass over the training data, one update per batch."""
-        batches: Iterable = self.train_dataset
-        if self.progress:
-            from tqdm.auto import tqdm
+        raise NotImplementedError
 
-            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
-        for inputs_batch, targets_batch in batches:
-            self.train_step(inputs_batch, targets_batch)
+    def eval_monitors(self, dataset: Any, label: str) -> dict[str, float]:
+        """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}."""
+        raise NotImplementedError
 
-    # --- statistics --------------------------------------------------------------------
-
-    def eval_monitors(self, dataset: Iterable, label: str) -> dict[str, float]:
-        """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}.
-
-        Batch means are weighted by batch size, so the values are exact means over the
-        examples, and the model runs in evaluation mode (dropout off).
-        """
-        totals = dict.fromkeys(self.data_monitors, 0.0)
-        count = 0
-        for inputs_batch, targets_batch in _evaluation_batches(dataset, self.eval_batch_size):
-            outputs = self.model.fprop(inputs_batch, evaluation=True)[-1]
-            size = inputs_batch.shape[0]
-            for key, monitor in self.data_monitors.items():
-                totals[key] += monitor(outputs, targets_batch) * size
-            count += size
-        values = {f"{key}{label}": total / max(count, 1) for key, total in totals.items()}
-        penalty = self.model.params_penalty() if hasattr(self.model, "params_penalty") else 0.0
-        values[f"error{label}"] += penalty
-        return values
+    def _synchronise(self) -> None:
+        """Wait until the epoch's work is done (a GPU runs asynchronously), for timing."""
 
     def stat_keys(self) -> dict[str, int]:
         """The `keys` that `train` returns: label -> column, e.g. {'error(train)': 0, ...}."""
@@ -236,6 +170,7 @@ class Optimiser:
             for epoch in range(start_epoch + 1, num_epochs + 1):
                 epoch_start = time.perf_counter()
                 self.do_training_epoch()
+                self._synchronise()
                 epoch_time = time.perf_counter() - epoch_start
                 self.epoch_times.append(epoch_time)
                 if epoch % stats_interval == 0:
@@ -252,6 +187,101 @@ class Optimiser:
             )
         stats_array = np.array(rows, dtype=np.float64).reshape(len(rows), len(keys))
         return stats_array, keys, time.perf_counter() - start
+
+
+class Optimiser(TrainingLoop):
+    """Trains a model on a data provider with a learning rule, recording statistics.
+
+    Args:
+        model: a model with `params`, `fprop` and `grads_wrt_params` (see `mlp.models`).
+        error: an error with `__call__` and `grad` (see `mlp.errors`).
+        learning_rule: a rule with `initialise` and `update_params`; it is initialised
+            with the model's parameters here.
+        train_dataset: provider of training batches (iterated once per epoch).
+        valid_dataset: optional provider of validation data, for statistics only.
+        data_monitors: extra statistics, name -> f(outputs, targets) giving a batch mean,
+            e.g. {'acc': accuracy}; 'error' is always recorded.
+        progress: show a progress bar over the batches of each epoch (tqdm).
+        on_stats: called as on_stats(epoch, stats) each time statistics are recorded,
+            epoch 0 included; used to write run records as training goes.
+        eval_batch_size: batch size of the statistics passes. They only run forward,
+            so large batches make them fast; the values do not depend on it.
+        on_epoch_end: called as on_epoch_end(epoch, epoch_time) after every training
+            epoch, once that epoch's statistics (if any) are recorded; `epoch_time` is
+            the seconds the training pass took. Used to save checkpoints.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        error: Any,
+        learning_rule: Any,
+        train_dataset: Iterable,
+        valid_dataset: Iterable | None = None,
+        data_monitors: Mapping[str, Monitor] | None = None,
+        notebook: bool = False,
+        *,
+        progress: bool = False,
+        on_stats: StatsCallback | None = None,
+        eval_batch_size: int = 10_000,
+        on_epoch_end: EpochCallback | None = None,
+    ) -> None:
+        self.model = model
+        self.error = error
+        self.learning_rule = learning_rule
+        self.learning_rule.initialise(self.model.params)
+        self.train_dataset = train_dataset
+        self.valid_dataset = valid_dataset
+        self.data_monitors: dict[str, Monitor] = {"error": error}
+        if data_monitors is not None:
+            self.data_monitors.update(data_monitors)
+        self.progress = progress or notebook
+        self.on_stats = on_stats
+        self.eval_batch_size = int(eval_batch_size)
+        self.on_epoch_end = on_epoch_end
+        self.epoch_times: list[float] = []
+        self.interrupted = False
+        self._warned_non_finite = False
+
+    # --- one epoch of training ---------------------------------------------------------
+
+    def train_step(self, inputs_batch: np.ndarray, targets_batch: np.ndarray) -> None:
+        """One gradient step on one batch: forward, error gradient, backward, update."""
+        activations = self.model.fprop(inputs_batch)
+        grads_wrt_outputs = self.error.grad(activations[-1], targets_batch)
+        grads_wrt_params = self.model.grads_wrt_params(activations, grads_wrt_outputs)
+        self.learning_rule.update_params(grads_wrt_params)
+
+    def do_training_epoch(self) -> None:
+        """One pass over the training data, one update per batch."""
+        batches: Iterable = self.train_dataset
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
+        for inputs_batch, targets_batch in batches:
+            self.train_step(inputs_batch, targets_batch)
+
+    # --- statistics --------------------------------------------------------------------
+
+    def eval_monitors(self, dataset: Iterable, label: str) -> dict[str, float]:
+        """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}.
+
+        Batch means are weighted by batch size, so the values are exact means over the
+        examples, and the model runs in evaluation mode (dropout off).
+        """
+        totals = dict.fromkeys(self.data_monitors, 0.0)
+        count = 0
+        for inputs_batch, targets_batch in _evaluation_batches(dataset, self.eval_batch_size):
+            outputs = self.model.fprop(inputs_batch, evaluation=True)[-1]
+            size = inputs_batch.shape[0]
+            for key, monitor in self.data_monitors.items():
+                totals[key] += monitor(outputs, targets_batch) * size
+            count += size
+        values = {f"{key}{label}": total / max(count, 1) for key, total in totals.items()}
+        penalty = self.model.params_penalty() if hasattr(self.model, "params_penalty") else 0.0
+        values[f"error{label}"] += penalty
+        return values
 
 
 def _length(batches: Iterable) -> int | None:

@@ -39,9 +39,7 @@ shares one across the batch; `from_torch` gives `share_across_batch=False`.
 from __future__ import annotations
 
 import logging
-import math
 import statistics
-import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -70,6 +68,7 @@ from mlp.layers import (
     TanhLayer,
 )
 from mlp.models import MultipleLayerModel
+from mlp.optimisers import StatsCallback, TrainingLoop
 from mlp.twin import ExperimentResult, mnist_loaders
 
 __all__ = [
@@ -91,7 +90,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TorchMonitor = Callable[[torch.Tensor, torch.Tensor], "torch.Tensor | float"]
-StatsCallback = Callable[[int, dict[str, float]], None]
 
 _TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 _NUMPY_DTYPES = {v: k for k, v in _TORCH_DTYPES.items()}
@@ -427,7 +425,7 @@ def _check_count(name: str, value: int, minimum: int) -> None:
         raise ValueError(f"{name} must be a {kind} integer, got {value!r}")
 
 
-class TorchTrainer:
+class TorchTrainer(TrainingLoop):
     """Trains a torch module the way `mlp.optimisers.Optimiser` trains an mlp model.
 
     Args:
@@ -486,8 +484,8 @@ class TorchTrainer:
         )
         self.class_indices = class_indices
         self.seed = seed
-        self.train_data = self._on_device(train_data)
-        self.valid_data = None if valid_data is None else self._on_device(valid_data)
+        self.train_dataset = self._on_device(train_data)
+        self.valid_dataset = None if valid_data is None else self._on_device(valid_data)
         monitors = {"acc": accuracy} if data_monitors is None else dict(data_monitors)
         self.data_monitors: dict[str, Callable] = {"error": loss}
         self.data_monitors.update({k: _as_torch_monitor(f) for k, f in monitors.items()})
@@ -497,9 +495,20 @@ class TorchTrainer:
             eval_batch_size = 10_000 if self.device.type == "cpu" else 65_536
         _check_count("eval_batch_size", eval_batch_size, 1)
         self.eval_batch_size = int(eval_batch_size)
+        self.on_epoch_end = None
         self.interrupted = False
         self.epoch_times: list[float] = []
         self._warned_non_finite = False
+
+    @property
+    def train_data(self) -> _ResidentData | _StreamedData:
+        """The training data as the trainer serves it (on the device)."""
+        return self.train_dataset
+
+    @property
+    def valid_data(self) -> _ResidentData | _StreamedData | None:
+        """The validation data as the trainer serves it (on the device), or None."""
+        return self.valid_dataset
 
     def _on_device(self, data: Iterable) -> _ResidentData | _StreamedData:
         if isinstance(data, DataProvider):
@@ -530,7 +539,7 @@ class TorchTrainer:
     def do_training_epoch(self) -> None:
         """One pass over the training data, one update per batch."""
         self.module.train()
-        batches: Iterable = self.train_data
+        batches: Iterable = self.train_dataset
         if self.progress:
             from tqdm.auto import tqdm
 
@@ -564,74 +573,6 @@ class TorchTrainer:
         finally:
             self.module.train(was_training)
         return {f"{key}{label}": v for key, v in zip(self.data_monitors, means, strict=True)}
-
-    def get_epoch_stats(self) -> dict[str, float]:
-        """Monitors on the training data and, when given, the validation data."""
-        stats = self.eval_monitors(self.train_data, "(train)")
-        if self.valid_data is not None:
-            stats.update(self.eval_monitors(self.valid_data, "(valid)"))
-        return stats
-
-    def log_stats(self, epoch: int, epoch_time: float, stats: Mapping[str, float]) -> None:
-        """Log one line of statistics through `logging`, as `Optimiser` does."""
-        values = ", ".join(f"{key}={value:.3e}" for key, value in stats.items())
-        logger.info("Epoch %d: %.2fs to complete\n    %s", epoch, epoch_time, values)
-
-    def _record(self, epoch: int, stats: dict[str, float], rows: list[list[float]]) -> None:
-        rows.append(list(stats.values()))
-        if not self._warned_non_finite and not all(math.isfinite(v) for v in stats.values()):
-            self._warned_non_finite = True
-            logger.warning(
-                "epoch %d: statistics are not finite (training diverged); "
-                "try a smaller learning rate",
-                epoch,
-            )
-        if self.on_stats is not None:
-            self.on_stats(epoch, stats)
-
-    # --- the loop ----------------------------------------------------------------------
-
-    def train(
-        self, num_epochs: int, stats_interval: int = 5
-    ) -> tuple[np.ndarray, dict[str, int], float]:
-        """Train for `num_epochs` epochs, recording statistics every `stats_interval`.
-
-        Returns:
-            (stats, keys, run_time) exactly as `Optimiser.train`: stats a float64 array of
-            shape (1 + num_epochs // stats_interval, len(keys)), a row before training
-            then one per interval; keys label -> column ('error(train)', 'acc(train)',
-            'error(valid)', 'acc(valid)', ...); run_time the seconds the call took.
-
-        Ctrl-C (KeyboardInterrupt) during the epochs stops training cleanly: the rows
-        recorded so far are returned and `self.interrupted` is set. Seconds of each
-        training epoch, statistics excluded, are appended to `self.epoch_times`.
-        """
-        _check_count("num_epochs", num_epochs, 0)
-        _check_count("stats_interval", stats_interval, 1)
-        self.interrupted = False
-        start = time.perf_counter()
-        rows: list[list[float]] = []
-        stats = self.get_epoch_stats()
-        keys = {key: i for i, key in enumerate(stats)}
-        self._record(0, stats, rows)
-        try:
-            for epoch in range(1, num_epochs + 1):
-                epoch_start = time.perf_counter()
-                self.do_training_epoch()
-                self._synchronise()
-                epoch_time = time.perf_counter() - epoch_start
-                self.epoch_times.append(epoch_time)
-                if epoch % stats_interval == 0:
-                    stats = self.get_epoch_stats()
-                    self.log_stats(epoch, epoch_time, stats)
-                    self._record(epoch, stats, rows)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            logger.warning(
-                "training interrupted; returning the %d rows of statistics recorded so far",
-                len(rows),
-            )
-        return np.array(rows, dtype=np.float64), keys, time.perf_counter() - start
 
 
 def _length(batches: Iterable) -> int | None:
