@@ -32,3 +32,13 @@ def mnist_dir():
             pytest.skip("MNIST is not in the data directory and MLP_OFFLINE=1")
         datasets.fetch("mnist", progress=False)
     return None
+
+
+@pytest.fixture(scope="module")
+def one_blas_thread():
+    """One BLAS thread for a module's tests: a matrix product split over threads adds in
+    another order, so runs compared bit for bit must share the thread count."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield

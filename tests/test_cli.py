@@ -25,15 +25,8 @@ def png_size(path) -> tuple[int, int]:
 QUICK = ["--max-train-examples", "500", "--epochs", "2", "--no-progress"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with the dev extra
-        yield
-        return
-    with threadpool_limits(1):
-        yield
+# Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:

@@ -26,15 +26,8 @@ HAVE_TORCH_TWIN = all(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with the dev extra
-        yield
-        return
-    with threadpool_limits(1):
-        yield
+# Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def png_size(path) -> tuple[int, int]:

@@ -57,15 +57,8 @@ SMALL = dataclasses.replace(RESUMABLE, epochs=4, hidden=(16,), max_train_example
 ONE_THREAD_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with the dev extra
-        yield
-        return
-    with threadpool_limits(1):
-        yield
+# Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def _tmp_files(path: Path) -> list[Path]:
