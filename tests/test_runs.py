@@ -182,7 +182,7 @@ def test_interrupted_in_process_resumes_to_the_same_statistics(
 ):
     """Ctrl-C right after the checkpoint of epoch 3, or between the stats row of epoch 3
     and its checkpoint (so stats.csv is one row ahead of the checkpoint)."""
-    save = mlp.runs.save_checkpoint
+    save = mlp.runs.training.save_checkpoint
 
     def interrupting_save(path, experiment, epoch, timing):
         if epoch == 3 and not before_checkpoint:
@@ -191,10 +191,10 @@ def test_interrupted_in_process_resumes_to_the_same_statistics(
             raise KeyboardInterrupt
         save(path, experiment, epoch, timing)
 
-    monkeypatch.setattr(mlp.runs, "save_checkpoint", interrupting_save)
+    monkeypatch.setattr(mlp.runs.training, "save_checkpoint", interrupting_save)
     stopped = run_experiment(RESUMABLE, tmp_path, name="r")
     assert not stopped.finished and stopped.epochs[-1] == 3
-    monkeypatch.setattr(mlp.runs, "save_checkpoint", save)
+    monkeypatch.setattr(mlp.runs.training, "save_checkpoint", save)
     resumed = resume_run(tmp_path / "r")
     _assert_same_run(resumed, uninterrupted)
     assert resumed.summary["sessions"] == 2
@@ -275,17 +275,17 @@ def test_resume_without_checkpoint_starts_again(tmp_path, uninterrupted):
 
 
 def test_a_run_in_progress_is_not_trained_twice(tmp_path, monkeypatch):
-    save = mlp.runs.save_checkpoint
+    save = mlp.runs.training.save_checkpoint
 
     def interrupting_save(path, experiment, epoch, timing):
         save(path, experiment, epoch, timing)
         if epoch == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(mlp.runs, "save_checkpoint", interrupting_save)
+    monkeypatch.setattr(mlp.runs.training, "save_checkpoint", interrupting_save)
     run_experiment(SMALL, tmp_path, name="r")
-    monkeypatch.setattr(mlp.runs, "save_checkpoint", save)
-    with mlp.runs._exclusive(tmp_path / "r"):  # as another process training it would
+    monkeypatch.setattr(mlp.runs.training, "save_checkpoint", save)
+    with mlp.runs.training._exclusive(tmp_path / "r"):  # as another process training it would
         with pytest.raises(RunError, match="being trained by another process"):
             resume_run(tmp_path / "r")
     assert resume_run(tmp_path / "r").finished
@@ -298,16 +298,16 @@ def test_resume_refuses_what_is_not_a_run(tmp_path):
 
 
 def test_stale_temporary_files_are_cleaned_on_resume(tmp_path, monkeypatch):
-    save = mlp.runs.save_checkpoint
+    save = mlp.runs.training.save_checkpoint
 
     def interrupting_save(path, experiment, epoch, timing):
         save(path, experiment, epoch, timing)
         if epoch == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(mlp.runs, "save_checkpoint", interrupting_save)
+    monkeypatch.setattr(mlp.runs.training, "save_checkpoint", interrupting_save)
     run_experiment(SMALL, tmp_path, name="r")
-    monkeypatch.setattr(mlp.runs, "save_checkpoint", save)
+    monkeypatch.setattr(mlp.runs.training, "save_checkpoint", save)
     (tmp_path / "r" / ".checkpoint.npz.123.tmp").write_bytes(b"half a file")
     assert resume_run(tmp_path / "r").finished
     assert not _tmp_files(tmp_path)

@@ -1,0 +1,90 @@
+"""Run records: what one training run leaves behind, written so that nothing is lost.
+
+`run_experiment(config)` trains the model a config describes and keeps, in
+``RUNS_DIR/NAME/``:
+
+    config.toml      the full, resolved config: enough to repeat the run exactly
+    stats.csv        one row per stats interval (epoch 0 first), appended and fsynced as
+                     training goes, so an interrupted run keeps every row it recorded
+    checkpoint.npz   the state after the latest epoch: parameters, learning-rule state,
+                     every random generator's state, the training data's epoch order;
+                     removed once the run has finished
+    summary.json     final and best figures, test accuracy when asked, seconds per
+                     epoch, seed and package versions; written last: its presence means
+                     the run finished
+    params.npz       the final parameters (param_0, param_1, ... in `model.params` order)
+    curves.png       error and accuracy against epochs, train and valid
+    .lock            held while a process trains the run (removed at the end), so that
+                     two processes never write one record
+
+Every file is written atomically (a temporary file, fsynced, then `os.replace`), except
+stats.csv, which only grows by whole rows. The checkpoint is one `.npz` file (arrays,
+plus the scalars as a JSON string), never a pickle.
+
+An interrupted run (Ctrl-C, SIGTERM, SIGKILL, power loss) continues from its latest
+checkpoint with `run_experiment(config, name=..., if_exists="resume")` or
+``mlp train --resume runs/NAME``, and ends with exactly the statistics an uninterrupted
+run would have given: the restored state is bit for bit the state the uninterrupted run
+had at that epoch. (Bit for bit on the same machine with the same number of BLAS threads:
+BLAS splits its sums between threads, so another thread count changes the last bits.)
+
+Reading records back::
+
+    record = RunRecord.load("runs/relu-100x100-adam")
+    record.finished, record.summary["final"]["acc(valid)"]
+    record.stats[:, record.keys["acc(valid)"]], record.epochs
+
+The package, one concept a module:
+
+    errors         RunError
+    layout         the file names above (CONFIG, STATS, ...)
+    atomic         atomic_write_bytes, atomic_write_text
+    encoding       arrays as .npz bytes, values as JSON
+    stats_log      stats.csv: StatsLog, read_stats, summarise_stats
+    record         RunRecord, is_finished, find_runs, write_record, versions
+    checkpoint     checkpoint.npz: save_checkpoint, load_checkpoint
+    progress       the progress bar over epochs
+    finish         params.npz, curves.png and summary.json at the end of a run
+    training       run_experiment, resume_run, the NumPy training loop and its lock
+    torch_backend  training with the torch backend
+
+The names below are re-exported from those modules. To replace one in a test, patch it
+in the module that calls it (e.g. ``mlp.runs.training.save_checkpoint``): patching the
+re-exported name here does not change what the other modules call.
+"""
+
+from __future__ import annotations
+
+# Names imported `as` themselves are not in __all__ (they were not before the split) but
+# are importable from here, as they were.
+from mlp.runs.atomic import atomic_write_bytes, atomic_write_text
+from mlp.runs.checkpoint import load_checkpoint as load_checkpoint
+from mlp.runs.checkpoint import save_checkpoint as save_checkpoint
+from mlp.runs.errors import RunError
+from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATS, SUMMARY
+from mlp.runs.record import RunRecord, find_runs, is_finished, versions, write_record
+from mlp.runs.stats_log import StatsLog, read_stats, summarise_stats
+from mlp.runs.training import IfExists as IfExists
+from mlp.runs.training import resume_run as resume_run
+from mlp.runs.training import run_experiment
+
+__all__ = [
+    "CHECKPOINT",
+    "CONFIG",
+    "CURVES",
+    "PARAMS",
+    "STATS",
+    "SUMMARY",
+    "RunError",
+    "RunRecord",
+    "StatsLog",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "find_runs",
+    "is_finished",
+    "read_stats",
+    "run_experiment",
+    "summarise_stats",
+    "versions",
+    "write_record",
+]

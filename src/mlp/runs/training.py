@@ -1,0 +1,282 @@
+"""Running experiments: `run_experiment` starts (or resumes, or overwrites) a run record
+and `resume_run` continues one from its checkpoint; the NumPy training loop writes
+stats.csv and a checkpoint every epoch, under a lock on the run folder."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from mlp.config import (
+    ConfigError,
+    ExperimentConfig,
+    build_experiment,
+    learning_rate_at,
+)
+from mlp.runs.checkpoint import load_checkpoint, save_checkpoint
+from mlp.runs.errors import RunError
+from mlp.runs.finish import _finish, _test_figures
+from mlp.runs.layout import CHECKPOINT, CONFIG, STATS
+from mlp.runs.progress import _progress_bar
+from mlp.runs.record import RunRecord, _write_config, is_finished
+from mlp.runs.stats_log import StatsLog, read_stats
+from mlp.runs.torch_backend import _train_torch
+
+logger = logging.getLogger(__name__)
+
+
+IfExists = Literal["error", "overwrite", "resume"]
+
+
+def _unique_name(runs_dir: Path, base: str) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"{base}-{stamp}"
+    suffix = 2
+    while (runs_dir / name).exists():
+        name = f"{base}-{stamp}-{suffix}"
+        suffix += 1
+    return name
+
+
+def _same_config(a: ExperimentConfig, b: ExperimentConfig) -> bool:
+    ignore = {"name"}
+    da = {k: v for k, v in a.resolved().to_dict().items() if k not in ignore}
+    db = {k: v for k, v in b.resolved().to_dict().items() if k not in ignore}
+    return da == db
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    runs_dir: str | os.PathLike[str] = "runs",
+    *,
+    name: str | None = None,
+    if_exists: IfExists = "error",
+    progress: bool = False,
+) -> RunRecord:
+    """Train the model `config` describes, writing a run record as it goes.
+
+    Safe to call from a worker process (a sweep runs one call per point): everything it
+    needs is in `config`, and what it leaves is the record in ``runs_dir/NAME``.
+
+    Args:
+        config: the experiment (validated here).
+        runs_dir: folder of run records (created).
+        name: the run's folder name; default `config.name`, else a descriptive name with
+            a timestamp.
+        if_exists: what to do when the folder exists: 'error' (raise `RunError`),
+            'overwrite' (delete it and start again), or 'resume' (a finished run is
+            returned as it is, an unfinished one continues from its checkpoint, or starts
+            again with the torch backend, which keeps no checkpoints; the config must
+            match the record's). 'resume' is what a sweep wants: finished points are
+            skipped and interrupted ones continue.
+        progress: show a progress bar over the epochs.
+    Returns:
+        The record read back. `record.finished` is False when training was interrupted
+        (Ctrl-C): the record then holds what was done, ready to resume.
+    Raises:
+        ConfigError: for an invalid config; RunError: for a clash with an existing record.
+    """
+    config = config.resolved().validate()
+    runs_dir = Path(runs_dir)
+    name = name or config.name or _unique_name(runs_dir, config.default_name())
+    path = runs_dir / name
+    if path.exists() and any(path.iterdir()):
+        if if_exists == "overwrite":
+            shutil.rmtree(path)
+        elif if_exists == "resume":
+            if (path / CONFIG).exists():
+                stored = _read_config(path)
+                if not _same_config(stored, config):
+                    raise RunError(
+                        f"{path} holds a run with a different config; choose another name "
+                        "or overwrite it"
+                    )
+                if is_finished(path) or stored.backend == "numpy":
+                    return resume_run(path, progress=progress)
+            # Nothing was recorded yet, or a torch run, which cannot resume: start again.
+            shutil.rmtree(path)
+        else:
+            state = "finished" if is_finished(path) else "unfinished"
+            raise RunError(
+                f"{path} already holds a {state} run: resume it with "
+                f"`mlp train --resume {path}`, or pass --overwrite or another --name"
+            )
+    config = _with_name(config, name)
+    return _train(path, config, resume=False, progress=progress)
+
+
+def resume_run(path: str | os.PathLike[str], *, progress: bool = False) -> RunRecord:
+    """Continue the run recorded in `path` from its latest checkpoint.
+
+    A finished run is returned unchanged. Without a checkpoint (killed before its first
+    epoch ended) the run starts again from scratch, which gives the same result.
+
+    Raises:
+        RunError: when `path` is not a run record of `run_experiment`.
+    """
+    path = Path(path)
+    if not (path / CONFIG).exists():
+        raise RunError(f"{path} is not a run record (no {CONFIG})")
+    record_config = _read_config(path)
+    if is_finished(path):
+        return RunRecord.load(path)
+    if record_config.backend == "torch":
+        raise RunError(
+            f"{path} was trained with the torch backend, which keeps no checkpoints: "
+            "start it again with --overwrite"
+        )
+    return _train(path, record_config, resume=True, progress=progress)
+
+
+def _read_config(path: Path) -> ExperimentConfig:
+    from mlp.config import load_config
+
+    try:
+        return load_config(path / CONFIG).resolved()
+    except ConfigError as error:
+        raise RunError(str(error)) from None
+
+
+def _with_name(config: ExperimentConfig, name: str) -> ExperimentConfig:
+    import dataclasses
+
+    return dataclasses.replace(config, name=name)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold a lock on the run folder while training, so that two processes never write
+    one record; the system releases it when the process ends, however it ends."""
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        yield
+        return
+    lock = path / ".lock"
+    with open(lock, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(f"{path} is being trained by another process") from None
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+                path.rmdir()  # only when nothing was written (the build failed)
+
+
+def _train(path: Path, config: ExperimentConfig, *, resume: bool, progress: bool) -> RunRecord:
+    with _exclusive(path):
+        if config.backend == "torch":
+            return _train_torch(path, config, progress=progress)
+        return _train_numpy(path, config, resume=resume, progress=progress)
+
+
+def _train_numpy(
+    path: Path, config: ExperimentConfig, *, resume: bool, progress: bool
+) -> RunRecord:
+    from mlp.optimisers import Optimiser, accuracy
+
+    session_start = time.perf_counter()
+    experiment = build_experiment(config)
+    timing = {"train_seconds": 0.0, "run_seconds": 0.0, "sessions": 0.0}
+    start_epoch = 0
+    previous: np.ndarray | None = None
+    # Built before the checkpoint is loaded: the optimiser initialises the learning rule,
+    # whose state the checkpoint then restores.
+    optimiser = Optimiser(
+        experiment.model,
+        experiment.error,
+        experiment.learning_rule,
+        experiment.train_data,
+        experiment.valid_data,
+        {"acc": accuracy},
+    )
+    keys = optimiser.stat_keys()
+    log = StatsLog(path / STATS, keys)
+    for stale in path.glob(".*.tmp"):  # left by a process killed while writing
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    if resume and (path / CHECKPOINT).exists():
+        meta = load_checkpoint(path / CHECKPOINT, experiment)
+        start_epoch = int(meta["epoch"])
+        for key in timing:
+            timing[key] = float(meta.get(key, 0.0))
+        epochs, stats, stored_keys = read_stats(path / STATS)
+        if stored_keys != keys:
+            raise RunError(f"{path / STATS} has columns {list(stored_keys)}, expected {list(keys)}")
+        # Rows after the checkpoint (recorded just before a kill) are recorded again.
+        # From a checkpoint at epoch 0, the row before training is computed again too.
+        keep = (epochs <= start_epoch) if start_epoch > 0 else np.zeros(len(epochs), bool)
+        log.write_header(list(zip(epochs[keep].tolist(), stats[keep], strict=True)))
+        previous = stats[keep] if start_epoch > 0 else None
+        logger.info("resuming %s after epoch %d", path.name, start_epoch)
+    else:
+        if resume:
+            logger.info("%s has no checkpoint yet: starting it again", path.name)
+        _write_config(path, config)
+        log.write_header()
+        with contextlib.suppress(FileNotFoundError):
+            (path / CHECKPOINT).unlink()
+    timing["sessions"] += 1
+    carried_train, carried_run = timing["train_seconds"], timing["run_seconds"]
+    train_seconds = [carried_train]
+
+    def current_timing() -> dict[str, float]:
+        return {
+            "train_seconds": train_seconds[0],
+            "run_seconds": carried_run + time.perf_counter() - session_start,
+            "sessions": timing["sessions"],
+        }
+
+    with _progress_bar(progress, config.epochs, start_epoch, path.name) as bar:
+
+        def on_stats(epoch: int, values: dict[str, float]) -> None:
+            log.append(epoch, [values[k] for k in keys])
+            if epoch == 0:
+                save_checkpoint(path / CHECKPOINT, experiment, 0, current_timing())
+            if bar is not None and "acc(valid)" in values:
+                bar.set_postfix(acc_valid=f"{values['acc(valid)']:.4f}", refresh=False)
+
+        def on_epoch_end(epoch: int, epoch_time: float) -> None:
+            train_seconds[0] += epoch_time
+            experiment.learning_rule.learning_rate = learning_rate_at(config, epoch + 1)
+            save_checkpoint(path / CHECKPOINT, experiment, epoch, current_timing())
+            if bar is not None:
+                bar.update(1)
+
+        experiment.learning_rule.learning_rate = learning_rate_at(config, start_epoch + 1)
+        optimiser.on_stats = on_stats
+        optimiser.on_epoch_end = on_epoch_end
+        stats, keys, _ = optimiser.train(
+            config.epochs,
+            config.stats_interval,
+            start_epoch=start_epoch,
+            previous_stats=previous,
+        )
+    if optimiser.interrupted:
+        logger.warning("%s interrupted; continue it with `mlp train --resume %s`", path.name, path)
+        return RunRecord.load(path)
+    summary: dict[str, Any] = {}
+    if config.test:
+        summary["test"] = _test_figures(experiment)
+    final_timing = current_timing()
+    params = experiment.model.params
+    return _finish(
+        path,
+        config,
+        params,
+        summary,
+        final_timing,
+        num_train_examples=experiment.train_data.num_examples,
+    )
