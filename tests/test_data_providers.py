@@ -141,3 +141,10 @@ def test_one_of_k_targets():
 def test_one_of_k_rejects_non_integer_or_negative_labels(labels):
     with pytest.raises(ValueError, match="label"):
         OneOfKDataProvider(np.zeros((labels.shape[0], 2)), labels, batch_size=1)
+
+
+def test_empty_or_scalar_data_gets_a_clear_error():
+    with pytest.raises(ValueError, match="empty data set"):
+        OneOfKDataProvider(np.zeros((0, 2)), np.zeros(0, int), batch_size=1)
+    with pytest.raises(ValueError, match="one row per example"):
+        DataProvider(np.zeros((3, 2)), np.array(3), batch_size=1)

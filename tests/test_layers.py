@@ -579,3 +579,25 @@ def test_penalty_rejects_bad_coefficient(penalty_class, coefficient: float) -> N
 def test_negative_alpha_is_rejected(layer_class) -> None:
     with pytest.raises(ValueError, match="alpha"):
         layer_class(alpha=-0.5)
+
+
+def test_setting_params_copies_into_the_arrays_a_learning_rule_holds():
+    from mlp.learning_rules import GradientDescentLearningRule
+
+    layer = AffineLayer(3, 2)
+    rule = GradientDescentLearningRule(0.1)
+    rule.initialise(layer.params)
+    new_weights = np.ones((2, 3), np.float32)
+    layer.params = [new_weights, np.zeros(2, np.float32)]
+    rule.update_params([np.ones((2, 3), np.float32), np.ones(2, np.float32)])
+    np.testing.assert_allclose(layer.weights, 0.9)  # the rule moved the new values
+    np.testing.assert_array_equal(new_weights, 1.0)  # and the caller's array is untouched
+
+
+def test_a_float64_layer_under_the_float32_default_draws_in_float64():
+    from mlp.initialisers import UniformInit
+
+    layer = AffineLayer(5, 4, UniformInit(-1, 1, rng=np.random.RandomState(3)), dtype=np.float64)
+    expected = np.random.RandomState(3).uniform(-1, 1, size=(4, 5))
+    assert layer.weights.dtype == np.float64
+    np.testing.assert_array_equal(layer.weights, expected)

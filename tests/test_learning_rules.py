@@ -250,3 +250,39 @@ def test_zero_momentum_is_gradient_descent() -> None:
 def test_repr_shows_hyperparameters(case: RuleCase) -> None:
     text = repr(case.make())
     assert case.name in text and "learning_rate=" in text
+
+
+def test_rmsprop_with_beta_zero_matches_torch_after_a_large_gradient():
+    # s = beta s + (1 - beta) g**2 must not cancel to 0 when g**2 << s.
+    param = np.zeros(1, np.float32)
+    rule = RMSPropLearningRule(1e-3, beta=0.0)
+    rule.initialise([param])
+    tensor = torch.zeros(1, requires_grad=True)
+    optimiser = torch.optim.RMSprop([tensor], lr=1e-3, alpha=0.0, eps=rule.epsilon)
+    for grad in (1e4, 1e-5):
+        rule.update_params([np.array([grad], np.float32)])
+        tensor.grad = torch.tensor([grad])
+        optimiser.step()
+    np.testing.assert_allclose(param, tensor.detach().numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("call", ["reset", "update", "load_state"])
+def test_using_a_rule_before_initialise_says_what_to_do(call):
+    rule = AdamLearningRule()
+    with pytest.raises(RuntimeError, match="initialise"):
+        if call == "reset":
+            rule.reset()
+        elif call == "update":
+            rule.update_params([])
+        else:
+            rule.load_state({"step_count": 1, "moms_1": [], "moms_2": []})
+
+
+def test_load_state_checks_shapes_and_gradients_may_be_lists():
+    param = np.zeros((3, 4), np.float32)
+    rule = AdamLearningRule()
+    rule.initialise([param])
+    with pytest.raises(ValueError, match="shape"):
+        rule.load_state({"step_count": 1, "moms_1": [np.zeros((1, 4))], "moms_2": [np.zeros(4)]})
+    rule.update_params([[[1.0] * 4] * 3])
+    assert rule.step_count == 1 and (param < 0).all()

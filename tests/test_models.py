@@ -256,3 +256,11 @@ def test_repr_lists_the_layers() -> None:
     assert text.index("SigmoidLayer") < text.index("TanhLayer")
     single = repr(SingleLayerModel(AffineLayer(784, 10)))
     assert single.startswith("SingleLayerModel") and "input_dim=784" in single
+
+
+def test_the_same_dropout_layer_twice_in_a_model_is_rejected():
+    from mlp.layers import AffineLayer, DropoutLayer
+
+    dropout = DropoutLayer(np.random.RandomState(0))
+    with pytest.raises(ValueError, match="appears twice"):
+        MultipleLayerModel([AffineLayer(3, 3), dropout, AffineLayer(3, 3), dropout])

@@ -153,3 +153,34 @@ def test_accuracy_floor_on_real_mnist(mnist_dir):
     stats, keys, _ = optimiser.train(num_epochs=5, stats_interval=5)
     assert stats[0, keys["acc(valid)"]] < 0.3  # it starts at chance...
     assert stats[-1, keys["acc(valid)"]] >= 0.90  # ...and learns
+
+
+def test_accuracy_takes_one_of_k_targets_or_integer_labels_and_rejects_others():
+    outputs = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    assert accuracy(outputs, np.array([[0, 1], [1, 0], [0, 1]])) == pytest.approx(2 / 3)
+    assert accuracy(outputs, np.array([1, 0, 0])) == 1.0
+    with pytest.raises(ValueError, match="integer labels"):
+        accuracy(outputs, np.array([1.0, 0.0, 0.0]))
+
+
+def test_eval_batch_size_is_checked_when_the_optimiser_is_built():
+    with pytest.raises(ValueError, match="eval_batch_size"):
+        _optimiser(eval_batch_size=0)
+
+
+def test_after_ctrl_c_the_next_epoch_is_a_whole_one():
+    optimiser = _optimiser(rule=_InterruptAfter(limit=3))  # stops mid-way through epoch 1
+    optimiser.train(num_epochs=2, stats_interval=1)
+    assert optimiser.interrupted
+    assert len(list(optimiser.train_dataset)) == optimiser.train_dataset.num_batches
+
+
+def test_ctrl_c_during_the_first_statistics_returns_no_rows_but_the_keys(monkeypatch):
+    optimiser = _optimiser()
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(optimiser, "get_epoch_stats", interrupted)
+    stats, keys, _ = optimiser.train(num_epochs=2, stats_interval=1)
+    assert optimiser.interrupted and stats.shape == (0, 4) and keys["error(train)"] == 0

@@ -79,7 +79,7 @@ class DataProvider:
         drop_last: bool = True,
     ) -> None:
         inputs, targets = np.asarray(inputs), np.asarray(targets)
-        if inputs.ndim < 1 or inputs.shape[0] != targets.shape[0]:
+        if inputs.ndim < 1 or targets.ndim < 1 or inputs.shape[0] != targets.shape[0]:
             raise ValueError(
                 f"inputs and targets need one row per example, got {inputs.shape[:1]} "
                 f"and {targets.shape[:1]} rows"
@@ -228,6 +228,8 @@ class OneOfKDataProvider(DataProvider):
         num_classes: int | None = None,
     ) -> None:
         labels = np.asarray(targets)
+        if labels.size == 0:
+            raise ValueError("cannot serve batches from an empty data set")
         if labels.ndim != 1 or labels.dtype.kind not in "iu":
             raise ValueError(
                 f"OneOfKDataProvider needs 1-D integer labels, got {labels.dtype} {labels.shape}"

@@ -164,7 +164,10 @@ class AffineLayer(LayerWithParameters):
         self.biases_penalty = biases_penalty
 
     def _initial(self, initialiser: Initialiser, shape: tuple[int, ...]) -> np.ndarray:
-        value = np.array(initialiser(shape), dtype=self.dtype)
+        # Draw in the layer's own dtype, so a float64 layer built under the float32
+        # default does not get float32-rounded weights.
+        with dtypes.default_dtype(self.dtype):
+            value = np.array(initialiser(shape), dtype=self.dtype)
         if value.shape != shape:
             raise ValueError(f"initialiser {initialiser!r} gave shape {value.shape}, not {shape}")
         return value
@@ -216,15 +219,24 @@ class AffineLayer(LayerWithParameters):
 
     @params.setter
     def params(self, values: Sequence[np.ndarray]) -> None:
+        # Values are copied into the existing arrays: a learning rule initialised with
+        # `model.params` keeps updating the arrays the layer uses, and the caller's
+        # arrays are never aliased (training would otherwise overwrite a saved copy).
+        # Only a change of dtype (`layer.dtype = ...` first) gives new arrays.
         if len(values) != 2:
             raise ValueError(f"{self!r} has 2 parameters (weights, biases), got {len(values)}")
-        weights, biases = (np.asarray(v, dtype=self.dtype) for v in values)
+        weights, biases = (np.asarray(v) for v in values)
         if weights.shape != self.weights.shape or biases.shape != self.biases.shape:
             raise ValueError(
                 f"{self!r} needs weights {self.weights.shape} and biases {self.biases.shape}, "
                 f"got {weights.shape} and {biases.shape}"
             )
-        self.weights, self.biases = weights, biases
+        if self.weights.dtype == self.dtype and self.biases.dtype == self.dtype:
+            self.weights[...] = weights
+            self.biases[...] = biases
+        else:
+            self.weights = np.array(weights, dtype=self.dtype)
+            self.biases = np.array(biases, dtype=self.dtype)
 
     def __repr__(self) -> str:
         return f"AffineLayer(input_dim={self.input_dim}, output_dim={self.output_dim})"

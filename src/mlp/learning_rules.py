@@ -110,22 +110,30 @@ class GradientDescentLearningRule:
         self._flat_grads = np.empty(total, dtype) if self._fused else None
         self.step_count = 0
 
+    def _require_initialised(self) -> None:
+        if not hasattr(self, "_flat_state"):
+            raise RuntimeError(
+                f"{type(self).__name__} has no parameters yet: call initialise(model.params) first"
+            )
+
     def reset(self) -> None:
         """Zero the rule's state (momenta, running averages, step count)."""
+        self._require_initialised()
         for flat in self._flat_state:
             flat.fill(0)
         self.step_count = 0
 
     def _check(self, grads_wrt_params: Sequence[np.ndarray]) -> None:
+        self._require_initialised()
         if len(grads_wrt_params) != len(self.params):
             raise ValueError(
                 f"{type(self).__name__} got {len(grads_wrt_params)} gradients for "
                 f"{len(self.params)} parameters; call initialise(model.params) first"
             )
         for i, (param, grad) in enumerate(zip(self.params, grads_wrt_params, strict=True)):
-            if grad.shape != param.shape:
+            if np.shape(grad) != param.shape:
                 raise ValueError(
-                    f"gradient {i} has shape {grad.shape}, its parameter {param.shape}"
+                    f"gradient {i} has shape {np.shape(grad)}, its parameter {param.shape}"
                 )
 
     def update_params(self, grads_wrt_params: Sequence[np.ndarray]) -> None:
@@ -135,6 +143,7 @@ class GradientDescentLearningRule:
             grads_wrt_params: list aligned with the params, each shaped like its parameter.
         """
         self._check(grads_wrt_params)
+        grads_wrt_params = [np.asarray(grad) for grad in grads_wrt_params]  # lists too
         self.step_count += 1
         constants = self._step_constants()
         if self._fused:
@@ -185,6 +194,13 @@ class GradientDescentLearningRule:
 
     def load_state(self, state: dict[str, object]) -> None:
         """Restore what `state()` returned; call after `initialise`."""
+        self._require_initialised()
+        for name in self._state_names:
+            for i, (array, saved) in enumerate(zip(getattr(self, name), state[name], strict=True)):  # type: ignore[call-overload]
+                if np.shape(saved) != array.shape:
+                    raise ValueError(
+                        f"{name}[{i}] has shape {np.shape(saved)}, its parameter {array.shape}"
+                    )
         self.step_count = int(state["step_count"])  # type: ignore[arg-type]
         for name in self._state_names:
             for array, saved in zip(getattr(self, name), state[name], strict=True):  # type: ignore[call-overload]
@@ -285,9 +301,10 @@ class RMSPropLearningRule(GradientDescentLearningRule):
         self.epsilon = _positive("epsilon", epsilon, type(self).__name__, allow_zero=False)
 
     def _step(self, grad, mom_2, step, learning_rate) -> None:  # type: ignore[override]
-        # s += (1 - beta) * (g**2 - s): the running average in three passes, no temporary.
+        # s = beta s + (1 - beta) g**2 as torch computes it. (The shorter
+        # s += (1 - beta)(g**2 - s) cancels to 0 when beta is 0 and g**2 << s.)
+        mom_2 *= self.beta
         np.multiply(grad, grad, out=step)
-        step -= mom_2
         step *= 1 - self.beta
         mom_2 += step
         np.sqrt(mom_2, out=step)

@@ -29,6 +29,13 @@ class MultipleLayerModel:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is a {type(layer).__name__}, not an mlp Layer")
+            # A stochastic layer keeps the mask of its latest forward pass for its
+            # backward pass; used twice, the second pass would overwrite the first's.
+            if isinstance(layer, StochasticLayer) and any(layer is other for other in layers[:i]):
+                raise ValueError(
+                    f"layer {i} ({layer!r}) appears twice in the model: give each place its "
+                    "own DropoutLayer object"
+                )
         self.layers = layers
 
     @property

@@ -30,13 +30,24 @@ EpochCallback = Callable[[int, float], None]
 
 
 def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """Fraction of rows whose largest output is at the target's one-of-K position.
+    """Fraction of rows whose largest output is at the target class.
 
     Args:
         outputs: array of shape (batch_size, num_classes).
-        targets: one-of-K array of shape (batch_size, num_classes).
+        targets: one-of-K array of shape (batch_size, num_classes), or integer class
+            labels of shape (batch_size,).
     """
-    return float((outputs.argmax(-1) == targets.argmax(-1)).mean())
+    outputs, targets = np.asarray(outputs), np.asarray(targets)
+    if targets.shape == outputs.shape:
+        labels = targets.argmax(-1)
+    elif targets.shape == outputs.shape[:-1] and targets.dtype.kind in "iu":
+        labels = targets
+    else:
+        raise ValueError(
+            f"accuracy needs targets of the outputs' shape {outputs.shape} (one-of-K) or "
+            f"integer labels of shape {outputs.shape[:-1]}, got {targets.dtype} {targets.shape}"
+        )
+    return float((outputs.argmax(-1) == labels).mean())
 
 
 class TrainingLoop:
@@ -150,14 +161,11 @@ class TrainingLoop:
         self.epoch_times = []
         start = time.perf_counter()
         rows: list[list[float]] = []
+        keys = self.stat_keys()
         if start_epoch == 0:
-            stats = self.get_epoch_stats()
-            keys = {key: i for i, key in enumerate(stats)}
             if previous_stats is not None:
                 raise ValueError("previous_stats is for continuing a run (start_epoch > 0)")
-            self._record(0, stats, rows)
         else:
-            keys = self.stat_keys()
             if previous_stats is not None:
                 previous = np.asarray(previous_stats, dtype=np.float64)
                 if previous.ndim != 2 or previous.shape[1] != len(keys):
@@ -167,6 +175,8 @@ class TrainingLoop:
                     )
                 rows.extend(list(row) for row in previous)
         try:
+            if start_epoch == 0:
+                self._record(0, self.get_epoch_stats(), rows)
             for epoch in range(start_epoch + 1, num_epochs + 1):
                 epoch_start = time.perf_counter()
                 self.do_training_epoch()
@@ -181,6 +191,11 @@ class TrainingLoop:
                     self.on_epoch_end(epoch, epoch_time)
         except KeyboardInterrupt:
             self.interrupted = True
+            # Leave the training data at the start of an epoch, not in the middle of the
+            # interrupted one, so the next `train` call begins with a full epoch.
+            new_epoch = getattr(self.train_dataset, "new_epoch", None)
+            if new_epoch is not None:
+                new_epoch()
             logger.warning(
                 "training interrupted; returning the %d rows of statistics recorded so far",
                 len(rows),
@@ -237,6 +252,8 @@ class Optimiser(TrainingLoop):
             self.data_monitors.update(data_monitors)
         self.progress = progress or notebook
         self.on_stats = on_stats
+        if not isinstance(eval_batch_size, (int, np.integer)) or eval_batch_size < 1:
+            raise ValueError(f"eval_batch_size must be a positive integer, got {eval_batch_size!r}")
         self.eval_batch_size = int(eval_batch_size)
         self.on_epoch_end = on_epoch_end
         self.epoch_times: list[float] = []
