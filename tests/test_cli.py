@@ -184,3 +184,17 @@ def test_the_console_script_exits_2_without_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "argument --epochs" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_plot_writes_the_format_its_suffix_names_and_checks_the_folder(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    assert run_cli(["train", *QUICK, "--runs-dir", str(runs), "--name", "a"], capsys)[0] == 0
+    pdf = tmp_path / "curves.pdf"
+    assert run_cli(["plot", str(runs / "a"), "-o", str(pdf)], capsys)[0] == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    status, _, err = run_cli(
+        ["plot", str(runs / "a"), "-o", str(tmp_path / "no" / "x.png")], capsys
+    )
+    assert status == 2 and "does not exist" in err
+    status, _, err = run_cli(["plot", str(runs / "a"), "-o", str(tmp_path / "x.docx")], capsys)
+    assert status == 2 and ".docx" in err

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -427,9 +428,28 @@ def _load_records(paths: Sequence[str]) -> list[Any]:
     return [RunRecord.load(path) for path in find_runs(paths)]
 
 
+def _figure_formats() -> set[str]:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return set(FigureCanvasBase.get_supported_filetypes())
+
+
 def _plot_command(args: argparse.Namespace) -> int:
     from mlp.plotting import plot_runs, save_figure
 
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):
+        print(
+            f"mlp plot: error: folder {folder} does not exist (for -o {args.output})",
+            file=sys.stderr,
+        )
+        return 2
+    suffix = os.path.splitext(args.output)[1].lower()
+    if suffix and suffix[1:] not in _figure_formats():
+        print(
+            f"mlp plot: error: cannot write {suffix} files; use .png, .pdf or .svg", file=sys.stderr
+        )
+        return 2
     records = _load_records(args.runs)
     metrics = ("error", "acc") if args.metric == "both" else (args.metric,)
     fig = plot_runs(records, metrics, show_train=not args.no_train, title=args.title)
