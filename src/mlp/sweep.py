@@ -49,12 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp.config import ConfigError, ExperimentConfig, config_from_dict
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from mlp.config import ConfigError, ExperimentConfig, config_from_dict, tomllib
 
 __all__ = ["Sweep", "SweepError", "load_sweep", "run_sweep", "summarise_sweep"]
 

@@ -8,8 +8,6 @@ through a temporary file so that a reader never sees half a file.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import threading
 import time
 import zipfile
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlp.atomic import atomic_write
 from mlp.datasets.exceptions import DataError
 from mlp.datasets.specs import INPUT_DIM, DatasetSpec
 from mlp.datasets.verification import verify
@@ -33,7 +32,6 @@ _TEMP_SUFFIX = ".part"
 
 _cache: dict[str, tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
 _cache_lock = threading.Lock()
-_umask_lock = threading.Lock()
 
 
 def _cache_key(path: Path) -> tuple[str, tuple[int, int]]:
@@ -114,43 +112,12 @@ def _read_npz(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray, np
 def _atomic_save(path: Path, inputs: np.ndarray, targets: np.ndarray) -> None:
     """Write an .npz so that ``path`` is either absent, the old file, or complete.
 
-    The data goes to a uniquely named temporary file in the same directory, is flushed to
-    disk, and only then renamed over ``path``; a process killed midway leaves at most a
-    temporary file, which no loader reads.
+    A process killed midway leaves at most a ``.part`` temporary file, which no loader
+    reads and `_remove_stale_temp_files` clears later.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with suppress(AttributeError, OSError):  # mkstemp makes it private; undo that
-                os.fchmod(handle.fileno(), 0o666 & ~_umask())
-            np.savez(handle, inputs=inputs, targets=targets)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _umask() -> int:
-    with _umask_lock:  # os.umask can only be read by setting it
-        mask = os.umask(0o022)
-        os.umask(mask)
-    return mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    flags = getattr(os, "O_DIRECTORY", None)
-    if flags is None:  # pragma: no cover - not POSIX
-        return
-    with suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | flags)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    atomic_write(
+        path, lambda handle: np.savez(handle, inputs=inputs, targets=targets), _TEMP_SUFFIX
+    )
 
 
 def _remove_stale_temp_files(directory: Path, name: str) -> None:

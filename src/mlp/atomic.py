@@ -1,0 +1,77 @@
+"""Atomic file writes: readers see the old file or the new one, never a part.
+
+Data sets, run records, reports and figures are all written this way: the bytes go to a
+uniquely named temporary file in the same folder, are flushed to disk, and only then is
+the file renamed over its target (an atomic step on POSIX). A process killed midway
+leaves at most a temporary file, which no reader looks at.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import IO
+
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "fsync_dir"]
+
+_umask_lock = threading.Lock()
+
+
+def _umask() -> int:
+    with _umask_lock:  # os.umask can only be read by setting it
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def fsync_dir(directory: str | os.PathLike[str]) -> None:
+    """Flush a folder's entries to disk, so a rename in it survives a power cut."""
+    flags = getattr(os, "O_DIRECTORY", None)
+    if flags is None:  # pragma: no cover - not POSIX
+        return
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[IO[bytes]], object], suffix: str = ".tmp"
+) -> None:
+    """Create or replace `path` with what `write(handle)` writes to a binary handle.
+
+    The temporary file is named `.NAME.XXXXXXXX{suffix}` beside `path` and removed if
+    anything fails (KeyboardInterrupt included). The new file gets the usual permissions
+    (0666 less the umask), not mkstemp's private 0600.
+    """
+    path = Path(path)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with suppress(AttributeError, OSError):
+                os.fchmod(handle.fileno(), 0o666 & ~_umask())
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Create or replace `path` with `data`, atomically."""
+    atomic_write(path, lambda handle: handle.write(data))
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """`atomic_write_bytes` for UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
