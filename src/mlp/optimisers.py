@@ -75,6 +75,15 @@ class TrainingLoop:
         """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}."""
         raise NotImplementedError
 
+    def _epoch_batches(self) -> Iterable:
+        """The training batches of one epoch, behind a progress bar when `progress`."""
+        batches: Iterable = self.train_dataset
+        if getattr(self, "progress", False):
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
+        return batches
+
     def _synchronise(self) -> None:
         """Wait until the epoch's work is done (a GPU runs asynchronously), for timing."""
 
@@ -140,15 +149,8 @@ class TrainingLoop:
         Ctrl-C (KeyboardInterrupt) stops training cleanly: the statistics recorded so far
         are returned and `self.interrupted` is set.
         """
-        for name, value in (("num_epochs", num_epochs), ("stats_interval", stats_interval)):
-            if (
-                not isinstance(value, (int, np.integer))
-                or isinstance(value, bool)
-                or value < (0 if name == "num_epochs" else 1)
-            ):
-                raise ValueError(
-                    f"{name} must be a {'non-negative' if name == 'num_epochs' else 'positive'} integer, got {value!r}"
-                )
+        check_count("num_epochs", num_epochs, 0)
+        check_count("stats_interval", stats_interval, 1)
         if (
             not isinstance(start_epoch, (int, np.integer))
             or isinstance(start_epoch, bool)
@@ -252,8 +254,7 @@ class Optimiser(TrainingLoop):
             self.data_monitors.update(data_monitors)
         self.progress = progress or notebook
         self.on_stats = on_stats
-        if not isinstance(eval_batch_size, (int, np.integer)) or eval_batch_size < 1:
-            raise ValueError(f"eval_batch_size must be a positive integer, got {eval_batch_size!r}")
+        check_count("eval_batch_size", eval_batch_size, 1)
         self.eval_batch_size = int(eval_batch_size)
         self.on_epoch_end = on_epoch_end
         self.epoch_times: list[float] = []
@@ -271,12 +272,7 @@ class Optimiser(TrainingLoop):
 
     def do_training_epoch(self) -> None:
         """One pass over the training data, one update per batch."""
-        batches: Iterable = self.train_dataset
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
-        for inputs_batch, targets_batch in batches:
+        for inputs_batch, targets_batch in self._epoch_batches():
             self.train_step(inputs_batch, targets_batch)
 
     # --- statistics --------------------------------------------------------------------
@@ -299,6 +295,13 @@ class Optimiser(TrainingLoop):
         penalty = self.model.params_penalty() if hasattr(self.model, "params_penalty") else 0.0
         values[f"error{label}"] += penalty
         return values
+
+
+def check_count(name: str, value: int, minimum: int) -> None:
+    """Raise a ValueError unless `value` is an integer (not a bool) >= `minimum`."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        kind = "non-negative" if minimum == 0 else "positive"
+        raise ValueError(f"{name} must be a {kind} integer, got {value!r}")
 
 
 def _length(batches: Iterable) -> int | None:

@@ -68,7 +68,7 @@ from mlp.layers import (
     TanhLayer,
 )
 from mlp.models import MultipleLayerModel
-from mlp.optimisers import StatsCallback, TrainingLoop
+from mlp.optimisers import StatsCallback, TrainingLoop, check_count
 from mlp.twin import ExperimentResult, mnist_loaders
 
 __all__ = [
@@ -419,12 +419,6 @@ def _shuffle_seed(provider: DataProvider) -> int:
 # --- training ----------------------------------------------------------------------------
 
 
-def _check_count(name: str, value: int, minimum: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        kind = "non-negative" if minimum == 0 else "positive"
-        raise ValueError(f"{name} must be a {kind} integer, got {value!r}")
-
-
 class TorchTrainer(TrainingLoop):
     """Trains a torch module the way `mlp.optimisers.Optimiser` trains an mlp model.
 
@@ -493,7 +487,7 @@ class TorchTrainer(TrainingLoop):
         self.on_stats = on_stats
         if eval_batch_size is None:
             eval_batch_size = 10_000 if self.device.type == "cpu" else 65_536
-        _check_count("eval_batch_size", eval_batch_size, 1)
+        check_count("eval_batch_size", eval_batch_size, 1)
         self.eval_batch_size = int(eval_batch_size)
         self.on_epoch_end = None
         self.interrupted = False
@@ -539,12 +533,7 @@ class TorchTrainer(TrainingLoop):
     def do_training_epoch(self) -> None:
         """One pass over the training data, one update per batch."""
         self.module.train()
-        batches: Iterable = self.train_dataset
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
-        for inputs, targets in batches:
+        for inputs, targets in self._epoch_batches():
             self.train_step(inputs, targets)
 
     # --- statistics --------------------------------------------------------------------
@@ -573,13 +562,6 @@ class TorchTrainer(TrainingLoop):
         finally:
             self.module.train(was_training)
         return {f"{key}{label}": v for key, v in zip(self.data_monitors, means, strict=True)}
-
-
-def _length(batches: Iterable) -> int | None:
-    try:
-        return len(batches)  # type: ignore[arg-type]
-    except TypeError:
-        return None
 
 
 def train(
