@@ -198,3 +198,8 @@ def test_plot_writes_the_format_its_suffix_names_and_checks_the_folder(tmp_path,
     assert status == 2 and "does not exist" in err
     status, _, err = run_cli(["plot", str(runs / "a"), "-o", str(tmp_path / "x.docx")], capsys)
     assert status == 2 and ".docx" in err
+
+
+def test_data_fetch_forwards_its_flags(mnist_dir, capsys):
+    status, out, _ = run_cli(["data", "fetch", "mnist", "--no-progress"], capsys)
+    assert status == 0 and "mnist-train.npz" in out

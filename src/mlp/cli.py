@@ -481,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("dataset", nargs="?", default="mnist", choices=["mnist", "fashion-mnist"])
     fetch.add_argument("--data-dir", help="where to put the files (default: $MLP_DATA_DIR)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if present")
+    fetch.add_argument("--no-progress", action="store_true", help="no download progress bar")
 
     quick = commands.add_parser("quickstart", help="train softmax regression on MNIST")
     quick.add_argument("--epochs", type=_positive_int, default=5)
@@ -574,7 +575,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fetch_args += ["--data-dir", args.data_dir]
             if args.force:
                 fetch_args.append("--force")
-            return datasets.main(fetch_args)
+            if args.no_progress:
+                fetch_args.append("--no-progress")
+            return datasets.main(fetch_args, prog="mlp data")
         if args.command == "quickstart":
             quickstart(args.epochs, args.learning_rate, args.batch_size)
             return 0
