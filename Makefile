@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[torch,sweep,dev]'
+	$(PY) -m pip install --quiet -e '.[torch,sweep,fast,dev]'
 	touch $(STAMP)
 
 run: install

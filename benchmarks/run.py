@@ -48,11 +48,23 @@ def _median(values: list[float]) -> float:
 
 def measure_workload(name: str, inputs, labels, epochs: int, dataloader: bool) -> dict:
     """Median seconds per epoch in mlp and PyTorch, alternating, plus mlp's peak memory."""
+    from mlp import kernels
+
     w = WORKLOADS[name]
     runners = {
         "mlp": build_mlp(w, inputs, labels).do_training_epoch,
         "torch": build_torch_tensor_loop(w, inputs, labels),
     }
+    if w.rule == "adam" and kernels.available():
+        # The same model with the rule's NumPy update instead of the compiled kernel, to
+        # show what mlp.kernels contributes.
+        numpy_epoch = build_mlp(w, inputs, labels).do_training_epoch
+
+        def numpy_updates_epoch() -> None:
+            with kernels.numpy_updates():
+                numpy_epoch()
+
+        runners["mlp_numpy_updates"] = numpy_updates_epoch
     if dataloader:
         runners["torch_dataloader"] = build_torch_dataloader(w, inputs, labels)
     times: dict[str, list[float]] = {k: [] for k in runners}
@@ -67,7 +79,7 @@ def measure_workload(name: str, inputs, labels, epochs: int, dataloader: bool) -
             if round_:
                 times[key].append(seconds)
             print(
-                f"  {name} {key:16s} {'warm-up' if not round_ else f'epoch {round_}':8s} {seconds:7.3f}s",
+                f"  {name} {key:18s} {'warm-up' if not round_ else f'epoch {round_}':8s} {seconds:7.3f}s",
                 flush=True,
             )
     return {
@@ -122,6 +134,14 @@ def measure_scaling(inputs, labels) -> dict:
     return scaling
 
 
+def _numba_version() -> str | None:
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba.__version__
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
@@ -131,8 +151,8 @@ def table(results: dict) -> str:
     peak_flops, bandwidth = results["sgemm_flops"], results["memory_bandwidth"]
     n = results["num_examples"]
     lines = [
-        "| workload | mlp s/epoch | torch s/epoch | torch DataLoader s/epoch | mlp/torch | FLOP bound s | mlp/FLOP bound | memory bound s | mlp/memory bound | mlp peak MB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| workload | mlp s/epoch | torch s/epoch | torch DataLoader s/epoch | mlp/torch | mlp, NumPy updates s/epoch | FLOP bound s | mlp/FLOP bound | memory bound s | mlp/memory bound | mlp peak MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in results["workloads"].items():
         w = WORKLOADS[name]
@@ -142,7 +162,7 @@ def table(results: dict) -> str:
         peaks = [p for p in r["mlp_peak_memory"] if p]
         lines.append(
             f"| {name} {w.describe()} | {_fmt(m['mlp'])} | {_fmt(m['torch'])} | {_fmt(m.get('torch_dataloader'))} "
-            f"| {_fmt(m['mlp'] / m['torch'], 2)} | {_fmt(flop_bound)} | {_fmt(m['mlp'] / flop_bound, 1)} "
+            f"| {_fmt(m['mlp'] / m['torch'], 2)} | {_fmt(m.get('mlp_numpy_updates'))} | {_fmt(flop_bound)} | {_fmt(m['mlp'] / flop_bound, 1)} "
             f"| {_fmt(mem_bound)} | {_fmt(m['mlp'] / mem_bound, 1)} | {_fmt(max(peaks) / 2**20 if peaks else None, 0)} |"
         )
     return "\n".join(lines)
@@ -182,7 +202,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"warning: {var}={os.environ[var]} is set; NumPy's BLAS may run slower kernels",
                 file=sys.stderr,
             )
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
+    from mlp import kernels
+
+    numba_version = _numba_version()
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}; "
+        f"compiled updates (mlp.kernels): "
+        + (f"on, numba {numba_version}" if kernels.available() else "off")
+    )
     results: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
@@ -190,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {
             "numpy": np.__version__,
             "torch": torch.__version__,
+            "numba": numba_version,
             "python": platform.python_version(),
         },
+        "compiled_updates": kernels.available(),
         "sgemm_flops": hardware.sgemm_peak(),
         "memory_bandwidth": hardware.memory_bandwidth(),
     }

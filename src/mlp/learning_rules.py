@@ -22,7 +22,11 @@ rule state lives in one flat array per kind (momenta, averages), and:
   model rather than one per parameter array: a dozen calls per Adam step, not seventy;
 - a large parameter is updated in chunks of `CHUNK_SIZE` entries, so the dozen passes of
   an Adam step hit the CPU cache instead of main memory: for a 784-1024-1024-10 model a
-  step takes about 3.2 ms instead of 5.6 ms done whole.
+  step takes about 3.2 ms instead of 5.6 ms done whole (4.3 ms in training, where the
+  matrix products have pushed the arrays out of cache);
+- where numba is installed, Adam runs a compiled kernel (`mlp.kernels`) that does the
+  same arithmetic in one pass over memory: 1.7 ms for that step, the same numbers. The
+  NumPy `_step` stays the definition; `kernels.numpy_updates()` switches the kernel off.
 
 Sharing the chunks between threads was measured and dropped: while training, OpenBLAS's
 threads spin between matrix products and take the second core, so threads made the
@@ -35,6 +39,8 @@ import itertools
 from collections.abc import Sequence
 
 import numpy as np
+
+from mlp import kernels
 
 CHUNK_SIZE = 65_536
 """Entries per chunk of an update: 256 KB per float32 array, so the arrays an update
@@ -146,7 +152,14 @@ class GradientDescentLearningRule:
         grads_wrt_params = [np.asarray(grad) for grad in grads_wrt_params]  # lists too
         self.step_count += 1
         constants = self._step_constants()
-        if self._fused:
+        remaining = [
+            i
+            for i, (param, grad) in enumerate(zip(self.params, grads_wrt_params, strict=True))
+            if not self._compiled_update(i, param, grad, constants)
+        ]
+        if not remaining:
+            return
+        if self._fused and len(remaining) == len(self.params):
             grads = self._flat_grads
             for sl, grad in zip(self._slices, grads_wrt_params, strict=True):
                 grads[sl] = grad.reshape(-1)
@@ -154,7 +167,8 @@ class GradientDescentLearningRule:
             for param, step in zip(self.params, self._scratch, strict=True):
                 param -= step
             return
-        for i, (param, grad) in enumerate(zip(self.params, grads_wrt_params, strict=True)):
+        for i in remaining:
+            param, grad = self.params[i], grads_wrt_params[i]
             sl = self._slices[i]
             state = [flat[sl] for flat in self._flat_state]
             scratch = self._flat_scratch[sl]
@@ -173,6 +187,13 @@ class GradientDescentLearningRule:
                 step = chunk_scratch[: min(CHUNK_SIZE, param.size - start)]
                 self._step(flat_grad[chunk], *(a[chunk] for a in state), step, *constants)
                 flat_param[chunk] -= step
+
+    def _compiled_update(
+        self, index: int, param: np.ndarray, grad: np.ndarray, constants: tuple[float, ...]
+    ) -> bool:
+        """Update parameter `index` with a compiled kernel (see `mlp.kernels`) when the
+        rule has one and it can run; return whether it did. The base rule has none."""
+        return False
 
     def _step_constants(self) -> tuple[float, ...]:
         """Scalars of this step's update (they may depend on `step_count`)."""
@@ -356,6 +377,16 @@ class AdamLearningRule(GradientDescentLearningRule):
         r = float(np.sqrt((1 - self.beta_2) / (1 - self.beta_2**t)))
         step_size = self.learning_rate * (1 - self.beta_1) / ((1 - self.beta_1**t) * r)
         return (step_size, self.epsilon / r)
+
+    def _compiled_update(self, index, param, grad, constants) -> bool:
+        # The whole step in one pass over memory instead of ten; same numbers.
+        if not (param.flags.c_contiguous and grad.flags.c_contiguous):
+            return False
+        sl = self._slices[index]
+        mom_1, mom_2 = (flat[sl] for flat in self._flat_state)
+        return kernels.adam_update(
+            param.reshape(-1), grad.reshape(-1), mom_1, mom_2, self.beta_1, self.beta_2, *constants
+        )
 
     def _step(self, grad, mom_1, mom_2, step, step_size, epsilon) -> None:  # type: ignore[override]
         mom_1 *= self.beta_1
