@@ -5,6 +5,7 @@ kernels of `mlp.kernels`; and the compiled kernels switch off cleanly."""
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -56,10 +57,10 @@ def test_flat_chunked_and_strided_numpy_paths_agree_exactly(case, dtype, monkeyp
 
 
 @needs_numba
+@pytest.mark.parametrize("case", RULE_CASES, ids=str)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("transposed", [False, True])
-def test_compiled_adam_gives_the_numpy_numbers_exactly(dtype, transposed) -> None:
-    case = _adam_case()
+def test_compiled_kernels_give_the_numpy_numbers_exactly(case, dtype, transposed) -> None:
     compiled = _trajectory(case, dtype, transposed)
     with kernels.numpy_updates():
         plain = _trajectory(case, dtype, transposed)
@@ -78,20 +79,42 @@ def test_numpy_adam_matches_torch_as_the_compiled_one_does() -> None:
 
 
 @needs_numba
-def test_compiled_adam_runs_and_numpy_updates_switches_it_off(monkeypatch) -> None:
+@pytest.mark.parametrize("case", RULE_CASES, ids=str)
+def test_each_rule_runs_its_own_kernel_unless_switched_off(case, monkeypatch) -> None:
     calls = []
-    real = kernels.adam_update
-    monkeypatch.setattr(kernels, "adam_update", lambda *a: calls.append(1) or real(*a))
-    param = np.zeros(10, np.float32)
-    rule = rules.AdamLearningRule()
-    rule.initialise([param])
-    rule.update_params([np.ones(10, np.float32)])
-    assert calls and kernels.available()
-    np.testing.assert_allclose(param, -1e-3, rtol=1e-5)  # Adam's first step: lr * sign(g)
+    real = kernels.compiled
+
+    def recording(name):
+        kernel = real(name)
+        return lambda *args: calls.append((name, args[0].size)) or kernel(*args)
+
+    monkeypatch.setattr(kernels, "compiled", recording)
+    params = [np.zeros(shape, np.float32) for shape in SHAPES]
+    rule = case.make()
+    rule.initialise(params)
+    rule.update_params([np.ones(shape, np.float32) for shape in SHAPES])
+    assert calls == [(rule._kernel, p.size) for p in params]
+    assert all((p < 0).all() for p in params)
     with kernels.numpy_updates():
-        assert not kernels.available()
-        assert not real(param, param.copy(), param.copy(), param.copy(), 0.9, 0.999, 1.0, 1e-8)
-    assert kernels.available()
+        assert not kernels.available() and real(rule._kernel) is None
+    assert kernels.available() and real(rule._kernel) is not None
+
+
+class _SignDescent(rules.GradientDescentLearningRule):
+    """A rule of a user's own: a new `_step`, no kernel of its own."""
+
+    def _step(self, grad, step, learning_rate) -> None:  # type: ignore[override]
+        np.sign(grad, out=step)
+        step *= learning_rate
+
+
+@needs_numba
+def test_a_subclass_with_its_own_step_is_not_given_its_parents_kernel() -> None:
+    param = np.zeros(3, np.float32)
+    rule = _SignDescent(learning_rate=0.5)
+    rule.initialise([param])
+    rule.update_params([np.array([10.0, -3.0, 0.0], np.float32)])
+    np.testing.assert_array_equal(param, [-0.5, 0.5, 0.0])
 
 
 @needs_numba
@@ -102,33 +125,46 @@ def test_environment_variable_switches_compiled_updates_off(monkeypatch) -> None
     assert kernels.available()
 
 
-@needs_numba
-def test_adam_kernel_declines_arrays_it_cannot_update_in_place() -> None:
-    def arrays(n=8, dtype=np.float32):
-        return [np.zeros(n, dtype) for _ in range(4)]
+@pytest.mark.parametrize("case", RULE_CASES, ids=str)
+def test_gradients_a_kernel_cannot_take_get_the_numpy_numbers(case) -> None:
+    # float64 gradients for float32 params, and a non-contiguous gradient.
+    def run(grads_of):
+        params = [np.linspace(-1, 1, int(np.prod(s)), dtype=np.float32).reshape(s) for s in SHAPES]
+        rule = case.make()
+        rule.initialise(params)
+        for step in range(3):
+            rule.update_params([grads_of(s, step) for s in SHAPES])
+        return params
 
-    constants = (0.9, 0.999, 1e-3, 1e-8)
-    param, grad, m, v = arrays()
-    grad += 1
-    assert kernels.adam_update(param, grad, m, v, *constants) and (param < 0).all()
-    strided = np.zeros(16, np.float32)[::2]
-    assert not kernels.adam_update(strided, grad, m, v, *constants)
-    assert not kernels.adam_update(param, grad.astype(np.float64), m, v, *constants)
-    assert not kernels.adam_update(*arrays(dtype=np.float16), *constants)
-    read_only = np.zeros(8, np.float32)
-    read_only.flags.writeable = False
-    assert not kernels.adam_update(read_only, grad, m, v, *constants)
+    def odd_grads(shape, step):  # weights': float64 and Fortran order; biases' fine
+        if len(shape) == 2:
+            return np.asfortranarray(np.full(shape, 0.1 * (step + 1), np.float64))
+        return np.full(shape, 0.1 * (step + 1), np.float32)
+
+    with kernels.numpy_updates():
+        expected = run(odd_grads)
+    _assert_identical(run(odd_grads), expected)
+
+
+def test_float16_parameters_are_updated_by_numpy() -> None:
+    param = np.zeros(4, np.float16)
+    rule = rules.AdamLearningRule(learning_rate=0.25)
+    rule.initialise([param])
+    rule.update_params([np.ones(4, np.float16)])
+    np.testing.assert_array_equal(param, np.full(4, -0.25, np.float16))
 
 
 def test_without_numba_the_numpy_update_is_used(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "numba", None)  # makes `import numba` fail
+    monkeypatch.setattr(kernels, "_numba", None)
+    monkeypatch.setattr(kernels, "_numba_missing", False)
     monkeypatch.setattr(kernels, "_compiled", {})
     assert not kernels.available()
     param = np.zeros(4, np.float32)
     rule = rules.AdamLearningRule()
     rule.initialise([param])
     rule.update_params([np.ones(4, np.float32)])
-    np.testing.assert_allclose(param, -1e-3, rtol=1e-5)
+    np.testing.assert_allclose(param, -1e-3, rtol=1e-5)  # Adam's first step: lr * sign(g)
 
 
 @needs_numba
@@ -140,6 +176,12 @@ def test_a_kernel_that_fails_to_compile_warns_and_falls_back(monkeypatch) -> Non
 
     monkeypatch.setattr(numba, "njit", broken_njit)
     monkeypatch.setattr(kernels, "_compiled", {})
+    param = np.zeros(4, np.float32)
+    rule = rules.AdamLearningRule()
+    rule.initialise([param])
     with pytest.warns(RuntimeWarning, match="NumPy update"):
-        assert not kernels.available()
-    assert not kernels.available()  # remembered: warned once
+        rule.update_params([np.ones(4, np.float32)])
+    np.testing.assert_allclose(param, -1e-3, rtol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rule.update_params([np.ones(4, np.float32)])  # warned once, then quietly NumPy
