@@ -127,7 +127,7 @@ def test_environment_variable_switches_compiled_updates_off(monkeypatch) -> None
 
 @pytest.mark.parametrize("case", RULE_CASES, ids=str)
 def test_gradients_a_kernel_cannot_take_get_the_numpy_numbers(case) -> None:
-    # float64 gradients for float32 params, and a non-contiguous gradient.
+    # float64 gradients for float32 params, non-contiguous and read-only gradients.
     def run(grads_of):
         params = [np.linspace(-1, 1, int(np.prod(s)), dtype=np.float32).reshape(s) for s in SHAPES]
         rule = case.make()
@@ -136,10 +136,12 @@ def test_gradients_a_kernel_cannot_take_get_the_numpy_numbers(case) -> None:
             rule.update_params([grads_of(s, step) for s in SHAPES])
         return params
 
-    def odd_grads(shape, step):  # weights': float64 and Fortran order; biases' fine
+    def odd_grads(shape, step):  # weights': float64 and Fortran order; biases' read-only
         if len(shape) == 2:
             return np.asfortranarray(np.full(shape, 0.1 * (step + 1), np.float64))
-        return np.full(shape, 0.1 * (step + 1), np.float32)
+        grad = np.full(shape, 0.1 * (step + 1), np.float32)
+        grad.flags.writeable = False
+        return grad
 
     with kernels.numpy_updates():
         expected = run(odd_grads)
@@ -171,7 +173,7 @@ def test_without_numba_the_numpy_update_is_used(monkeypatch) -> None:
 def test_a_kernel_that_fails_to_compile_warns_and_falls_back(monkeypatch) -> None:
     import numba
 
-    def broken_njit(**options):
+    def broken_njit(*signatures, **options):
         raise RuntimeError("no LLVM here")
 
     monkeypatch.setattr(numba, "njit", broken_njit)
@@ -185,3 +187,21 @@ def test_a_kernel_that_fails_to_compile_warns_and_falls_back(monkeypatch) -> Non
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rule.update_params([np.ones(4, np.float32)])  # warned once, then quietly NumPy
+
+
+@needs_numba
+def test_without_a_writable_cache_the_kernel_is_compiled_each_run(monkeypatch) -> None:
+    import numba
+
+    real_njit = numba.njit
+
+    def njit_without_cache(*signatures, cache=False, **options):
+        if cache:
+            raise RuntimeError("cannot cache function: no locator available")
+        return real_njit(*signatures, **options)
+
+    monkeypatch.setattr(numba, "njit", njit_without_cache)
+    monkeypatch.setattr(kernels, "_compiled", {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kernels.compiled("gradient_descent") is not None

@@ -26,6 +26,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -92,13 +93,22 @@ KERNELS: dict[str, Callable] = {
 }
 """Kernel name -> its Python loop (what gets compiled)."""
 
+_NUM_STATE_ARRAYS = {
+    "gradient_descent": 0,
+    "momentum": 1,
+    "nesterov": 1,
+    "adagrad": 1,
+    "rmsprop": 1,
+    "adam": 2,
+}
+
 _disabled_depth = 0
-_numba: object | None = None
+_numba: Any = None
 _numba_missing = False
 _compiled: dict[str, Callable | None] = {}
 
 
-def _import_numba() -> object | None:
+def _import_numba() -> Any:
     global _numba, _numba_missing
     if _numba is None and not _numba_missing:
         try:
@@ -110,25 +120,47 @@ def _import_numba() -> object | None:
     return _numba
 
 
+def _signatures(numba: Any, name: str) -> list:
+    """float32 and float64 versions: writable C-contiguous 1-D arrays, then scalars."""
+    num_arrays = 2 + _NUM_STATE_ARRAYS[name]
+    num_scalars = KERNELS[name].__code__.co_argcount - num_arrays
+    return [
+        numba.void(*[dtype[::1]] * num_arrays, *[dtype] * num_scalars)
+        for dtype in (numba.float32, numba.float64)
+    ]
+
+
 def _compiled_kernel(name: str) -> Callable | None:
     if name not in _compiled:
         numba = _import_numba()
         if numba is None:
             _compiled[name] = None
             return None
-        try:
-            # error_model="numpy": division by zero gives inf as in NumPy rather than
-            # raising, which also lets the loop be vectorised. nogil: other Python
-            # threads keep running. No fastmath: it would change the numbers.
-            _compiled[name] = numba.njit(  # type: ignore[attr-defined]
-                cache=True, nogil=True, boundscheck=False, error_model="numpy"
+
+        # Compiled now, for both dtypes, so that any failure shows here and not midway
+        # through training. error_model="numpy": division by zero gives inf as in NumPy
+        # rather than raising, which also lets the loop be vectorised. nogil: other
+        # Python threads keep running. No fastmath: it would change the numbers.
+        def compile_kernel(cache: bool) -> Callable:
+            return numba.njit(
+                _signatures(numba, name),
+                cache=cache,
+                nogil=True,
+                boundscheck=False,
+                error_model="numpy",
             )(KERNELS[name])
+
+        try:
+            try:
+                _compiled[name] = compile_kernel(cache=True)
+            except Exception:  # e.g. nowhere to write the on-disk cache: compile each run
+                _compiled[name] = compile_kernel(cache=False)
         except Exception as error:  # a broken numba install must not stop training
             warnings.warn(
                 f"mlp: numba could not compile the {name} kernel ({error}); "
                 "using the NumPy update instead",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             _compiled[name] = None
     return _compiled[name]
@@ -145,8 +177,8 @@ def compiled(name: str) -> Callable | None:
     """The compiled kernel `name` (a key of `KERNELS`), or None when compiled updates are
     unavailable or switched off: then the caller runs its NumPy code.
 
-    A kernel is called as kernel(param, grad, *state, *scalars) with 1-D C-contiguous
-    arrays of one size and dtype (`reshape(-1)` views of a parameter, its gradient and the
+    A kernel is called as kernel(param, grad, *state, *scalars) with writable 1-D
+    C-contiguous arrays of one size and dtype, float32 or float64 (`reshape(-1)` views of a parameter, its gradient and the
     rule's state arrays, which it updates in place) and scalars of that dtype (see its
     loop for which); anything else would not update the caller's arrays, or would
     compute in another precision.

@@ -129,7 +129,7 @@ class GradientDescentLearningRule:
         # Per parameter: its 1-D state views, and whether a compiled kernel can update it.
         self._state_views = [[flat[sl] for flat in self._flat_state] for sl in self._slices]
         self._dtype = np.dtype(dtype)
-        self._kernel_fits = [
+        self._kernel_fits = [  # see kernels.compiled for what a kernel takes
             p.flags.c_contiguous
             and p.flags.writeable
             and p.dtype == dtype
@@ -224,7 +224,8 @@ class GradientDescentLearningRule:
         for i, (param, grad) in enumerate(zip(self.params, grads_wrt_params, strict=True)):
             # The kernel must see the very arrays (reshape(-1) of a non-contiguous array
             # would be a copy) in one dtype (else it would compute in another precision).
-            if self._kernel_fits[i] and grad.dtype == self._dtype and grad.flags.c_contiguous:
+            grad_fits = grad.dtype == self._dtype and grad.flags.c_contiguous
+            if self._kernel_fits[i] and grad_fits and grad.flags.writeable:
                 kernel(param.reshape(-1), grad.reshape(-1), *self._state_views[i], *scalars)
             else:
                 remaining.append(i)
