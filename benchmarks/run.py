@@ -1,6 +1,6 @@
 """Epoch-time benchmark of mlp against PyTorch on the CPU, with hardware bounds.
 
-    make bench                      # everything (about 5 minutes on 2 cores)
+    make bench                      # everything (about 2 minutes on 2 cores)
     python -m benchmarks.run --workloads W2,W3 --no-scaling
 
 Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (`make bench` does): some
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workloads", default="W1,W2,W3,W4", help="comma-separated subset of W1..W4"
     )
     parser.add_argument(
-        "--epochs", type=int, default=3, help="measured epochs per framework (after 1 warm-up)"
+        "--epochs", type=int, default=4, help="measured epochs per framework (after 1 warm-up)"
     )
     parser.add_argument("--no-dataloader", action="store_true", help="skip the DataLoader pipeline")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling study")
