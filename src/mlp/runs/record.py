@@ -28,7 +28,8 @@ from mlp.runs.stats_log import StatsLog, read_stats, summarise_stats
 
 
 def versions(backend: str = "numpy") -> dict[str, str]:
-    """Versions of Python, mlp, NumPy (and PyTorch when it is used) and the platform."""
+    """Versions of Python, mlp, NumPy (and PyTorch, or numba for compiled updates, when
+    used) and the platform."""
     import mlp
 
     found = {
@@ -50,6 +51,14 @@ def versions(backend: str = "numpy") -> dict[str, str]:
             found["torch"] = torch.__version__
         except ImportError:  # pragma: no cover
             pass
+    else:
+        from mlp import kernels
+
+        # Compiled or NumPy updates give the same numbers; which ran is still worth knowing.
+        if kernels.available():
+            import numba
+
+            found["numba"] = numba.__version__
     return found
 
 
