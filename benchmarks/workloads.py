@@ -149,7 +149,8 @@ def build_torch_tensor_loop(
     torch.manual_seed(seed)
     model, optimizer = _torch_model(w)
     loss_fn = torch.nn.CrossEntropyLoss()
-    x_all, t_all = torch.from_numpy(inputs), torch.from_numpy(labels.astype(np.int64))
+    # A copy: the cached data set is read-only, which torch.from_numpy warns about.
+    x_all, t_all = torch.from_numpy(inputs.copy()), torch.from_numpy(labels.astype(np.int64))
     n, b = x_all.shape[0], w.batch_size
 
     def epoch() -> None:
