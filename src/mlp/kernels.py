@@ -9,13 +9,15 @@ arithmetic in one loop reads each array once and writes it once: an Adam step on
 
 The kernels are an accelerator, not a second definition to trust: each does the float
 operations of its rule's `_step` in the same order and dtype, so both give identical
-numbers (tested for every rule). numba is optional (`pip install 'mlp[fast]'`): without
-it, with the environment variable `MLP_NO_JIT=1`, or inside `numpy_updates()`, the rules
-run their NumPy code. numba is imported, and a kernel compiled, at first use, so
-`import mlp` stays fast; compiled code is cached on disk.
+bits (tested for every rule). numba is optional (`pip install 'mlp[fast]'`): without it,
+with the environment variable `MLP_NO_JIT=1`, inside `numpy_updates()`, or while NumPy's
+floating-point error handling is changed from its default (`np.errstate`, `np.seterr`,
+which only the NumPy code obeys), the rules run their NumPy code. numba is imported, and
+a kernel compiled, at first use, so `import mlp` stays fast; compiled code is cached on
+disk.
 
     from mlp import kernels
-    kernels.available()            # True when compiled updates are in use
+    kernels.enabled()              # True when the rules may use compiled kernels
     with kernels.numpy_updates():  # the plain NumPy updates, e.g. to compare
         ...
 """
@@ -23,6 +25,7 @@ run their NumPy code. numba is imported, and a kernel compiled, at first use, so
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -30,79 +33,110 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KERNELS", "available", "compiled", "numpy_updates"]
+__all__ = ["KERNELS", "compiled", "enabled", "numpy_updates"]
+
+KERNELS: dict[str, Callable] = {}
+"""Kernel name -> its Python loop (what gets compiled)."""
+
+_NUM_STATE_ARRAYS: dict[str, int] = {}
+
+
+def _kernel(name: str, state_arrays: int) -> Callable[[Callable], Callable]:
+    """Register a loop as kernel `name`. Its arguments: the parameter, its gradient,
+    `state_arrays` arrays of the rule's state (updated in place), then scalars."""
+
+    def register(loop: Callable) -> Callable:
+        KERNELS[name] = loop
+        _NUM_STATE_ARRAYS[name] = state_arrays
+        return loop
+
+    return register
+
 
 # Each loop runs compiled (so coverage never sees it) and mirrors one rule's `_step`
-# followed by `param -= step`: same operations, same order. Arguments: the parameter,
-# its gradient, the rule's state arrays (updated in place), then the rule's scalars.
+# followed by `param -= step`: same operations, same order. Each returns whether every
+# value it wrote is finite, as NumPy would warn of an overflow or invalid value; the
+# check is an and-reduction, which keeps the loop vectorised.
 
 
+@_kernel("gradient_descent", state_arrays=0)
 def _gradient_descent(param, grad, learning_rate):  # pragma: no cover
+    finite = True
     for i in range(param.size):
-        param[i] -= grad[i] * learning_rate
+        p = param[i] - grad[i] * learning_rate
+        param[i] = p
+        finite &= np.isfinite(p)
+    return finite
 
 
+@_kernel("momentum", state_arrays=1)
 def _momentum(param, grad, velocity, mom_coeff, learning_rate):  # pragma: no cover
+    finite = True
     for i in range(param.size):
         v = velocity[i] * mom_coeff + grad[i]
+        p = param[i] - v * learning_rate
         velocity[i] = v
-        param[i] -= v * learning_rate
+        param[i] = p
+        finite &= np.isfinite(v) & np.isfinite(p)
+    return finite
 
 
+@_kernel("nesterov", state_arrays=1)
 def _nesterov(param, grad, velocity, mom_coeff, learning_rate):  # pragma: no cover
+    finite = True
     for i in range(param.size):
         g = grad[i]
         v = velocity[i] * mom_coeff + g
+        p = param[i] - (v * mom_coeff + g) * learning_rate
         velocity[i] = v
-        param[i] -= (v * mom_coeff + g) * learning_rate
+        param[i] = p
+        finite &= np.isfinite(v) & np.isfinite(p)
+    return finite
 
 
+@_kernel("adagrad", state_arrays=1)
 def _adagrad(param, grad, sums, epsilon, learning_rate):  # pragma: no cover
+    finite = True
     for i in range(param.size):
         g = grad[i]
         s = sums[i] + g * g
+        p = param[i] - (g / (np.sqrt(s) + epsilon)) * learning_rate
         sums[i] = s
-        param[i] -= (g / (np.sqrt(s) + epsilon)) * learning_rate
+        param[i] = p
+        finite &= np.isfinite(s) & np.isfinite(p)
+    return finite
 
 
+@_kernel("rmsprop", state_arrays=1)
 def _rmsprop(param, grad, mom_2, beta, one_minus_beta, epsilon, learning_rate):  # pragma: no cover
+    finite = True
     for i in range(param.size):
         g = grad[i]
         s = mom_2[i] * beta + (g * g) * one_minus_beta
+        p = param[i] - (g / (np.sqrt(s) + epsilon)) * learning_rate
         mom_2[i] = s
-        param[i] -= (g / (np.sqrt(s) + epsilon)) * learning_rate
+        param[i] = p
+        finite &= np.isfinite(s) & np.isfinite(p)
+    return finite
 
 
+@_kernel("adam", state_arrays=2)
 def _adam(param, grad, mom_1, mom_2, beta_1, beta_2, step_size, epsilon):  # pragma: no cover
+    finite = True
     for i in range(param.size):
         g = grad[i]
         u = mom_1[i] * beta_1 + g
         w = mom_2[i] * beta_2 + g * g
+        p = param[i] - (u / (np.sqrt(w) + epsilon)) * step_size
         mom_1[i] = u
         mom_2[i] = w
-        param[i] -= (u / (np.sqrt(w) + epsilon)) * step_size
+        param[i] = p
+        finite &= np.isfinite(u) & np.isfinite(w) & np.isfinite(p)
+    return finite
 
 
-KERNELS: dict[str, Callable] = {
-    "gradient_descent": _gradient_descent,
-    "momentum": _momentum,
-    "nesterov": _nesterov,
-    "adagrad": _adagrad,
-    "rmsprop": _rmsprop,
-    "adam": _adam,
-}
-"""Kernel name -> its Python loop (what gets compiled)."""
-
-_NUM_STATE_ARRAYS = {
-    "gradient_descent": 0,
-    "momentum": 1,
-    "nesterov": 1,
-    "adagrad": 1,
-    "rmsprop": 1,
-    "adam": 2,
-}
-
-_disabled_depth = 0
+_numpy_only: contextvars.ContextVar[bool] = contextvars.ContextVar("numpy_only", default=False)
+_DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 _numba: Any = None
 _numba_missing = False
 _compiled: dict[str, Callable | None] = {}
@@ -121,13 +155,16 @@ def _import_numba() -> Any:
 
 
 def _signatures(numba: Any, name: str) -> list:
-    """float32 and float64 versions: writable C-contiguous 1-D arrays, then scalars."""
-    num_arrays = 2 + _NUM_STATE_ARRAYS[name]
-    num_scalars = KERNELS[name].__code__.co_argcount - num_arrays
-    return [
-        numba.void(*[dtype[::1]] * num_arrays, *[dtype] * num_scalars)
-        for dtype in (numba.float32, numba.float64)
-    ]
+    """float32 and float64 versions: C-contiguous 1-D arrays (the gradient may be
+    read-only), then scalars."""
+    num_state = _NUM_STATE_ARRAYS[name]
+    num_scalars = KERNELS[name].__code__.co_argcount - 2 - num_state
+    signatures = []
+    for dtype in (numba.float32, numba.float64):
+        array, read_only = dtype[::1], numba.types.Array(dtype, 1, "C", readonly=True)
+        arguments = [array, read_only, *[array] * num_state, *[dtype] * num_scalars]
+        signatures.append(numba.boolean(*arguments))
+    return signatures
 
 
 def _compiled_kernel(name: str) -> Callable | None:
@@ -160,38 +197,43 @@ def _compiled_kernel(name: str) -> Callable | None:
                 f"mlp: numba could not compile the {name} kernel ({error}); "
                 "using the NumPy update instead",
                 RuntimeWarning,
-                stacklevel=4,
+                stacklevel=5,  # the caller of the learning rule's update_params
             )
             _compiled[name] = None
     return _compiled[name]
 
 
-def available() -> bool:
-    """True when compiled updates are in use: numba importable and not switched off."""
-    if _disabled_depth or os.environ.get("MLP_NO_JIT", "") not in ("", "0"):
+def enabled() -> bool:
+    """True when the rules may use compiled kernels: numba importable, not switched off
+    (`MLP_NO_JIT`, `numpy_updates`), and NumPy's floating-point error handling at its
+    default. A rule still runs NumPy code where a kernel does not fit (see `compiled`)."""
+    if _numpy_only.get() or os.environ.get("MLP_NO_JIT", "") not in ("", "0"):
         return False
+    if np.geterr() != _DEFAULT_ERRSTATE:
+        return False  # only NumPy's own operations raise, log or ignore as asked
     return _import_numba() is not None
 
 
 def compiled(name: str) -> Callable | None:
     """The compiled kernel `name` (a key of `KERNELS`), or None when compiled updates are
-    unavailable or switched off: then the caller runs its NumPy code.
+    not enabled or it failed to compile: then the caller runs its NumPy code.
 
-    A kernel is called as kernel(param, grad, *state, *scalars) with writable 1-D
-    C-contiguous arrays of one size and dtype, float32 or float64 (`reshape(-1)` views of a parameter, its gradient and the
-    rule's state arrays, which it updates in place) and scalars of that dtype (see its
-    loop for which); anything else would not update the caller's arrays, or would
-    compute in another precision.
+    A kernel is called as finite = kernel(param, grad, *state, *scalars) with 1-D
+    C-contiguous arrays of one size and dtype, float32 or float64, all but the gradient
+    writable, that do not overlap (`reshape(-1)` views of a parameter, its gradient and the rule's state
+    arrays, which it updates in place) and scalars of that dtype (see its loop for
+    which). It returns False when it wrote an inf or NaN. numba refuses other arrays
+    with a TypeError before changing anything.
     """
-    return _compiled_kernel(name) if available() else None
+    return _compiled_kernel(name) if enabled() else None
 
 
 @contextlib.contextmanager
 def numpy_updates() -> Iterator[None]:
-    """Within this block the learning rules run their NumPy code, not compiled kernels."""
-    global _disabled_depth
-    _disabled_depth += 1
+    """Within this block (in this thread or task) the learning rules run their NumPy
+    code, not compiled kernels."""
+    token = _numpy_only.set(True)
     try:
         yield
     finally:
-        _disabled_depth -= 1
+        _numpy_only.reset(token)

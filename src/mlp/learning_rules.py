@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -130,10 +131,7 @@ class GradientDescentLearningRule:
         self._state_views = [[flat[sl] for flat in self._flat_state] for sl in self._slices]
         self._dtype = np.dtype(dtype)
         self._kernel_fits = [  # see kernels.compiled for what a kernel takes
-            p.flags.c_contiguous
-            and p.flags.writeable
-            and p.dtype == dtype
-            and p.dtype in (np.float32, np.float64)
+            p.flags.c_contiguous and p.dtype == dtype and p.dtype in (np.float32, np.float64)
             for p in self.params
         ]
         self.step_count = 0
@@ -172,10 +170,15 @@ class GradientDescentLearningRule:
         """
         self._check(grads_wrt_params)
         # Lists too; gradients of another dtype are cast first, so every path below
-        # computes in the rule's dtype.
-        grads_wrt_params = [np.asarray(grad, dtype=self._dtype) for grad in grads_wrt_params]
+        # computes in the rule's dtype (complex ones are refused, not truncated).
+        grads_wrt_params = [
+            np.asarray(grad).astype(self._dtype, casting="same_kind", copy=False)
+            for grad in grads_wrt_params
+        ]
         self.step_count += 1
-        constants = self._step_constants()
+        # Python floats, which NumPy and the kernels both apply in the arrays' dtype (a
+        # NumPy float64 scalar would make NumPy compute float32 updates in float64).
+        constants = tuple(float(c) for c in self._step_constants())
         remaining = self._compiled_updates(grads_wrt_params, constants)
         if not remaining:
             return
@@ -213,7 +216,7 @@ class GradientDescentLearningRule:
     ) -> list[int]:
         """Update each parameter with the rule's compiled kernel (`mlp.kernels`), the whole
         step in one pass over memory; return the indices it could not do, all of them
-        when compiled updates are unavailable, for the NumPy code to update."""
+        when compiled updates are not enabled, for the NumPy code to update."""
         name = _kernel_for_step(type(self))
         kernel = kernels.compiled(name) if name is not None else None
         if kernel is None:
@@ -223,12 +226,25 @@ class GradientDescentLearningRule:
         remaining = []
         for i, (param, grad) in enumerate(zip(self.params, grads_wrt_params, strict=True)):
             # The kernel must see the very arrays (reshape(-1) of a non-contiguous array
-            # would be a copy) in one dtype (else it would compute in another precision).
-            grad_fits = grad.dtype == self._dtype and grad.flags.c_contiguous
-            if self._kernel_fits[i] and grad_fits and grad.flags.writeable:
-                kernel(param.reshape(-1), grad.reshape(-1), *self._state_views[i], *scalars)
-            else:
+            # would be a copy), in one dtype (else it would compute in another
+            # precision), and a gradient that does not overlap them.
+            if not self._kernel_fits[i] or np.may_share_memory(param, grad):
                 remaining.append(i)
+                continue
+            try:
+                finite = kernel(
+                    param.reshape(-1), grad.reshape(-1), *self._state_views[i], *scalars
+                )
+            except TypeError:  # refused before any change: e.g. a read-only parameter
+                remaining.append(i)
+                continue
+            if not finite:
+                warnings.warn(
+                    f"{type(self).__name__}: overflow or invalid value in the update of "
+                    f"parameter {i}: it, or the rule's state, now holds inf or NaN",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         return remaining
 
     _kernel = "gradient_descent"

@@ -54,8 +54,9 @@ def versions(backend: str = "numpy") -> dict[str, str]:
     else:
         from mlp import kernels
 
-        # Compiled or NumPy updates give the same numbers; which ran is still worth knowing.
-        if kernels.available():
+        # Compiled or NumPy updates give the same numbers; whether compiled ones were
+        # enabled is still worth knowing.
+        if kernels.enabled():
             import numba
 
             found["numba"] = numba.__version__
