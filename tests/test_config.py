@@ -130,10 +130,12 @@ def test_parse_hidden_rejects(text):
 
 
 def test_learning_rate_schedules():
-    cosine = ExperimentConfig(rule="adam", learning_rate=1e-3, schedule="cosine", epochs=11)
+    cosine = ExperimentConfig(rule="adam", learning_rate=1e-3, schedule="cosine", epochs=10)
     assert learning_rate_at(cosine, 1) == pytest.approx(1e-3)
-    assert learning_rate_at(cosine, 6) == pytest.approx(5e-4)
-    assert learning_rate_at(cosine, 11) == pytest.approx(0.0, abs=1e-18)
+    assert learning_rate_at(cosine, 6) == pytest.approx(5e-4)  # half way: (6 - 1) / 10
+    # The last epoch still learns: lr_min (0) would come only after it.
+    assert learning_rate_at(cosine, 10) == pytest.approx(0.5e-3 * (1 + math.cos(0.9 * math.pi)))
+    assert learning_rate_at(cosine, 10) > 2e-5
     exponential = dataclasses.replace(cosine, schedule="exponential", lr_decay=0.5)
     assert learning_rate_at(exponential, 3) == pytest.approx(2.5e-4)
     constant = dataclasses.replace(cosine, schedule="constant")

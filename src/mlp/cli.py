@@ -224,7 +224,7 @@ def _define_train_flags() -> None:
         "lr_min",
         type=_non_negative_float,
         metavar="LR",
-        help="final learning rate of the cosine schedule (default 0)",
+        help="learning rate the cosine schedule reaches after the last epoch (default 0)",
     )
     _train_flag(
         "--lr-decay",

@@ -128,7 +128,8 @@ class ExperimentConfig:
         beta_1, beta_2: Adam's decay rates; beta: RMSProp's.
         epsilon: AdaGrad/RMSProp/Adam stabiliser; None takes the rule's default.
         schedule: learning rate per epoch: 'constant'; 'cosine' from learning_rate at the
-            first epoch down to lr_min at the last; 'exponential', times lr_decay per epoch.
+            first epoch down towards lr_min, reached after the last; 'exponential', times
+            lr_decay per epoch.
         init: weight initialiser; init_scale is the half-width of 'uniform' (default 0.1),
             the std of 'normal' (0.1), the gain of Glorot and He (1.0).
         bias_init_scale: biases uniform on +-this; 0 gives zero biases.
@@ -617,8 +618,9 @@ def learning_rate_at(config: ExperimentConfig, epoch: int) -> float:
         return base
     if config.schedule == "exponential":
         return base * config.lr_decay ** (epoch - 1)
-    # cosine: base at epoch 1, lr_min at the last epoch
-    progress = (epoch - 1) / max(config.epochs - 1, 1)
+    # cosine: base at epoch 1, reaching lr_min only after the last epoch (as torch's
+    # CosineAnnealingLR with T_max = epochs), so the last epoch still learns.
+    progress = (epoch - 1) / config.epochs
     return config.lr_min + 0.5 * (base - config.lr_min) * (1 + math.cos(math.pi * progress))
 
 

@@ -352,7 +352,7 @@ def write_report(
             f"{c.architecture()} from the framework's own layers: input dropout "
             f"{c.input_dropout:g}, hidden dropout {c.dropout:g} (a mask per example), "
             f"{c.init} initial weights, Adam (learning rate {c.learning_rate:g}) with a "
-            f"cosine schedule down to {c.lr_min:g} over {c.epochs} epochs, batch "
+            f"cosine schedule towards {c.lr_min:g} over {c.epochs} epochs, batch "
             f"{c.batch_size}, statistics every {c.stats_interval}.\n"
         )
     add(curves("best", "Best-effort MLP", "best.png"))
