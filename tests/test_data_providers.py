@@ -148,3 +148,18 @@ def test_empty_or_scalar_data_gets_a_clear_error():
         OneOfKDataProvider(np.zeros((0, 2)), np.zeros(0, int), batch_size=1)
     with pytest.raises(ValueError, match="one row per example"):
         DataProvider(np.zeros((3, 2)), np.array(3), batch_size=1)
+
+
+def test_a_batch_larger_than_the_data_set_is_refused_when_it_would_never_be_served():
+    inputs, targets = np.zeros((50, 4)), np.zeros((50, 2))
+    with pytest.raises(ValueError, match="batch_size 100 is larger than the 50 examples"):
+        DataProvider(inputs, targets, batch_size=100)
+    provider = DataProvider(inputs, targets, batch_size=10)
+    with pytest.raises(ValueError, match="drop_last=False"):
+        provider.batch_size = 51
+    assert provider.batch_size == 10  # refused, unchanged
+    whole = DataProvider(inputs, targets, batch_size=100, drop_last=False)
+    assert [b[0].shape[0] for b in whole] == [50]
+    whole.drop_last = True
+    with pytest.raises(ValueError, match="no batch would ever be served"):
+        iter(whole)

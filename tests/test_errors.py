@@ -250,3 +250,12 @@ def test_shape_mismatch_raises_value_error(case: ErrorCase, outputs_shape, targe
 @pytest.mark.parametrize("case", ERROR_CASES, ids=str)
 def test_repr_names_the_error(case: ErrorCase) -> None:
     assert case.error_class.__name__ in repr(case.error_class())
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=str)
+def test_an_empty_batch_is_a_clear_error(case: ErrorCase) -> None:
+    error = case.error_class()
+    empty = np.zeros((0, 10), np.float32)
+    for call in (error, error.grad):
+        with pytest.raises(ValueError, match="empty batch"):
+            call(empty, empty)

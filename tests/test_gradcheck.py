@@ -15,6 +15,7 @@ from mlp.gradcheck import (
 )
 from mlp.initialisers import UniformInit
 from mlp.layers import AffineLayer, DropoutLayer, Layer, LayerWithParameters, TanhLayer
+from mlp.penalties import L1Penalty, L2Penalty
 
 PASS, FAIL = 1e-6, 0.1
 
@@ -176,3 +177,12 @@ def test_check_error_gradients_passes_and_catches() -> None:
             return outputs - targets
 
     assert check_error_gradients(ForgotTheBatchSize(), outputs, targets) > FAIL
+
+
+@pytest.mark.parametrize(
+    "penalty", [L2Penalty(1e-4), L1Penalty(1e-3), L2Penalty(0.5)], ids=["l2-small", "l1", "l2-big"]
+)
+def test_a_correct_layer_with_a_penalty_passes_the_check(penalty) -> None:
+    layer = AffineLayer(5, 4, weights_penalty=penalty, biases_penalty=penalty, dtype=np.float64)
+    errors = check_layer_gradients(layer, np.random.RandomState(3).normal(size=(3, 5)))
+    assert max(errors.values()) < 1e-6, errors

@@ -601,3 +601,75 @@ def test_a_float64_layer_under_the_float32_default_draws_in_float64():
     expected = np.random.RandomState(3).uniform(-1, 1, size=(4, 5))
     assert layer.weights.dtype == np.float64
     np.testing.assert_array_equal(layer.weights, expected)
+
+
+# ---------------------------------------------------------------------------------------
+# Defaults, shapes and input kinds
+# ---------------------------------------------------------------------------------------
+
+
+def test_layers_built_without_an_initialiser_get_different_weights() -> None:
+    # As the course's shared default initialiser: one seeded stream for all such layers.
+    first, second = AffineLayer(20, 20), AffineLayer(20, 20)
+    assert not np.array_equal(first.weights, second.weights)
+    assert np.abs(first.weights).max() <= 0.1 and np.abs(second.weights).max() <= 0.1
+
+
+def test_dropout_layers_built_without_an_rng_drop_different_units() -> None:
+    x = np.ones((1, 200), np.float32)
+    first, second = DropoutLayer(), DropoutLayer()
+    assert not np.array_equal(first.fprop(x), second.fprop(x))
+
+
+def test_a_fresh_process_repeats_the_default_weights() -> None:
+    import subprocess
+    import sys
+
+    code = "from mlp.layers import AffineLayer; print(AffineLayer(3, 2).weights.tobytes().hex())"
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert runs[0].returncode == 0 and runs[0].stdout == runs[1].stdout != ""
+
+
+@pytest.mark.parametrize("case", [c for c in LAYER_CASES if c.name != "AffineLayer"], ids=str)
+@pytest.mark.parametrize("grads_shape", [(BATCH, 1), (1, IN_DIM), (BATCH, IN_DIM + 1)])
+def test_bprop_rejects_gradients_of_another_shape(case: LayerCase, grads_shape) -> None:
+    layer = case.make()
+    x = _inputs((BATCH, IN_DIM)).astype(np.float32)
+    outputs = layer.fprop(x)
+    with pytest.raises(ValueError, match="shaped like its outputs"):
+        layer.bprop(x, outputs, np.ones(grads_shape, np.float32))
+
+
+def test_affine_grads_wrt_params_checks_its_inputs() -> None:
+    layer = AffineLayer(3, 2)
+    with pytest.raises(ValueError, match=r"inputs of shape \(batch_size, 3\)"):
+        layer.grads_wrt_params(np.ones((4, 5)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="4 inputs but 2 rows"):
+        layer.grads_wrt_params(np.ones((4, 3)), np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("case", LAYER_CASES, ids=str)
+def test_integer_and_list_inputs_are_taken_as_floats(case: LayerCase) -> None:
+    layer = case.make()
+    ints = np.arange(BATCH * IN_DIM).reshape(BATCH, IN_DIM) % 5 - 2
+    expected = layer.fprop(ints.astype(np.float32)) if case.name != "DropoutLayer" else None
+    for given in (ints, ints.tolist()):
+        if isinstance(layer, DropoutLayer):
+            outputs = layer.fprop(np.asarray(given, np.float32), stochastic=False)
+        else:
+            outputs = layer.fprop(given)
+            np.testing.assert_array_equal(outputs, expected)
+        assert outputs.dtype.kind == "f"
+
+
+def test_elu_gradient_is_accurate_far_into_the_negative_tail_and_at_infinity() -> None:
+    x = np.array([[-12.0, -17.0, -20.0, -40.0, np.inf, 2.0]], np.float32)
+    layer = ELULayer(alpha=1.0)
+    outputs = layer.fprop(x)
+    ours = layer.bprop(x, outputs, np.ones_like(x))
+    x_torch = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.elu(x_torch).sum().backward()
+    np.testing.assert_allclose(ours, x_torch.grad.numpy(), rtol=1e-6)

@@ -264,3 +264,9 @@ def test_the_same_dropout_layer_twice_in_a_model_is_rejected():
     dropout = DropoutLayer(np.random.RandomState(0))
     with pytest.raises(ValueError, match="appears twice"):
         MultipleLayerModel([AffineLayer(3, 3), dropout, AffineLayer(3, 3), dropout])
+
+
+def test_predict_on_no_examples_gives_an_empty_array_like_fprop() -> None:
+    model = MultipleLayerModel([AffineLayer(4, 3), ReluLayer(), AffineLayer(3, 2)])
+    outputs = model.predict(np.zeros((0, 4), np.float32))
+    assert outputs.shape == (0, 2) and outputs.dtype == np.float32

@@ -94,6 +94,7 @@ class DataProvider:
         self._max_num_batches = _check_max_num_batches(max_num_batches)
         self.shuffle_order = bool(shuffle_order)
         self.drop_last = bool(drop_last)
+        self._check_serves_a_batch()
         self.rng = make_rng(rng)
         self._order = np.arange(self.num_examples)
         self._position = 0  # index of the next example in the current order
@@ -114,7 +115,19 @@ class DataProvider:
 
     @batch_size.setter
     def batch_size(self, value: int) -> None:
-        self._batch_size = _check_batch_size(value)
+        value = _check_batch_size(value)
+        self._check_serves_a_batch(value)
+        self._batch_size = value
+
+    def _check_serves_a_batch(self, batch_size: int | None = None) -> None:
+        # Else every epoch would be empty and training would silently do nothing.
+        batch_size = self._batch_size if batch_size is None else batch_size
+        if self.drop_last and batch_size > self.num_examples:
+            raise ValueError(
+                f"batch_size {batch_size} is larger than the {self.num_examples} "
+                "examples, so with drop_last=True no batch would ever be served: use a "
+                "smaller batch_size, or drop_last=False for one smaller batch"
+            )
 
     @property
     def max_num_batches(self) -> int:
@@ -155,6 +168,7 @@ class DataProvider:
         self.new_epoch()
 
     def __iter__(self) -> Iterator[Batch]:
+        self._check_serves_a_batch()  # drop_last may have been set since
         return self
 
     def __next__(self) -> Batch:

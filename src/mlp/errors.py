@@ -35,6 +35,11 @@ def _check(outputs: np.ndarray, targets: np.ndarray, error: object) -> int:
             f"{error!r} needs outputs and targets of one shape (batch_size, output_dim), "
             f"got {outputs.shape} and {targets.shape}"
         )
+    if outputs.shape[0] == 0:
+        raise ValueError(
+            f"{error!r} got an empty batch (0 examples): a mean over no examples is "
+            "undefined; check the batch size and the data provider"
+        )
     return outputs.shape[0]
 
 

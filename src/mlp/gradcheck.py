@@ -136,7 +136,10 @@ def check_layer_gradients(
     upstream = rng.normal(size=outputs.shape)
 
     def f() -> float:
-        return float(np.vdot(upstream, forward()))
+        # grads_wrt_params includes the gradient of the layer's penalty (weight decay),
+        # so the function differentiated numerically includes the penalty too.
+        penalty = layer.params_penalty() if hasattr(layer, "params_penalty") else 0.0
+        return float(np.vdot(upstream, forward())) + penalty
 
     outputs = forward()
     errors = {

@@ -111,7 +111,11 @@ class StochasticLayer(Layer):
     """
 
     def __init__(self, rng: RandomState | None = None) -> None:
-        self.rng = make_rng(rng)
+        # Without an rng, all stochastic layers share one seeded stream, so two dropout
+        # layers of one width do not drop the same units.
+        self.rng = (
+            make_rng(rng) if rng is not None else _shared_default("rng", lambda: make_rng(None))
+        )
 
     def fprop(self, inputs: np.ndarray, stochastic: bool = True) -> np.ndarray:
         raise NotImplementedError
@@ -124,6 +128,36 @@ def _check_2d(inputs: np.ndarray, dim: int, what: str, layer: Layer) -> None:
         )
 
 
+def _check_like(grads: np.ndarray, like: np.ndarray, layer: Layer) -> None:
+    # Broadcasting would silently turn a (batch_size, 1) gradient into a wrong answer.
+    if np.shape(grads) != like.shape:
+        raise ValueError(
+            f"{layer!r} bprop needs grads_wrt_outputs shaped like its outputs {like.shape}, "
+            f"got {np.shape(grads)}"
+        )
+
+
+def _floats(inputs: np.ndarray) -> np.ndarray:
+    """inputs as an array of floats: integer or boolean arrays (and lists) are converted
+    to the default dtype, float arrays are left as they are."""
+    inputs = np.asarray(inputs)
+    if inputs.dtype.kind != "f":
+        inputs = inputs.astype(dtypes.get_default_dtype())
+    return inputs
+
+
+_shared_defaults: dict[str, object] = {}
+
+
+def _shared_default(name: str, make: Callable[[], object]) -> object:
+    """One object per process for every layer built without its own, as the course's
+    default arguments give: two layers built alike then still get different weights
+    (or dropout masks), and a fresh process repeats the same numbers."""
+    if name not in _shared_defaults:
+        _shared_defaults[name] = make()
+    return _shared_defaults[name]
+
+
 class AffineLayer(LayerWithParameters):
     """outputs = inputs @ weights.T + biases.
 
@@ -134,7 +168,9 @@ class AffineLayer(LayerWithParameters):
     Args:
         input_dim, output_dim: sizes of the input and output.
         weights_initialiser, biases_initialiser: callables taking a shape and returning
-            an array (see `mlp.initialisers`); default uniform +-0.1 weights, zero biases.
+            an array (see `mlp.initialisers`); default uniform +-0.1 weights, drawn from
+            one stream seeded with `mlp.DEFAULT_SEED` that all layers built without an
+            initialiser share (so each gets different weights), and zero biases.
         weights_penalty, biases_penalty: optional `L1Penalty`/`L2Penalty`.
         dtype: np.float32 or np.float64; default `mlp.get_default_dtype()`.
     """
@@ -156,7 +192,8 @@ class AffineLayer(LayerWithParameters):
                 raise ValueError(f"AffineLayer {name} must be a positive integer, got {value!r}")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.dtype = dtypes.resolve(dtype)
-        weights_initialiser = weights_initialiser or UniformInit(-0.1, 0.1)
+        if weights_initialiser is None:  # one for all such layers, as in the course
+            weights_initialiser = _shared_default("weights", lambda: UniformInit(-0.1, 0.1))
         biases_initialiser = biases_initialiser or ConstantInit(0.0)
         self.weights = self._initial(weights_initialiser, (self.output_dim, self.input_dim))
         self.biases = self._initial(biases_initialiser, (self.output_dim,))
@@ -174,6 +211,7 @@ class AffineLayer(LayerWithParameters):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """outputs (batch_size, output_dim) = inputs (batch_size, input_dim) @ W.T + b."""
+        inputs = np.asarray(inputs)
         _check_2d(inputs, self.input_dim, "inputs", self)
         outputs = np.asarray(inputs, dtype=self.dtype) @ self.weights.T
         outputs += self.biases
@@ -194,7 +232,14 @@ class AffineLayer(LayerWithParameters):
         Each is summed over the batch (errors already divide by the batch size), plus
         the penalty's gradient where the layer has one.
         """
+        inputs = np.asarray(inputs)
+        _check_2d(inputs, self.input_dim, "inputs", self)
         _check_2d(grads_wrt_outputs, self.output_dim, "grads_wrt_outputs", self)
+        if inputs.shape[0] != grads_wrt_outputs.shape[0]:
+            raise ValueError(
+                f"{self!r} got {inputs.shape[0]} inputs but {grads_wrt_outputs.shape[0]} "
+                "rows of grads_wrt_outputs: pass the batch fprop was given"
+            )
         grads_wrt_weights = grads_wrt_outputs.T @ np.asarray(inputs, dtype=self.dtype)
         grads_wrt_biases = grads_wrt_outputs.sum(axis=0)
         if self.weights_penalty is not None:
@@ -247,12 +292,13 @@ class SigmoidLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Logistic sigmoid of each input, in (0, 1); finite for any input."""
-        return functional.sigmoid(inputs)
+        return functional.sigmoid(_floats(inputs))
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx = y (1 - y), so grads_wrt_inputs = grads_wrt_outputs * y * (1 - y)."""
+        _check_like(grads_wrt_outputs, outputs, self)
         grads = np.subtract(1, outputs)
         grads *= outputs
         grads *= grads_wrt_outputs
@@ -264,12 +310,13 @@ class TanhLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Hyperbolic tangent of each input, in (-1, 1)."""
-        return np.tanh(inputs)
+        return np.tanh(_floats(inputs))
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx = 1 - y**2, so grads_wrt_inputs = grads_wrt_outputs * (1 - y**2)."""
+        _check_like(grads_wrt_outputs, outputs, self)
         grads = np.square(outputs)
         np.subtract(1, grads, out=grads)
         grads *= grads_wrt_outputs
@@ -281,7 +328,7 @@ class ReluLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Positive part of each input."""
-        return np.maximum(inputs, 0)
+        return np.maximum(_floats(inputs), 0)
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
@@ -289,6 +336,7 @@ class ReluLayer(Layer):
         """dy/dx is 1 where x > 0 and 0 elsewhere (0 at x = 0, as PyTorch takes it)."""
         # Multiplying by the boolean mask is exact and about seven times faster than
         # np.where, whose branches mispredict on the random signs of activations.
+        _check_like(grads_wrt_outputs, outputs, self)
         return np.multiply(grads_wrt_outputs, inputs > 0, dtype=grads_wrt_outputs.dtype)
 
 
@@ -304,6 +352,7 @@ class LeakyReluLayer(Layer):
         """x for positive x, alpha * x otherwise."""
         # max(x, 0) + alpha * min(x, 0): one term is exactly 0, so this is exact, and it
         # avoids np.where, which is slow on data with random signs.
+        inputs = _floats(inputs)
         outputs = np.minimum(inputs, 0)
         outputs *= self.alpha
         outputs += np.maximum(inputs, 0)
@@ -313,6 +362,7 @@ class LeakyReluLayer(Layer):
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx is 1 where x > 0 and alpha elsewhere."""
+        _check_like(grads_wrt_outputs, outputs, self)
         dtype = grads_wrt_outputs.dtype
         positive = inputs > 0
         grads = np.multiply(grads_wrt_outputs, ~positive, dtype=dtype)
@@ -335,6 +385,7 @@ class ELULayer(Layer):
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """x for positive x, alpha * (exp(x) - 1) otherwise; exp never overflows."""
         # max(x, 0) + alpha * expm1(min(x, 0)): one term is exactly 0 for every x.
+        inputs = _floats(inputs)
         outputs = np.expm1(np.minimum(inputs, 0))
         outputs *= self.alpha
         outputs += np.maximum(inputs, 0)
@@ -343,10 +394,14 @@ class ELULayer(Layer):
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
-        """dy/dx is 1 where x > 0 and alpha * exp(x) = y + alpha elsewhere."""
+        """dy/dx is 1 where x > 0 and alpha * exp(x) elsewhere."""
+        _check_like(grads_wrt_outputs, outputs, self)
         dtype = grads_wrt_outputs.dtype
         positive = inputs > 0
-        slope = np.add(outputs, self.alpha, dtype=dtype)
+        # alpha * exp(min(x, 0)), not y + alpha: that sum loses every digit for very
+        # negative x (y is then about -alpha), and is NaN for x = +inf.
+        slope = np.exp(np.minimum(inputs, 0), dtype=dtype)
+        slope *= self.alpha
         slope *= ~positive
         slope += positive
         return np.multiply(grads_wrt_outputs, slope, dtype=dtype)
@@ -364,12 +419,13 @@ class SoftmaxLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Row-wise softmax: each row of outputs is a probability vector."""
-        return functional.softmax(inputs)
+        return functional.softmax(_floats(inputs))
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dx_i = y_i * (g_i - sum_j g_j y_j), row by row (the softmax Jacobian applied)."""
+        _check_like(grads_wrt_outputs, outputs, self)
         weighted = (grads_wrt_outputs * outputs).sum(axis=-1, keepdims=True)
         return outputs * (grads_wrt_outputs - weighted)
 
@@ -415,6 +471,7 @@ class DropoutLayer(StochasticLayer):
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """grads_wrt_outputs through the mask of the latest stochastic fprop."""
+        _check_like(grads_wrt_outputs, outputs, self)
         if self._scaled_mask is None:
             return grads_wrt_outputs  # the latest fprop was deterministic: the identity
         return grads_wrt_outputs * self._scaled_mask

@@ -88,7 +88,7 @@ class MultipleLayerModel:
         """
         chunks = [
             self.fprop(inputs[start : start + batch_size], evaluation=True)[-1]
-            for start in range(0, inputs.shape[0], batch_size)
+            for start in range(0, max(inputs.shape[0], 1), batch_size)  # 0 rows: 1 chunk
         ]
         return np.concatenate(chunks, axis=0)
 
