@@ -315,6 +315,10 @@ def _progress(enabled: bool, total: int):
 def _collect(stream, bar) -> list[dict[str, Any]]:
     results = []
     for result in stream:
+        if not result["finished"]:
+            # Its training caught Ctrl-C (or SIGTERM) and saved what it had: stop the
+            # sweep there; running the sweep again resumes this point.
+            raise KeyboardInterrupt
         results.append(result)
         if bar is not None:
             bar.update(1)

@@ -34,6 +34,8 @@ def _run_pytorch_task(task: LabTask, path: Path, threads: int | None) -> RunReco
     if task.kind == "pytorch":
         options["device"] = "auto"
     result = experiment(**options)
+    if result.interrupted:  # no record: a torch run starts again rather than resuming
+        raise KeyboardInterrupt
     rows = result.stats.shape[0]
     config = {
         "label": task.label,

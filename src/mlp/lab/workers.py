@@ -48,6 +48,8 @@ def run_task(task: LabTask, runs_dir: str | os.PathLike[str], threads: int | Non
         record = RunRecord.load(path)
     else:
         record = _run_pytorch_task(task, path, threads)
+    if not record.finished:  # training was interrupted; its record resumes next time
+        raise KeyboardInterrupt
     figures = record.figures()
     return {
         "name": task.name,
@@ -75,7 +77,10 @@ def _run_tasks(tasks: Sequence[LabTask], runs_dir: Path, jobs: int) -> dict[str,
 
     if jobs <= 1:
         for task in ordered:
-            report(_safe_run(task, runs_dir, None))
+            result = _safe_run(task, runs_dir, None)
+            report(result)
+            if result.get("interrupted"):  # Ctrl-C stops the lab, not just this task
+                raise KeyboardInterrupt
         return results
     context = multiprocessing.get_context("spawn")
     with _single_threaded_children():
@@ -103,7 +108,12 @@ def _safe_run(task: LabTask, runs_dir: Path, threads: int | None) -> dict:
     try:
         return run_task(task, runs_dir, threads)
     except KeyboardInterrupt:
-        return {"name": task.name, "finished": False, "seconds": time.perf_counter() - start}
+        return {
+            "name": task.name,
+            "finished": False,
+            "interrupted": True,
+            "seconds": time.perf_counter() - start,
+        }
     except (RunError, ConfigError) as error:
         logger.error("%s failed: %s", task.name, error)
         return {
