@@ -193,3 +193,41 @@ def test_architecture_and_default_name():
     assert config.architecture() == "784-100-50-10 relu"
     assert config.default_name() == "relu-100x50-adam"
     assert not math.isnan(ExperimentConfig().resolved().learning_rate)
+
+
+def test_flags_can_mend_a_file_that_is_impossible_on_its_own(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text("max_train_examples = 50\n")  # under the default batch_size 100
+    config = load_config(path, overrides={"batch_size": 10})
+    assert (config.max_train_examples, config.batch_size) == (50, 10)
+    path.write_text('backend = "torch"\nschedule = "cosine"\nstats_interval = 2\nepochs = 4\n')
+    assert load_config(path, overrides={"stats_interval": 1}).stats_interval == 1
+    with pytest.raises(ConfigError, match=r"batch_size.*\(command line\)"):
+        load_config(path, overrides={"batch_size": 0})
+
+
+def test_epochs_must_be_a_multiple_of_stats_interval():
+    with pytest.raises(
+        ConfigError, match=r"epochs \(5\) must be a multiple of stats_interval \(2\)"
+    ):
+        config_from_dict({"epochs": 5, "stats_interval": 2})
+    assert config_from_dict({"epochs": 6, "stats_interval": 2}).epochs == 6
+
+
+def test_a_batch_larger_than_the_training_set_is_a_config_error():
+    with pytest.raises(ConfigError, match="larger than the 50000 training examples"):
+        build_experiment(ExperimentConfig(batch_size=60_000, epochs=1, stats_interval=1))
+
+
+def test_the_test_error_includes_the_penalty_as_the_other_errors_do():
+    from mlp.optimisers import Optimiser
+    from mlp.runs.finish import _test_figures
+
+    config = ExperimentConfig(hidden=(16,), weight_decay=0.05, max_train_examples=200)
+    experiment = build_experiment(config)
+    optimiser = Optimiser(
+        experiment.model, experiment.error, experiment.learning_rule, experiment.train_data
+    )
+    monitors = optimiser.eval_monitors(experiment.test_data(), "(test)")
+    assert experiment.model.params_penalty() > 0.01
+    assert _test_figures(experiment)["error"] == pytest.approx(monitors["error(test)"], rel=1e-6)

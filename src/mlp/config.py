@@ -204,6 +204,11 @@ class ExperimentConfig:
         for key in ("epochs", "batch_size", "stats_interval"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be a positive integer, got {getattr(self, key)}")
+        if self.epochs % self.stats_interval:
+            raise ConfigError(
+                f"epochs ({self.epochs}) must be a multiple of stats_interval "
+                f"({self.stats_interval}), so that the last epoch's statistics are recorded"
+            )
         if self.seed < 0 or self.seed >= 2**32:
             raise ConfigError(f"seed must lie in 0 .. 2**32 - 1, got {self.seed}")
         if self.max_train_examples is not None and self.max_train_examples < self.batch_size:
@@ -479,10 +484,14 @@ def load_config(
                 f"unexpected table [{key}]{where(key)}: the keys of an experiment go at "
                 "the top level of the file"
             )
-    config = config_from_dict(values, where=where)
-    if overrides:
-        config = config_from_dict(overrides, base=config)
-    return config
+    # The flags change the file's values before anything is checked, so a flag can
+    # mend a combination the file alone would make impossible.
+    overrides = dict(overrides or {})
+
+    def origin(key: str) -> str:
+        return " (command line)" if key in overrides else where(key)
+
+    return config_from_dict({**values, **overrides}, where=origin)
 
 
 def _toml_value(value: Any) -> str:
@@ -655,9 +664,17 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         if config.max_train_examples is not None:
             inputs = inputs[: config.max_train_examples]
             labels = labels[: config.max_train_examples]
+        if config.batch_size > inputs.shape[0]:
+            raise ConfigError(
+                f"batch_size ({config.batch_size}) is larger than the {inputs.shape[0]} "
+                f"training examples of {config.dataset}: no batch would ever be served"
+            )
         train_data = OneOfKDataProvider(inputs, labels, config.batch_size, rng=rng, num_classes=10)
         inputs, labels = _load_split(config.dataset, "valid")
-        valid_data = OneOfKDataProvider(inputs, labels, config.batch_size, rng=rng, num_classes=10)
+        # Only ever evaluated, in large batches: its batch size must not refuse it.
+        valid_data = OneOfKDataProvider(
+            inputs, labels, config.batch_size, rng=rng, num_classes=10, drop_last=False
+        )
 
         weights_init = _initialiser(config, rng)
         if config.bias_init_scale > 0:

@@ -28,9 +28,12 @@ def _test_figures(experiment: Experiment) -> dict[str, float]:
 
     data = experiment.test_data()
     outputs = experiment.model.predict(data.inputs)
+    # The penalty is part of the error, as in the training and validation figures.
+    model = experiment.model
+    penalty = model.params_penalty() if hasattr(model, "params_penalty") else 0.0
     return {
         "acc": accuracy(outputs, data.targets),
-        "error": float(experiment.error(outputs, data.targets)),
+        "error": float(experiment.error(outputs, data.targets)) + penalty,
     }
 
 
