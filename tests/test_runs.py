@@ -333,3 +333,28 @@ def test_torch_backend_writes_the_same_kind_of_record(tmp_path):
     with pytest.raises(RunError, match="torch"):
         os.remove(record.path / "summary.json")
         resume_run(record.path)
+
+
+def test_overwrite_refuses_a_run_another_process_is_training(tmp_path):
+    import fcntl
+
+    first = run_experiment(SMALL, tmp_path, name="r")
+    with open(first.path / ".lock", "w") as handle:  # as a training process holds it
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunError, match="being trained by another process"):
+            run_experiment(SMALL, tmp_path, name="r", if_exists="overwrite")
+        assert RunRecord.load(first.path).finished  # untouched
+    replaced = run_experiment(
+        dataclasses.replace(SMALL, epochs=2), tmp_path, name="r", if_exists="overwrite"
+    )
+    assert replaced.epochs.tolist() == [0, 1, 2]
+
+
+def test_an_unusable_runs_directory_is_a_clear_error(tmp_path, capsys):
+    from mlp.cli import main
+
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("")
+    status = main(["train", "--hidden", "8", "--epochs", "1", "--runs-dir", str(not_a_folder)])
+    assert status == 2
+    assert "mlp train: error:" in capsys.readouterr().err

@@ -222,3 +222,35 @@ def test_ctrl_c_stops_the_whole_sweep_and_running_it_again_finishes_it(tmp_path,
     result = run_sweep(sweep, tmp_path, jobs=1, progress=False)
     assert sorted(result["ran"]) == sorted(c.name for c in sweep.configs)
     assert all(RunRecord.load(f).finished for f in folders)
+
+
+def test_distinct_values_never_share_a_point_and_names_give_the_exact_value():
+    grid = sweep_from_dict({"name": "g", "grid": {"learning_rate": [1.00001e-3, 1.00002e-3]}})
+    assert [c.learning_rate for c in grid.configs] == [1.00001e-3, 1.00002e-3]
+    assert len({c.name for c in grid.configs}) == 2
+    random = sweep_from_dict(
+        {
+            "name": "r",
+            "mode": "random",
+            "num_samples": 50,
+            "random": {"learning_rate": {"uniform": [0.05, 0.06]}},
+        }
+    )
+    assert len(random.configs) == 50
+    for config in random.configs:  # the folder name states the value used exactly
+        assert float(config.name.split("=")[1]) == config.learning_rate
+
+
+def test_an_edited_sweep_file_is_refused_before_anything_runs(tmp_path):
+    sweep = _sweep()
+    run_sweep(sweep, tmp_path, jobs=1, progress=False)
+    edited = sweep_from_dict({"name": "tiny", "base": {**BASE, "epochs": 1}, "grid": GRID})
+    with pytest.raises(SweepError, match=r"4 point\(s\) .* another config"):
+        run_sweep(edited, tmp_path, jobs=1, progress=False)
+
+
+def test_a_bad_random_seed_is_a_sweep_error():
+    values = {"name": "r", "mode": "random", "num_samples": 2, "seed": "abc"}
+    values["random"] = {"learning_rate": {"uniform": [0.01, 0.1]}}
+    with pytest.raises(SweepError, match="seed must be an integer"):
+        sweep_from_dict(values)

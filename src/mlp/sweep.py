@@ -91,8 +91,16 @@ def _short(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "x".join(_short(v) for v in value) or "none"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        # Short where that loses nothing (sampled values are rounded to 6 digits), exact
+        # otherwise: two distinct values must never share a folder.
+        short = f"{value:.6g}"
+        return short if float(short) == value else repr(value)
     return str(value)
+
+
+def _six_digits(value: float) -> float:
+    """A sampled value rounded to 6 significant digits, so its folder name is exact."""
+    return float(f"{value:.6g}")
 
 
 def _sample(spec: Any, key: str, rng: np.random.RandomState) -> Any:
@@ -115,12 +123,12 @@ def _sample(spec: Any, key: str, rng: np.random.RandomState) -> Any:
         raise SweepError(f"[random] {key}: {kind} needs [low, high] with low <= high, got {args}")
     low, high = args
     if kind == "uniform":
-        return float(rng.uniform(low, high))
+        return _six_digits(rng.uniform(low, high))
     if kind == "int_uniform":
         return int(rng.randint(int(low), int(high) + 1))
     if low <= 0:
         raise SweepError(f"[random] {key}: log_uniform needs low > 0, got {low}")
-    return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+    return _six_digits(math.exp(rng.uniform(math.log(low), math.log(high))))
 
 
 def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
@@ -165,7 +173,10 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
         num_samples = values.get("num_samples")
         if not isinstance(num_samples, int) or num_samples < 1:
             raise SweepError(f"{source}: random mode needs num_samples, a positive integer")
-        rng = np.random.RandomState(values.get("seed", 0))
+        seed = values.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+            raise SweepError(f"{source}: seed must be an integer in 0 .. 2**32 - 1, got {seed!r}")
+        rng = np.random.RandomState(seed)
         swept = list(grid) + [k for k in randoms if k not in grid]
         points = []
         for _ in range(num_samples):
@@ -191,6 +202,7 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
         except ConfigError as error:
             raise SweepError(f"{source}: point {point_name}: {error}") from None
         if point_name in seen:
+            logger.info("%s: point %s drawn twice; running it once", source, point_name)
             continue  # random search drew the same point twice: run it once
         seen.add(point_name)
         sweep.configs.append(config)
@@ -263,10 +275,19 @@ def run_sweep(
     """
     from joblib import Parallel, delayed, parallel_backend
 
-    from mlp.runs import is_finished
+    from mlp.runs import config_differs, is_finished
 
     folder = Path(runs_dir if runs_dir is not None else sweep.runs_dir) / sweep.name
     folder.mkdir(parents=True, exist_ok=True)
+    # A point already in the folder under another config (the sweep file was edited)
+    # would be skipped or refused one by one; say so once, before running anything.
+    changed = [c.name for c in sweep.configs if config_differs(folder / c.name, c)]
+    if changed:
+        raise SweepError(
+            f"{len(changed)} point(s) in {folder} were run with another config than this "
+            f"sweep file now gives ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''}): "
+            "give the sweep a new name, or delete those folders to run them again"
+        )
     todo = [c for c in sweep.configs if not is_finished(folder / c.name)]
     skipped = [c.name for c in sweep.configs if is_finished(folder / c.name)]
     if skipped:
@@ -508,13 +529,17 @@ def command(args: Any) -> int:
             print(f"{config.name}  ({state})")
         print(f"{len(sweep.configs)} points in {folder}")
         return 0
-    result = run_sweep(
-        sweep,
-        args.runs_dir,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        progress=not args.no_progress,
-    )
+    try:
+        result = run_sweep(
+            sweep,
+            args.runs_dir,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+        )
+    except SweepError as error:
+        print(f"mlp sweep: {error}", file=sys.stderr)
+        return 2
     print(
         f"sweep {sweep.name}: ran {len(result['ran'])} points, skipped {len(result['skipped'])} "
         f"finished ones, in {result['seconds']:.1f}s"

@@ -45,7 +45,8 @@ The package, one concept a module:
     checkpoint     checkpoint.npz: save_checkpoint, load_checkpoint
     progress       the progress bar over epochs
     finish         params.npz, curves.png and summary.json at the end of a run
-    training       run_experiment, resume_run, the NumPy training loop and its lock
+    training       run_experiment, resume_run, config_differs, the NumPy training loop
+                   and its lock
     torch_backend  training with the torch backend
 
 The names below are re-exported from those modules. To replace one in a test, patch it
@@ -65,8 +66,8 @@ from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATS, SUMMARY
 from mlp.runs.record import RunRecord, find_runs, is_finished, versions, write_record
 from mlp.runs.stats_log import StatsLog, read_stats, summarise_stats
 from mlp.runs.training import IfExists as IfExists
+from mlp.runs.training import config_differs, run_experiment
 from mlp.runs.training import resume_run as resume_run
-from mlp.runs.training import run_experiment
 
 __all__ = [
     "CHECKPOINT",
@@ -80,6 +81,7 @@ __all__ = [
     "StatsLog",
     "atomic_write_bytes",
     "atomic_write_text",
+    "config_differs",
     "find_runs",
     "is_finished",
     "read_stats",

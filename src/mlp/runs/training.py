@@ -90,6 +90,7 @@ def run_experiment(
     path = runs_dir / name
     if path.exists() and any(path.iterdir()):
         if if_exists == "overwrite":
+            _refuse_if_in_use(path)
             shutil.rmtree(path)
         elif if_exists == "resume":
             if (path / CONFIG).exists():
@@ -102,6 +103,7 @@ def run_experiment(
                 if is_finished(path) or stored.backend == "numpy":
                     return resume_run(path, progress=progress)
             # Nothing was recorded yet, or a torch run, which cannot resume: start again.
+            _refuse_if_in_use(path)
             shutil.rmtree(path)
         else:
             state = "finished" if is_finished(path) else "unfinished"
@@ -149,6 +151,39 @@ def _with_name(config: ExperimentConfig, name: str) -> ExperimentConfig:
     import dataclasses
 
     return dataclasses.replace(config, name=name)
+
+
+def config_differs(path: str | os.PathLike[str], config: ExperimentConfig) -> bool:
+    """True when `path` holds a run record whose config is not `config` (names aside);
+    False when they agree or nothing readable is there yet."""
+    path = Path(path)
+    if not (path / CONFIG).exists():
+        return False
+    try:
+        return not _same_config(_read_config(path), config)
+    except RunError:
+        return False  # unreadable: training it will say why
+
+
+def _refuse_if_in_use(path: Path) -> None:
+    """RunError when another process holds the run's lock (is training it): deleting the
+    folder under it would mix two runs in one record."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        return
+    lock = path / ".lock"
+    if not lock.exists():
+        return
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunError(
+                f"{path} is being trained by another process; wait for it to end, or stop "
+                "it, before overwriting"
+            ) from None
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
