@@ -97,6 +97,15 @@ def test_lab_quick_end_to_end(tmp_path, capsys):
             assert f"| {task.name} |" in main_table
             assert RunRecord.load(out / "runs" / task.name).finished
     assert "Largest difference between the two formulations' curves" in report
+    # The header says how this lab ran (one process, quick mode's subset).
+    assert "in one process, with the BLAS's own threads" in report
+    assert "the first 1,000 of the 50,000 training images" in report
+    # Statements about overfitting follow the curves: a run whose validation error is
+    # lowest at its last epoch is never said to overfit.
+    verdicts = re.findall(r"lowest at epoch (\d+) of (\d+) and ends (within|\d+% higher)", report)
+    assert len(verdicts) == (2 if HAVE_TORCH_TWIN else 0)
+    for best, last, verdict in verdicts:
+        assert best != last or verdict == "within"
     assert re.search(r"scores \*\*0\.\d{4}\*\* on the test set", report)
     figures = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
     assert len(figures) >= 8

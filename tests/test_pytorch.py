@@ -503,6 +503,14 @@ def test_evaluate_accuracy_counts_every_example():
     outputs = module(torch.from_numpy(valid_data.inputs)).argmax(-1).numpy()
     expected = (outputs == valid_data.labels).mean()
     assert pytorch.evaluate_accuracy(module, valid_data, "cpu", batch_size=7) == expected
+    # 'auto' evaluates where the module is, even where a GPU would be the default.
+    assert pytorch.evaluate_accuracy(module, valid_data, batch_size=7) == expected
+
+
+def test_evaluate_accuracy_on_another_device_than_the_modules_says_to_move_it():
+    _, valid_data = _providers()
+    with pytest.raises(ValueError, match=r"module is on cpu .* module.to\('meta'\)"):
+        pytorch.evaluate_accuracy(_module(), valid_data, "meta")
 
 
 def test_seed_model_is_the_seeds_network():

@@ -630,9 +630,17 @@ def evaluate_accuracy(
     Args:
         module: outputs of shape (n, num_classes) for inputs of shape (n, input_dim).
         data: a one-of-K provider (its `inputs` and integer `labels` are used).
+        device: where to evaluate; 'auto' is wherever the module's parameters are. The
+            module is not moved: another device than its own is an error.
     """
-    device = resolve_device(device)
-    dtype = next(module.parameters()).dtype
+    parameter = next(module.parameters())
+    device = parameter.device if device == "auto" else resolve_device(device)
+    if parameter.device != device:
+        raise ValueError(
+            f"the module is on {parameter.device} but evaluation was asked on {device}: "
+            f"move it first with module.to({str(device)!r}), or pass device='auto'"
+        )
+    dtype = parameter.dtype
     was_training = module.training
     module.eval()
     try:

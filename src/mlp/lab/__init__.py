@@ -1,7 +1,7 @@
 """`mlp lab`: the seed lab's experiments end to end, and a report of them.
 
     from mlp.lab import run_lab
-    run_lab("runs/lab")                 # the full lab, about 10 minutes on 2 cores
+    run_lab("runs/lab")                 # the full lab, about 6 minutes on 2 cores
     run_lab("runs/lab-quick", quick=True)
 
 What runs (every experiment seeded with the seed notebook's seed, 6102016):

@@ -34,6 +34,22 @@ def _best_epoch(record: RunRecord, key: str) -> Any:
     return (record.figures().get("best", {}).get(key) or {}).get("epoch")
 
 
+OVERFIT_RISE = 0.02
+"""Final validation error this far (2%) above its minimum counts as having risen."""
+
+
+def _valid_error_rise(record: RunRecord) -> tuple[Any, float] | None:
+    """(epoch of the lowest validation error, rise of the final one above it as a
+    fraction) when the final error is more than OVERFIT_RISE above the minimum, else
+    None: the curve is still falling or flat at the end."""
+    best = record.figures().get("best", {}).get("error(valid)") or {}
+    final = _final(record, "error(valid)")
+    if not best.get("value") or math.isnan(final):
+        return None
+    rise = final / best["value"] - 1
+    return (best["epoch"], rise) if rise > OVERFIT_RISE else None
+
+
 def _depth_observations(
     records: Mapping[str, RunRecord], names: Mapping[tuple[str, int], str]
 ) -> str:
@@ -52,19 +68,29 @@ def _depth_observations(
             f"{activation}: the best final validation accuracy is at {best} affine layers "
             f"({finals[best]:.4f}), the worst at {worst} ({finals[worst]:.4f})."
         )
-    overfit = []
+    overfit, still_falling = [], []
     for (activation, depth), name in names.items():
         record = records.get(name)
         if record is None:
             continue
-        best = record.figures().get("best", {}).get("error(valid)") or {}
-        final = _final(record, "error(valid)")
-        if best.get("value") and final > 1.2 * best["value"]:
-            overfit.append(f"{activation}-{depth} (lowest at epoch {best['epoch']})")
+        rise = _valid_error_rise(record)
+        if rise is None:
+            still_falling.append(f"{activation}-{depth}")
+        else:
+            overfit.append(
+                f"{activation}-{depth} (lowest at epoch {rise[0]}, final {100 * rise[1]:.0f}% higher)"
+            )
     if overfit:
         sentences.append(
-            "Validation error reaches its minimum and then rises while training error "
-            "keeps falling, that is, the model overfits, for: " + ", ".join(overfit) + "."
+            "Validation error reaches its minimum and then rises (by more than "
+            f"{100 * OVERFIT_RISE:.0f}% by the last epoch), that is, the model overfits, "
+            "for: " + ", ".join(overfit) + "."
+        )
+    if still_falling:
+        sentences.append(
+            "Validation error ends within that margin of its minimum for: "
+            + ", ".join(still_falling)
+            + "."
         )
     return (" ".join(sentences) + "\n") if sentences else ""
 

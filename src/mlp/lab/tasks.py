@@ -16,7 +16,7 @@ DEPTHS = (2, 3, 4, 5)
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INIT_SCALES = (0.01, 0.1, 0.5, 1.0)
 
-# Epochs of the full lab, chosen so that it finishes in about 10 minutes on 2 cores.
+# Epochs of the full lab, chosen so that it finishes in about 6 minutes on 2 cores.
 FULL_EPOCHS = {
     "ex1": 100,
     "ex2": 100,
