@@ -335,10 +335,10 @@ def test_a_kernel_that_fails_to_compile_warns_and_falls_back(monkeypatch) -> Non
     monkeypatch.setattr(kernels, "_compiled", {})
     param = np.zeros(4, np.float32)
     rule = rules.AdamLearningRule()
-    rule.initialise([param])
     with pytest.warns(RuntimeWarning, match="NumPy update") as record:
-        rule.update_params([np.ones(4, np.float32)])
+        rule.initialise([param])  # where the kernel is compiled, ahead of training
     assert record[0].filename == __file__  # the warning points at the caller
+    rule.update_params([np.ones(4, np.float32)])
     np.testing.assert_allclose(param, -1e-3, rtol=1e-5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -361,3 +361,11 @@ def test_without_a_writable_cache_the_kernel_is_compiled_each_run(monkeypatch) -
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert kernels.compiled("gradient_descent") is not None
+
+
+@needs_numba
+def test_initialise_loads_the_kernel_so_the_first_epoch_does_not_pay_for_it(monkeypatch):
+    monkeypatch.setattr(kernels, "_compiled", {})
+    rule = rules.MomentumLearningRule()
+    rule.initialise([np.zeros(3, np.float32)])
+    assert kernels._compiled.get("momentum") is not None

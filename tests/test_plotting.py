@@ -123,3 +123,22 @@ def test_train_model_and_plot_stats_is_the_seed_helper():
     assert [line.get_label() for line in ax_1.get_lines()] == ["error(train)", "error(valid)"]
     plt.close(fig_1)
     plt.close(fig_2)
+
+
+def test_a_run_of_one_epoch_is_drawn_visibly_with_its_start():
+    one_epoch = [("short", np.array([0, 1]), _stats(rows=2), KEYS)]
+    for fig in (plot_runs(one_epoch), plot_stats(_stats(rows=2), KEYS, stats_interval=1)):
+        for line in fig.axes[0].get_lines():
+            assert line.get_marker() == "o"  # a single point would be an invisible line
+            np.testing.assert_array_equal(line.get_xdata(), [0, 1])
+
+
+def test_many_runs_get_distinct_colours_and_a_legend_below_that_names_them_all(tmp_path):
+    runs = [(f"run {i}", np.arange(6), _stats(seed=i), KEYS) for i in range(23)]
+    fig = plot_runs(runs)
+    colours = [tuple(line.get_color()) for line in fig.axes[0].get_lines()[::2]]
+    assert len(set(colours)) == 23
+    (legend,) = fig.legends  # one legend for the figure, outside the panels
+    assert [t.get_text() for t in legend.get_texts()] == [f"run {i}" for i in range(23)]
+    save_figure(fig, tmp_path / "many.png")
+    assert png_size(tmp_path / "many.png")[1] > 420  # grown to hold the legend

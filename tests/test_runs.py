@@ -358,3 +358,15 @@ def test_an_unusable_runs_directory_is_a_clear_error(tmp_path, capsys):
     status = main(["train", "--hidden", "8", "--epochs", "1", "--runs-dir", str(not_a_folder)])
     assert status == 2
     assert "mlp train: error:" in capsys.readouterr().err
+
+
+def test_compare_finds_runs_at_any_depth_and_names_them_by_path(tmp_path, capsys):
+    from mlp.cli import main
+
+    config = dataclasses.replace(SMALL, epochs=1)
+    run_experiment(config, tmp_path / "top", name="a")
+    run_experiment(config, tmp_path / "top" / "sweep", name="p1")
+    run_experiment(config, tmp_path / "top" / "lab" / "runs", name="p1")
+    assert main(["compare", str(tmp_path / "top")]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert rows == ["a", "lab/runs/p1", "sweep/p1"]

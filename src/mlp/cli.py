@@ -423,9 +423,9 @@ def _one_line_summary(record: Any) -> str:
 
 
 def _load_records(paths: Sequence[str]) -> list[Any]:
-    from mlp.runs import RunRecord, find_runs
+    from mlp.runs.record import load_runs
 
-    return [RunRecord.load(path) for path in find_runs(paths)]
+    return load_runs(paths)
 
 
 def _figure_formats() -> set[str]:
@@ -484,20 +484,34 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--no-progress", action="store_true", help="no download progress bar")
 
     quick = commands.add_parser("quickstart", help="train softmax regression on MNIST")
-    quick.add_argument("--epochs", type=_positive_int, default=5)
-    quick.add_argument("--learning-rate", type=_positive_float, default=0.1)
-    quick.add_argument("--batch-size", type=_positive_int, default=100)
+    quick.add_argument(
+        "--epochs", type=_positive_int, default=5, help="training epochs (default 5)"
+    )
+    quick.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        default=0.1,
+        help="gradient descent step size (default 0.1)",
+    )
+    quick.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=100,
+        help="examples per batch, at most 50,000 (default 100)",
+    )
 
     _add_train_parser(commands)
 
-    plot = commands.add_parser("plot", help="curves of several runs on shared axes, as a PNG file")
+    plot = commands.add_parser(
+        "plot", help="curves of several runs on shared axes, as an image (PNG, PDF or SVG)"
+    )
     plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders of runs")
     plot.add_argument(
         "-o",
         "--output",
         default="plot.png",
         metavar="FILE",
-        help="PNG file to write (default plot.png)",
+        help="image to write; its suffix picks the format: .png, .pdf, .svg (default plot.png)",
     )
     plot.add_argument("--metric", choices=["error", "acc", "both"], default="both")
     plot.add_argument("--no-train", action="store_true", help="validation curves only")
@@ -579,7 +593,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fetch_args.append("--no-progress")
             return datasets.main(fetch_args, prog="mlp data")
         if args.command == "quickstart":
-            quickstart(args.epochs, args.learning_rate, args.batch_size)
+            from mlp.datasets import DataError
+
+            try:
+                quickstart(args.epochs, args.learning_rate, args.batch_size)
+            except (ValueError, DataError) as error:
+                print(f"mlp quickstart: error: {error}", file=sys.stderr)
+                return 2
             return 0
         if args.command == "train":
             _interrupt_on_sigterm()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -197,10 +198,19 @@ def _compiled_kernel(name: str) -> Callable | None:
                 f"mlp: numba could not compile the {name} kernel ({error}); "
                 "using the NumPy update instead",
                 RuntimeWarning,
-                stacklevel=5,  # the caller of the learning rule's update_params
+                stacklevel=_first_caller_outside_mlp(),
             )
             _compiled[name] = None
     return _compiled[name]
+
+
+def _first_caller_outside_mlp() -> int:
+    """The `stacklevel` that points a warning at the first frame outside this package
+    (the user's code), wherever in mlp it is raised from."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("mlp."):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def enabled() -> bool:

@@ -134,6 +134,11 @@ class GradientDescentLearningRule:
             p.flags.c_contiguous and p.dtype == dtype and p.dtype in (np.float32, np.float64)
             for p in self.params
         ]
+        name = _kernel_for_step(type(self))
+        if name is not None and any(self._kernel_fits):
+            # Load (or compile) the kernel now, so that importing numba is not timed as
+            # part of the first training epoch.
+            kernels.compiled(name)
         self.step_count = 0
 
     def _require_initialised(self) -> None:

@@ -18,6 +18,7 @@ Every axis is labelled.
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,20 +37,16 @@ EPOCH_LABEL = "Epoch number"
 _Y_LABELS = {"error": "Error", "acc": "Accuracy"}
 
 
-def _figure(figsize: tuple[float, float], panels: int = 1, title: bool = True) -> Any:
-    """A figure with fixed margins (an automatic layout doubles the time to draw it)."""
+def _figure(figsize: tuple[float, float]) -> Any:
+    """A figure whose layout makes room for every label, title and outside legend."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize)
-    width, height = figsize
-    fig.subplots_adjust(
-        left=0.75 / width,
-        right=1 - 0.2 / width,
-        bottom=0.55 / height,
-        top=1 - (0.45 if title else 0.2) / height,
-        wspace=0.9 / (width / panels),
-    )
-    return fig
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _marker(num_points: int) -> str | None:
+    # A curve of one point is invisible as a line: show the points of short curves.
+    return "o" if num_points < 3 else None
 
 
 def _integer_epochs(ax: Any) -> None:
@@ -95,14 +92,17 @@ def plot_stats(
         'Epoch number'.
     """
     x = _epochs_of(stats.shape[0], stats_interval, epochs)
-    start = 0 if include_initial else min(1, stats.shape[0] - 1)
-    fig = _figure((10, 4), panels=2)
+    # Row 0 is left out (the seed lab's habit) unless only one row would remain.
+    start = 0 if include_initial or stats.shape[0] < 3 else 1
+    fig = _figure((10, 4))
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("error", "acc"), strict=True):
         for split in ("train", "valid"):
             key = f"{metric}({split})"
             if key in keys:
-                ax.plot(x[start:], stats[start:, keys[key]], label=key)
+                ax.plot(
+                    x[start:], stats[start:, keys[key]], label=key, marker=_marker(len(x) - start)
+                )
         ax.set_xlabel(EPOCH_LABEL)
         ax.set_ylabel(_y_label(metric))
         _integer_epochs(ax)
@@ -147,19 +147,26 @@ def plot_runs(
     """
     if not runs:
         raise ValueError("plot_runs needs at least one run")
-    fig = _figure((5.5 * len(metrics), 4.2), panels=len(metrics))
+    # Many runs: the legend goes below the panels, in columns, and the figure grows.
+    legend_rows = 0 if len(runs) <= 8 else math.ceil(len(runs) / 3)
+    fig = _figure((5.5 * len(metrics), 4.2 + 0.22 * legend_rows))
     axes = np.atleast_1d(fig.subplots(1, len(metrics), sharex=True))
     colours = _colours(len(runs))
     for index, run in enumerate(runs):
         label, epochs, stats, keys = _curves(run)
         if labels is not None:
             label = labels[index]
-        start = 0 if include_initial or len(epochs) < 2 else 1
+        start = 0 if include_initial or len(epochs) < 3 else 1
         for ax, metric in zip(axes, metrics, strict=True):
             valid, train = f"{metric}(valid)", f"{metric}(train)"
+            marker = _marker(len(epochs) - start)
             if valid in keys:
                 ax.plot(
-                    epochs[start:], stats[start:, keys[valid]], color=colours[index], label=label
+                    epochs[start:],
+                    stats[start:, keys[valid]],
+                    color=colours[index],
+                    label=label,
+                    marker=marker,
                 )
             if show_train and train in keys:
                 ax.plot(
@@ -168,6 +175,7 @@ def plot_runs(
                     color=colours[index],
                     linestyle="--",
                     alpha=0.7,
+                    marker=marker,
                 )
     for ax, metric in zip(axes, metrics, strict=True):
         ax.set_xlabel(EPOCH_LABEL)
@@ -175,7 +183,11 @@ def plot_runs(
         ax.set_ylabel(_y_label(metric) + suffix)
         _integer_epochs(ax)
         ax.grid(True, alpha=0.3)
-    axes[-1].legend(loc=0, fontsize="small")
+    if legend_rows:
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncol=3, fontsize="small")
+    else:
+        axes[-1].legend(loc=0, fontsize="small")
     if title:
         fig.suptitle(title)
     return fig
@@ -219,10 +231,14 @@ def plot_metric_against(
 
 
 def _colours(count: int) -> list[Any]:
+    """`count` distinct colours: the qualitative tab10/tab20 palettes, and beyond 20
+    evenly spaced colours of a continuous map rather than repeats."""
     from matplotlib import colormaps
 
-    cmap = colormaps["tab10" if count <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(count)]
+    if count <= 20:
+        cmap = colormaps["tab10" if count <= 10 else "tab20"]
+        return [cmap(i) for i in range(count)]
+    return [colormaps["turbo"](v) for v in np.linspace(0.05, 0.95, count)]
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> None:

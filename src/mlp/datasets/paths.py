@@ -36,8 +36,8 @@ def _make_dir(path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise DataError(
-            f"cannot create the data directory {path} ({err}); "
-            "set MLP_DATA_DIR to a folder you can write to"
+            f"cannot create the data directory {path} ({err}); choose a folder you can "
+            "write to (with --data-dir, or the MLP_DATA_DIR environment variable)"
         ) from None
 
 

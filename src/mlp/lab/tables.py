@@ -88,7 +88,7 @@ def comparison_rows(records: Sequence[RunRecord]) -> list[list[Any]]:
         status = "" if record.finished else " (unfinished)"
         rows.append(
             [
-                record.name + status,
+                (record.display_name or record.name) + status,
                 model or "-",
                 rule or "-",
                 epochs,

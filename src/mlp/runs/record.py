@@ -82,6 +82,9 @@ class RunRecord:
     stats: np.ndarray
     keys: dict[str, int]
     summary: dict[str, Any] | None = None
+    display_name: str | None = None
+    """Set by whoever lists runs from several folders (e.g. 'sweep/point'); shown by
+    `label()` in place of the folder's name."""
 
     @property
     def name(self) -> str:
@@ -149,7 +152,7 @@ class RunRecord:
 
     def label(self) -> str:
         """The name to show in plots and tables."""
-        return str(self.config.get("label", self.name))
+        return str(self.config.get("label", self.display_name or self.name))
 
 
 def is_finished(path: str | os.PathLike[str]) -> bool:
@@ -158,8 +161,9 @@ def is_finished(path: str | os.PathLike[str]) -> bool:
 
 
 def find_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Run folders from the given paths: a run folder itself, or a folder of runs
-    (every subfolder holding a stats.csv, in name order).
+    """Run folders from the given paths: a run folder itself, or a folder with run
+    folders at any depth below it (a sweep's points in runs/SWEEP/POINT, the lab's in
+    runs/lab/runs/NAME), in path order.
 
     Raises:
         RunError: for a path that is neither.
@@ -171,13 +175,27 @@ def find_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
             found.append(path)
             continue
         if path.is_dir():
-            children = sorted(p for p in path.iterdir() if (p / STATS).exists())
+            children = sorted({stats.parent for stats in path.rglob(STATS)})
             if children:
                 found.extend(children)
                 continue
             raise RunError(f"{path} holds no run records (no stats.csv in it or below it)")
         raise RunError(f"{path} does not exist")
     return found
+
+
+def load_runs(paths: Sequence[str | os.PathLike[str]]) -> list[RunRecord]:
+    """`RunRecord`s of `find_runs(paths)`. A run found below a given folder is labelled
+    by its path from there ('sweep/point') when its folder name alone would be ambiguous."""
+    records = []
+    for given in paths:
+        root = Path(given)
+        for path in find_runs([root]):
+            record = RunRecord.load(path)
+            if path != root and len(path.relative_to(root).parts) > 1:
+                record.display_name = path.relative_to(root).as_posix()
+            records.append(record)
+    return records
 
 
 def write_record(

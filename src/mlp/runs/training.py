@@ -106,9 +106,13 @@ def run_experiment(
             _refuse_if_in_use(path)
             shutil.rmtree(path)
         else:
-            state = "finished" if is_finished(path) else "unfinished"
+            if is_finished(path):
+                raise RunError(
+                    f"{path} already holds a finished run: pass --overwrite to train it "
+                    "again, or choose another --name"
+                )
             raise RunError(
-                f"{path} already holds a {state} run: resume it with "
+                f"{path} already holds an unfinished run: continue it with "
                 f"`mlp train --resume {path}`, or pass --overwrite or another --name"
             )
     config = _with_name(config, name)
