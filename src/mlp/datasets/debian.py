@@ -54,22 +54,40 @@ def _apt_install(package: str) -> None:
     raise DataError(f"`apt-get install {package}` failed: {' | '.join(tail)}")
 
 
-def _can_apt_install() -> bool:
+def _why_no_apt_install() -> str | None:
+    """None when apt-get can install packages here, else the reason it cannot."""
     if os.environ.get("MLP_NO_APT", "") not in ("", "0"):
-        return False
+        return "MLP_NO_APT is set"
+    if shutil.which("apt-get") is None:
+        return "there is no apt-get here (not Debian or Ubuntu)"
     geteuid = getattr(os, "geteuid", None)
-    return shutil.which("apt-get") is not None and geteuid is not None and geteuid() == 0
+    if geteuid is None or geteuid() != 0:
+        return "installing needs root"
+    return None
+
+
+def _can_apt_install() -> bool:
+    return _why_no_apt_install() is None
 
 
 def _from_debian_package(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
     """Source: the idx files of Debian's package, installed with apt-get when missing."""
     folder = DEBIAN_FASHION_MNIST_DIR
-    if not all((folder / idx.filename).exists() for idx in spec.idx_files.values()):
+    missing = [i.filename for i in spec.idx_files.values() if not (folder / i.filename).exists()]
+    if missing:
         if not _can_apt_install():
+            reason = _why_no_apt_install() or "it cannot run here"
             raise DataError(
-                f"{folder} is missing and apt-get cannot be run here (it needs root); "
-                f"`sudo apt-get install {DEBIAN_FASHION_MNIST_PACKAGE}` provides it"
+                f"{folder} lacks {', '.join(missing)} and apt-get will not be run ({reason}); "
+                f"`sudo apt-get install {DEBIAN_FASHION_MNIST_PACKAGE}` provides them"
             )
         _apt_install(DEBIAN_FASHION_MNIST_PACKAGE)
+        still = [f for f in missing if not (folder / f).exists()]
+        if still:  # installed, yet its files are gone: reinstalling brings them back
+            raise DataError(
+                f"{DEBIAN_FASHION_MNIST_PACKAGE} is installed but {folder} lacks "
+                f"{', '.join(still)}: `sudo apt-get install --reinstall "
+                f"{DEBIAN_FASHION_MNIST_PACKAGE}` restores them"
+            )
     logger.info("reading %s from %s", spec.name, folder)
     return _from_idx_folder(spec, folder)

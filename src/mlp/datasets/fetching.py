@@ -8,6 +8,7 @@ sources in order and verifying everything before it is written.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -142,6 +143,7 @@ def _fetch(
     if not todo:
         return paths, todo
 
+    _check_writable(directory)  # before downloading, not after
     start = time.perf_counter()
     splits = _from_sources(spec, progress)
     for split in todo:
@@ -149,11 +151,8 @@ def _fetch(
         try:
             _atomic_save(paths[split], inputs, targets)
         except OSError as err:
-            raise DataError(
-                f"cannot write {paths[split]} ({err}); free some space or set MLP_DATA_DIR "
-                "to a folder you can write to"
-            ) from None
-        _remember(paths[split], (inputs, targets))
+            raise DataError(f"cannot write {paths[split]} ({err}); {_write_hint(err)}") from None
+        _remember(spec, split, paths[split], (inputs, targets))
     logger.info(
         "wrote %s to %s in %.1f s",
         ", ".join(_filename(spec.name, s) for s in todo),
@@ -161,6 +160,20 @@ def _fetch(
         time.perf_counter() - start,
     )
     return paths, todo
+
+
+def _write_hint(err: OSError) -> str:
+    if err.errno == errno.ENOSPC:
+        return "free some space, or choose another folder with --data-dir or MLP_DATA_DIR"
+    return "choose a folder you can write to, with --data-dir or MLP_DATA_DIR"
+
+
+def _check_writable(directory: Path) -> None:
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".mlp-write-test-"):
+            pass
+    except OSError as err:
+        raise DataError(f"cannot write in {directory} ({err}); {_write_hint(err)}") from None
 
 
 def _from_sources(spec: DatasetSpec, progress: bool) -> Splits:

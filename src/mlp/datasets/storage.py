@@ -8,6 +8,8 @@ through a temporary file so that a reader never sees half a file.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 import time
 import zipfile
@@ -30,19 +32,22 @@ STALE_TEMP_SECONDS = 3600.0
 
 _TEMP_SUFFIX = ".part"
 
-_cache: dict[str, tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
+_CacheKey = tuple[str, str, str]  # (file, data set, split)
+_cache: dict[_CacheKey, tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
 _cache_lock = threading.Lock()
 
 
-def _cache_key(path: Path) -> tuple[str, tuple[int, int]]:
+def _cache_key(spec: DatasetSpec, split: str, path: Path) -> tuple[_CacheKey, tuple[int, int]]:
+    # The file verified as one data set and split is not thereby verified as another
+    # (a link named fashion-mnist-valid.npz pointing at MNIST's file, say).
     st = path.stat()
-    return str(path.resolve()), (st.st_mtime_ns, st.st_size)
+    return (str(path.resolve()), spec.name, split), (st.st_mtime_ns, st.st_size)
 
 
 def _read_verified(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Load and verify one file, or raise `DataError`; results are cached per mtime."""
     try:
-        resolved, stamp = _cache_key(path)
+        resolved, stamp = _cache_key(spec, split, path)
     except OSError as err:
         raise DataError(f"cannot read {path} ({err}). {spec.fix}") from None
     with _cache_lock:
@@ -57,10 +62,12 @@ def _read_verified(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarra
     return arrays
 
 
-def _remember(path: Path, arrays: tuple[np.ndarray, np.ndarray]) -> None:
+def _remember(
+    spec: DatasetSpec, split: str, path: Path, arrays: tuple[np.ndarray, np.ndarray]
+) -> None:
     """Cache the arrays just written to ``path``, so that loading it does not read it back."""
     with suppress(OSError):
-        resolved, stamp = _cache_key(path)
+        resolved, stamp = _cache_key(spec, split, path)
         with _cache_lock:
             _cache[resolved] = (stamp, arrays)
 
@@ -121,9 +128,16 @@ def _atomic_save(path: Path, inputs: np.ndarray, targets: np.ndarray) -> None:
 
 
 def _remove_stale_temp_files(directory: Path, name: str) -> None:
+    """Remove what fetches killed outright (SIGKILL, power loss) left behind: partial
+    files here, and download folders in the system's temporary folder."""
     now = time.time()
     for tmp in directory.glob(f".{name}-*.npz.*{_TEMP_SUFFIX}"):
         with suppress(OSError):
             if now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
                 tmp.unlink()
                 logger.info("removed %s, left by an interrupted fetch", tmp)
+    for workdir in Path(tempfile.gettempdir()).glob("mlp-fetch-*"):
+        with suppress(OSError):
+            if workdir.is_dir() and now - workdir.stat().st_mtime > STALE_TEMP_SECONDS:
+                shutil.rmtree(workdir)
+                logger.info("removed %s, left by an interrupted fetch", workdir)
