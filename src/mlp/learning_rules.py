@@ -197,9 +197,8 @@ class GradientDescentLearningRule:
             return
         for i in remaining:
             param, grad = self.params[i], grads_wrt_params[i]
-            sl = self._slices[i]
-            state = [flat[sl] for flat in self._flat_state]
-            scratch = self._flat_scratch[sl]
+            state = self._state_views[i]
+            scratch = self._flat_scratch[self._slices[i]]
             if not (param.flags.c_contiguous and grad.flags.c_contiguous):
                 self._step(grad.reshape(-1), *state, scratch, *constants)
                 param -= scratch.reshape(param.shape)
