@@ -90,8 +90,7 @@ def run_experiment(
     path = runs_dir / name
     if path.exists() and any(path.iterdir()):
         if if_exists == "overwrite":
-            _refuse_if_in_use(path)
-            shutil.rmtree(path)
+            _remove_run(path)
         elif if_exists == "resume":
             if (path / CONFIG).exists():
                 stored = _read_config(path)
@@ -103,8 +102,7 @@ def run_experiment(
                 if is_finished(path) or stored.backend == "numpy":
                     return resume_run(path, progress=progress)
             # Nothing was recorded yet, or a torch run, which cannot resume: start again.
-            _refuse_if_in_use(path)
-            shutil.rmtree(path)
+            _remove_run(path)
         else:
             if is_finished(path):
                 raise RunError(
@@ -169,25 +167,11 @@ def config_differs(path: str | os.PathLike[str], config: ExperimentConfig) -> bo
         return False  # unreadable: training it will say why
 
 
-def _refuse_if_in_use(path: Path) -> None:
-    """RunError when another process holds the run's lock (is training it): deleting the
-    folder under it would mix two runs in one record."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no locking
-        return
-    lock = path / ".lock"
-    if not lock.exists():
-        return
-    with open(lock, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunError(
-                f"{path} is being trained by another process; wait for it to end, or stop "
-                "it, before overwriting"
-            ) from None
-        fcntl.flock(handle, fcntl.LOCK_UN)
+def _remove_run(path: Path) -> None:
+    """Delete a run folder under its lock, so that a run another process is training is
+    refused (RunError) rather than deleted under it, mixing two runs in one record."""
+    with _exclusive(path):
+        shutil.rmtree(path)
 
 
 @contextlib.contextmanager
