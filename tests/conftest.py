@@ -42,3 +42,25 @@ def one_blas_thread():
 
     with threadpool_limits(1):
         yield
+
+
+@pytest.fixture
+def interrupt_at_epoch(monkeypatch):
+    """interrupt_at_epoch(n) makes the n-th training epoch of this process raise
+    KeyboardInterrupt, as Ctrl-C would; it returns the list of epochs started so far."""
+    from mlp.optimisers import Optimiser
+
+    def arm(epoch: int) -> list[int]:
+        calls: list[int] = []
+        real = Optimiser.do_training_epoch
+
+        def epoch_or_interrupt(self):
+            calls.append(1)
+            if len(calls) == epoch:
+                raise KeyboardInterrupt
+            return real(self)
+
+        monkeypatch.setattr(Optimiser, "do_training_epoch", epoch_or_interrupt)
+        return calls
+
+    return arm

@@ -141,25 +141,9 @@ def test_tables():
     assert comparison_table([], "text").splitlines()[0].startswith("run")
 
 
-def _interrupt_at_epoch(monkeypatch, epoch: int) -> list[int]:
-    from mlp.optimisers import Optimiser
-
-    calls: list[int] = []
-    real = Optimiser.do_training_epoch
-
-    def epoch_or_interrupt(self):
-        calls.append(1)
-        if len(calls) == epoch:
-            raise KeyboardInterrupt
-        return real(self)
-
-    monkeypatch.setattr(Optimiser, "do_training_epoch", epoch_or_interrupt)
-    return calls
-
-
-def test_ctrl_c_stops_a_one_process_lab(tmp_path, monkeypatch):
+def test_ctrl_c_stops_a_one_process_lab(tmp_path, interrupt_at_epoch):
     tasks = [t for t in lab_tasks(quick=True) if t.group == "ex1"][:3]
-    calls = _interrupt_at_epoch(monkeypatch, 2)
+    calls = interrupt_at_epoch(2)
     with pytest.raises(KeyboardInterrupt):
         _run_tasks(tasks, tmp_path, jobs=1)
     assert len(calls) == 2  # the other tasks never started
@@ -168,11 +152,13 @@ def test_ctrl_c_stops_a_one_process_lab(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not HAVE_TORCH_TWIN, reason="needs torch")
-def test_an_interrupted_twin_run_leaves_no_record_claiming_it_finished(tmp_path, monkeypatch):
+def test_an_interrupted_twin_run_leaves_no_record_claiming_it_finished(
+    tmp_path, interrupt_at_epoch
+):
     from mlp.lab.pytorch_task import _run_pytorch_task
 
     (task,) = [t for t in lab_tasks(quick=True) if t.name == "pytorch-twin"]
-    _interrupt_at_epoch(monkeypatch, 2)
+    interrupt_at_epoch(2)
     with pytest.raises(KeyboardInterrupt):
         _run_pytorch_task(task, tmp_path / task.name, None)
     assert not (tmp_path / task.name).exists()

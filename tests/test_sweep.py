@@ -192,26 +192,11 @@ def test_the_sweep_command(tmp_path, capsys):
     assert main(["sweep", str(path), "--jobs", "0"]) == 2
 
 
-def _interrupt_at_epoch(monkeypatch, epoch: int) -> list[int]:
-    """Make the epoch-th training epoch of this process raise KeyboardInterrupt (Ctrl-C)."""
-    from mlp.optimisers import Optimiser
-
-    calls: list[int] = []
-    real = Optimiser.do_training_epoch
-
-    def epoch_or_interrupt(self):
-        calls.append(1)
-        if len(calls) == epoch:
-            raise KeyboardInterrupt
-        return real(self)
-
-    monkeypatch.setattr(Optimiser, "do_training_epoch", epoch_or_interrupt)
-    return calls
-
-
-def test_ctrl_c_stops_the_whole_sweep_and_running_it_again_finishes_it(tmp_path, monkeypatch):
+def test_ctrl_c_stops_the_whole_sweep_and_running_it_again_finishes_it(
+    tmp_path, monkeypatch, interrupt_at_epoch
+):
     sweep = _sweep()
-    calls = _interrupt_at_epoch(monkeypatch, 2)  # in the first point's second epoch
+    calls = interrupt_at_epoch(2)  # in the first point's second epoch
     with pytest.raises(KeyboardInterrupt):
         run_sweep(sweep, tmp_path, jobs=1, progress=False)
     assert len(calls) == 2  # no other point started
