@@ -101,6 +101,7 @@ def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 10
     from tqdm.auto import tqdm
 
     from mlp import DEFAULT_SEED
+    from mlp.callbacks import LambdaCallback
     from mlp.data_providers import MNISTDataProvider
     from mlp.errors import CrossEntropySoftmaxError
     from mlp.initialisers import ConstantInit, UniformInit
@@ -137,7 +138,7 @@ def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 10
                 bar.update(1)
             bar.set_postfix(acc_valid=f"{stats['acc(valid)']:.4f}")
 
-        optimiser.on_stats = show
+        optimiser.callbacks.append(LambdaCallback(on_stats=show))
         stats, keys, run_time = optimiser.train(epochs, stats_interval=1)
     final = stats[-1, keys["acc(valid)"]]
     print(

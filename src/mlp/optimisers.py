@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from mlp.callbacks import Callback, LambdaCallback
+from mlp.schedulers import Scheduler
+
 __all__ = ["Monitor", "Optimiser", "TrainingLoop", "accuracy"]
 
 logger = logging.getLogger(__name__)
@@ -56,16 +59,50 @@ class TrainingLoop:
 
     A subclass provides `do_training_epoch()` and `eval_monitors(dataset, label)`, and
     sets `train_dataset`, `valid_dataset`, `data_monitors` (name -> monitor, 'error'
-    first), `on_stats` and `on_epoch_end` (callbacks or None).
+    first), `learning_rule` (anything with a `learning_rate` the schedulers set),
+    `schedulers` and `callbacks` (see `mlp.callbacks`).
     """
 
     train_dataset: Any
     valid_dataset: Any
     data_monitors: dict[str, Any]
-    on_stats: StatsCallback | None = None
-    on_epoch_end: EpochCallback | None = None
+    learning_rule: Any
+    schedulers: list[Scheduler]
+    callbacks: list[Callback]
     interrupted: bool = False
     _warned_non_finite: bool = False
+
+    def _set_hooks(
+        self,
+        schedulers: Iterable[Scheduler] | None,
+        callbacks: Iterable[Callback] | None,
+        on_stats: StatsCallback | None = None,
+        on_epoch_end: EpochCallback | None = None,
+    ) -> None:
+        """Check and keep the schedulers and callbacks; the `on_stats` and `on_epoch_end`
+        functions of earlier versions become one more callback."""
+        self.schedulers = list(schedulers or [])
+        for i, scheduler in enumerate(self.schedulers):
+            if isinstance(scheduler, type) or not callable(
+                getattr(scheduler, "update_learning_rule", None)
+            ):
+                raise TypeError(
+                    f"schedulers[{i}] is {scheduler!r}: pass scheduler instances with an "
+                    "update_learning_rule(learning_rule, epoch_number) method"
+                )
+        self.callbacks = list(callbacks or [])
+        for i, callback in enumerate(self.callbacks):
+            if not isinstance(callback, Callback):
+                hint = ", an instance" if isinstance(callback, type) else ""
+                raise TypeError(
+                    f"callbacks[{i}] is {callback!r}: pass mlp.callbacks.Callback objects{hint}"
+                )
+        if on_stats is not None or on_epoch_end is not None:
+            self.callbacks.append(LambdaCallback(on_stats=on_stats, on_epoch_end=on_epoch_end))
+
+    def _notify(self, hook: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(self, *args)
 
     def do_training_epoch(self) -> None:
         """One pass over the training data, one update per batch."""
@@ -114,8 +151,12 @@ class TrainingLoop:
                 "try a smaller learning rate or initialisation scale",
                 epoch,
             )
-        if self.on_stats is not None:
-            self.on_stats(epoch, stats)
+        self._notify("on_stats", epoch, stats)
+
+    def _start_learning_rate(self, epoch: int) -> None:
+        """Let every scheduler set the rate of epoch `epoch` (1-based), in order."""
+        for scheduler in self.schedulers:
+            scheduler.update_learning_rule(self.learning_rule, epoch - 1)
 
     # --- the loop ----------------------------------------------------------------------
 
@@ -159,38 +200,17 @@ class TrainingLoop:
             raise ValueError(
                 f"start_epoch must be an integer in 0 .. num_epochs ({num_epochs}), got {start_epoch!r}"
             )
+        keys = self.stat_keys()
+        rows = self._previous_rows(start_epoch, previous_stats, len(keys))
         self.interrupted = False
         self.epoch_times = []
         start = time.perf_counter()
-        rows: list[list[float]] = []
-        keys = self.stat_keys()
-        if start_epoch == 0:
-            if previous_stats is not None:
-                raise ValueError("previous_stats is for continuing a run (start_epoch > 0)")
-        else:
-            if previous_stats is not None:
-                previous = np.asarray(previous_stats, dtype=np.float64)
-                if previous.ndim != 2 or previous.shape[1] != len(keys):
-                    raise ValueError(
-                        f"previous_stats must have shape (num_rows, {len(keys)}), "
-                        f"got {previous.shape}"
-                    )
-                rows.extend(list(row) for row in previous)
+        self._notify("on_train_begin")
         try:
             if start_epoch == 0:
                 self._record(0, self.get_epoch_stats(), rows)
             for epoch in range(start_epoch + 1, num_epochs + 1):
-                epoch_start = time.perf_counter()
-                self.do_training_epoch()
-                self._synchronise()
-                epoch_time = time.perf_counter() - epoch_start
-                self.epoch_times.append(epoch_time)
-                if epoch % stats_interval == 0:
-                    stats = self.get_epoch_stats()
-                    self.log_stats(epoch, epoch_time, stats)
-                    self._record(epoch, stats, rows)
-                if self.on_epoch_end is not None:
-                    self.on_epoch_end(epoch, epoch_time)
+                self._run_epoch(epoch, stats_interval, rows)
         except KeyboardInterrupt:
             self.interrupted = True
             # Leave the training data at the start of an epoch, not in the middle of the
@@ -202,8 +222,41 @@ class TrainingLoop:
                 "training interrupted; returning the %d rows of statistics recorded so far",
                 len(rows),
             )
+        self._notify("on_train_end")
         stats_array = np.array(rows, dtype=np.float64).reshape(len(rows), len(keys))
         return stats_array, keys, time.perf_counter() - start
+
+    def _previous_rows(
+        self, start_epoch: int, previous_stats: np.ndarray | None, num_keys: int
+    ) -> list[list[float]]:
+        """The rows a continued run starts from (checked), as lists."""
+        if start_epoch == 0:
+            if previous_stats is not None:
+                raise ValueError("previous_stats is for continuing a run (start_epoch > 0)")
+            return []
+        if previous_stats is None:
+            return []
+        previous = np.asarray(previous_stats, dtype=np.float64)
+        if previous.ndim != 2 or previous.shape[1] != num_keys:
+            raise ValueError(
+                f"previous_stats must have shape (num_rows, {num_keys}), got {previous.shape}"
+            )
+        return [list(row) for row in previous]
+
+    def _run_epoch(self, epoch: int, stats_interval: int, rows: list[list[float]]) -> None:
+        """Epoch `epoch` (1-based): its rate, its training pass, its statistics row."""
+        self._start_learning_rate(epoch)
+        self._notify("on_epoch_begin", epoch)
+        epoch_start = time.perf_counter()
+        self.do_training_epoch()
+        self._synchronise()
+        epoch_time = time.perf_counter() - epoch_start
+        self.epoch_times.append(epoch_time)
+        if epoch % stats_interval == 0:
+            stats = self.get_epoch_stats()
+            self.log_stats(epoch, epoch_time, stats)
+            self._record(epoch, stats, rows)
+        self._notify("on_epoch_end", epoch, epoch_time)
 
 
 class Optimiser(TrainingLoop):
@@ -225,7 +278,11 @@ class Optimiser(TrainingLoop):
             so large batches make them fast; the values do not depend on it.
         on_epoch_end: called as on_epoch_end(epoch, epoch_time) after every training
             epoch, once that epoch's statistics (if any) are recorded; `epoch_time` is
-            the seconds the training pass took. Used to save checkpoints.
+            the seconds the training pass took.
+        schedulers: learning-rate schedulers (`mlp.schedulers`), each called as
+            update_learning_rule(learning_rule, epoch_number) before every epoch.
+        callbacks: `mlp.callbacks.Callback` objects, called at the start and end of
+            training, of each epoch, and with each statistics row.
     """
 
     def __init__(
@@ -242,6 +299,8 @@ class Optimiser(TrainingLoop):
         on_stats: StatsCallback | None = None,
         eval_batch_size: int = 10_000,
         on_epoch_end: EpochCallback | None = None,
+        schedulers: Iterable[Scheduler] | None = None,
+        callbacks: Iterable[Callback] | None = None,
     ) -> None:
         self.model = model
         self.error = error
@@ -253,10 +312,9 @@ class Optimiser(TrainingLoop):
         if data_monitors is not None:
             self.data_monitors.update(data_monitors)
         self.progress = progress or notebook
-        self.on_stats = on_stats
         check_count("eval_batch_size", eval_batch_size, 1)
         self.eval_batch_size = int(eval_batch_size)
-        self.on_epoch_end = on_epoch_end
+        self._set_hooks(schedulers, callbacks, on_stats, on_epoch_end)
         self.epoch_times: list[float] = []
         self.interrupted = False
         self._warned_non_finite = False

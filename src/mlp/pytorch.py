@@ -55,6 +55,7 @@ except ImportError as error:  # pragma: no cover - exercised only without torch
     ) from error
 
 from mlp import DEFAULT_SEED
+from mlp.callbacks import Callback
 from mlp.data_providers import DataProvider, OneOfKDataProvider
 from mlp.layers import (
     AffineLayer,
@@ -69,10 +70,12 @@ from mlp.layers import (
 )
 from mlp.models import MultipleLayerModel
 from mlp.optimisers import StatsCallback, TrainingLoop, check_count
+from mlp.schedulers import Scheduler
 from mlp.twin import ExperimentResult, mnist_loaders
 
 __all__ = [
     "ExperimentResult",
+    "OptimizerLearningRate",
     "TorchTrainer",
     "accuracy",
     "evaluate_accuracy",
@@ -419,6 +422,24 @@ def _shuffle_seed(provider: DataProvider) -> int:
 # --- training ----------------------------------------------------------------------------
 
 
+class OptimizerLearningRate:
+    """A `torch.optim` optimiser's learning rate as a rule's `learning_rate`, for the
+    schedulers: reading gives the first parameter group's rate, setting sets every
+    group's."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer = optimizer
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = value
+
+
 class TorchTrainer(TrainingLoop):
     """Trains a torch module the way `mlp.optimisers.Optimiser` trains an mlp model.
 
@@ -446,6 +467,10 @@ class TorchTrainer(TrainingLoop):
             torch's classification losses take them; False serves the one-of-K rows.
         seed: seeds the shuffles of provider data on the device; None draws it from the
             provider's own rng, so a seeded provider gives a repeatable run.
+        schedulers: `mlp.schedulers` objects; they set the rate of every parameter group
+            of `optimizer` before each epoch (through `learning_rule`, an
+            `OptimizerLearningRate`), as they set an mlp learning rule's.
+        callbacks: `mlp.callbacks.Callback` objects, called as `Optimiser` calls them.
 
     A provider's data set moves to the device once; after each epoch the shuffled order
     comes from `torch.randperm` on the device and batches are slices of one gathered
@@ -467,6 +492,8 @@ class TorchTrainer(TrainingLoop):
         eval_batch_size: int | None = None,
         class_indices: bool = True,
         seed: int | None = None,
+        schedulers: Iterable[Scheduler] | None = None,
+        callbacks: Iterable[Callback] | None = None,
     ) -> None:
         self.device = resolve_device(device)
         self.module = module.to(self.device)
@@ -484,12 +511,12 @@ class TorchTrainer(TrainingLoop):
         self.data_monitors: dict[str, Callable] = {"error": loss}
         self.data_monitors.update({k: _as_torch_monitor(f) for k, f in monitors.items()})
         self.progress = progress
-        self.on_stats = on_stats
+        self.learning_rule = OptimizerLearningRate(optimizer)
+        self._set_hooks(schedulers, callbacks, on_stats)
         if eval_batch_size is None:
             eval_batch_size = 10_000 if self.device.type == "cpu" else 65_536
         check_count("eval_batch_size", eval_batch_size, 1)
         self.eval_batch_size = int(eval_batch_size)
-        self.on_epoch_end = None
         self.interrupted = False
         self.epoch_times: list[float] = []
         self._warned_non_finite = False

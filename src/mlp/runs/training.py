@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mlp.callbacks import LambdaCallback
 from mlp.config import (
     ConfigError,
     ExperimentConfig,
@@ -279,8 +280,7 @@ def _train_numpy(
                 bar.update(1)
 
         experiment.learning_rule.learning_rate = learning_rate_at(config, start_epoch + 1)
-        optimiser.on_stats = on_stats
-        optimiser.on_epoch_end = on_epoch_end
+        optimiser.callbacks.append(LambdaCallback(on_stats, on_epoch_end))
         stats, keys, _ = optimiser.train(
             config.epochs,
             config.stats_interval,

@@ -1,0 +1,161 @@
+"""Learning-rate schedulers: the learning rate of each epoch.
+
+The course's protocol: before each epoch the training loop calls
+
+    rate = scheduler.update_learning_rule(learning_rule, epoch_number)
+
+with the 0-based number of the epoch about to run; the scheduler sets
+`learning_rule.learning_rate` and returns the rate it set. Pass schedulers to the loop
+with `Optimiser(..., schedulers=[scheduler])` (the PyTorch trainer takes the same).
+`learning_rate(epoch_number)` gives a scheduler's rate without changing anything, e.g.
+to plot a schedule:
+
+    schedule = CosineAnnealingScheduler(max_learning_rate=1e-3, num_epochs=20)
+    rates = [schedule.learning_rate(e) for e in range(20)]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "ConstantLearningRateScheduler",
+    "CosineAnnealingScheduler",
+    "ExponentialDecayScheduler",
+    "HasLearningRate",
+    "Scheduler",
+]
+
+
+@runtime_checkable
+class HasLearningRate(Protocol):
+    """Anything with a settable `learning_rate`: every learning rule, and the PyTorch
+    trainer's view of a `torch.optim` optimiser's rate."""
+
+    learning_rate: float
+
+
+@runtime_checkable
+class Scheduler(Protocol):
+    """The course's scheduler protocol."""
+
+    def update_learning_rule(self, learning_rule: HasLearningRate, epoch_number: int) -> float:
+        """Set the rule's rate for epoch `epoch_number` (0-based) and return it."""
+        ...
+
+
+def _finite(name: str, value: float, scheduler: str, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)  # NumPy scalars
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{scheduler}: {name} must be a number, got {type(value).__name__} {value!r}"
+            ) from None
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{scheduler}: {name} must be finite and {bound}, got {value}")
+    return value
+
+
+def _epoch_number(epoch_number: int) -> int:
+    if isinstance(epoch_number, bool) or not isinstance(epoch_number, int) or epoch_number < 0:
+        try:
+            if int(epoch_number) == epoch_number and epoch_number >= 0:  # NumPy integers
+                return int(epoch_number)
+        except (TypeError, ValueError):
+            pass
+        raise ValueError(f"epoch_number must be a non-negative integer, got {epoch_number!r}")
+    return epoch_number
+
+
+class _RateFunctionScheduler:
+    """A scheduler whose rate is a function of the epoch number alone."""
+
+    def learning_rate(self, epoch_number: int) -> float:
+        """The rate of epoch `epoch_number` (0-based)."""
+        raise NotImplementedError
+
+    def update_learning_rule(self, learning_rule: HasLearningRate, epoch_number: int) -> float:
+        """Set `learning_rule.learning_rate` for epoch `epoch_number` (0-based); return it."""
+        rate = self.learning_rate(_epoch_number(epoch_number))
+        learning_rule.learning_rate = rate
+        return rate
+
+
+class ConstantLearningRateScheduler(_RateFunctionScheduler):
+    """The same rate every epoch.
+
+    Args:
+        learning_rate: the rate, >= 0.
+    """
+
+    def __init__(self, learning_rate: float) -> None:
+        self.rate = _finite("learning_rate", learning_rate, type(self).__name__)
+
+    def learning_rate(self, epoch_number: int) -> float:
+        return self.rate
+
+    def __repr__(self) -> str:
+        return f"ConstantLearningRateScheduler(learning_rate={self.rate})"
+
+
+class ExponentialDecayScheduler(_RateFunctionScheduler):
+    """rate(e) = learning_rate * decay**e for the 0-based epoch number e.
+
+    Args:
+        learning_rate: the rate of the first epoch, >= 0.
+        decay: factor per epoch, in (0, 1].
+    """
+
+    def __init__(self, learning_rate: float, decay: float) -> None:
+        name = type(self).__name__
+        self.initial_rate = _finite("learning_rate", learning_rate, name)
+        self.decay = _finite("decay", decay, name, positive=True)
+        if self.decay > 1:
+            raise ValueError(f"{name}: decay must lie in (0, 1], got {self.decay}")
+
+    def learning_rate(self, epoch_number: int) -> float:
+        return self.initial_rate * self.decay**epoch_number
+
+    def __repr__(self) -> str:
+        return f"ExponentialDecayScheduler(learning_rate={self.initial_rate}, decay={self.decay})"
+
+
+class CosineAnnealingScheduler(_RateFunctionScheduler):
+    """Half a cosine from `max_learning_rate` down towards `min_learning_rate`:
+
+        rate(e) = min + (max - min) * (1 + cos(pi * e / num_epochs)) / 2
+
+    for the 0-based epoch number e. The minimum is reached only after the last epoch
+    (as torch's `CosineAnnealingLR` with `T_max = num_epochs`), so the last epoch still
+    learns; epochs past `num_epochs` continue the cosine.
+
+    Args:
+        max_learning_rate: the rate of the first epoch, >= 0.
+        num_epochs: the length of the run, > 0.
+        min_learning_rate: the rate approached at the end, >= 0.
+    """
+
+    def __init__(
+        self, max_learning_rate: float, num_epochs: int, min_learning_rate: float = 0.0
+    ) -> None:
+        name = type(self).__name__
+        self.max_learning_rate = _finite("max_learning_rate", max_learning_rate, name)
+        self.min_learning_rate = _finite("min_learning_rate", min_learning_rate, name)
+        if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+            raise ValueError(f"{name}: num_epochs must be a positive integer, got {num_epochs!r}")
+        self.num_epochs = num_epochs
+
+    def learning_rate(self, epoch_number: int) -> float:
+        low, high = self.min_learning_rate, self.max_learning_rate
+        progress = epoch_number / self.num_epochs
+        return low + 0.5 * (high - low) * (1 + math.cos(math.pi * progress))
+
+    def __repr__(self) -> str:
+        return (
+            f"CosineAnnealingScheduler(max_learning_rate={self.max_learning_rate}, "
+            f"num_epochs={self.num_epochs}, min_learning_rate={self.min_learning_rate})"
+        )
