@@ -13,6 +13,7 @@ from mlp.config import (
     ConfigError,
     ExperimentConfig,
     build_experiment,
+    build_scheduler,
     config_from_dict,
     learning_rate_at,
     load_config,
@@ -97,7 +98,6 @@ def test_missing_file_is_a_config_error(tmp_path):
     "values",
     [
         {"device": "cuda"},  # numpy backend
-        {"backend": "torch", "schedule": "cosine", "stats_interval": 2},
         {"backend": "torch", "dropout": 0.5, "dropout_share_across_batch": True},
         {"hidden": (), "dropout": 0.5},
         {"seed": -1},
@@ -127,6 +127,13 @@ def test_parse_hidden(text, widths):
 def test_parse_hidden_rejects(text):
     with pytest.raises(ConfigError):
         parse_hidden(text)
+
+
+def test_a_schedule_with_the_torch_backend_takes_any_stats_interval():
+    config = config_from_dict(
+        {"backend": "torch", "schedule": "cosine", "stats_interval": 5, "epochs": 10}
+    )
+    assert build_scheduler(config).learning_rate(9) == learning_rate_at(config, 10)
 
 
 def test_learning_rate_schedules():
@@ -200,7 +207,7 @@ def test_flags_can_mend_a_file_that_is_impossible_on_its_own(tmp_path):
     path.write_text("max_train_examples = 50\n")  # under the default batch_size 100
     config = load_config(path, overrides={"batch_size": 10})
     assert (config.max_train_examples, config.batch_size) == (50, 10)
-    path.write_text('backend = "torch"\nschedule = "cosine"\nstats_interval = 2\nepochs = 4\n')
+    path.write_text("stats_interval = 2\nepochs = 5\n")
     assert load_config(path, overrides={"stats_interval": 1}).stats_interval == 1
     with pytest.raises(ConfigError, match=r"batch_size.*\(command line\)"):
         load_config(path, overrides={"batch_size": 0})

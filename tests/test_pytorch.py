@@ -534,3 +534,35 @@ def test_a_short_seed_experiment_gives_a_sane_result(mnist_dir):
     assert result.stats[-1, result.keys["acc(valid)"]] > 0.8
     assert 0.8 < result.test_accuracy <= 1
     assert result.test_accuracy * 10_000 == pytest.approx(round(result.test_accuracy * 10_000))
+
+
+def test_schedulers_set_every_group_rate_before_each_epoch():
+    from mlp.callbacks import Callback
+    from mlp.schedulers import CosineAnnealingScheduler
+
+    class Rates(Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_epoch_begin(self, loop, epoch):
+            self.seen.append([group["lr"] for group in loop.optimizer.param_groups])
+
+    train_data, valid_data = _providers()
+    module = _module()
+    optimizer = torch.optim.SGD(
+        [{"params": module[0].parameters()}, {"params": module[2].parameters()}], lr=0.5
+    )
+    schedule, rates = CosineAnnealingScheduler(0.1, 10), Rates()
+    trainer = pytorch.TorchTrainer(
+        module,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        train_data,
+        valid_data,
+        schedulers=[schedule],
+        callbacks=[rates],
+    )
+    trainer.train(num_epochs=10, stats_interval=5)  # the rate changes between rows too
+    expected = [schedule.learning_rate(e) for e in range(10)]
+    assert rates.seen == [[rate, rate] for rate in expected]
+    assert trainer.learning_rule.learning_rate == expected[-1]

@@ -60,6 +60,7 @@ __all__ = [
     "Experiment",
     "ExperimentConfig",
     "build_experiment",
+    "build_scheduler",
     "config_from_dict",
     "learning_rate_at",
     "load_config",
@@ -253,11 +254,6 @@ class ExperimentConfig:
                 raise ConfigError(
                     "backend 'torch' draws a dropout mask per example: "
                     "dropout_share_across_batch must be false"
-                )
-            if self.schedule != "constant" and self.stats_interval != 1:
-                raise ConfigError(
-                    "backend 'torch' changes the learning rate when statistics are recorded: "
-                    "a schedule needs stats_interval = 1"
                 )
         return self
 
@@ -619,18 +615,22 @@ def build_learning_rule(config: ExperimentConfig) -> Any:
     return lr.AdamLearningRule(rate, config.beta_1, config.beta_2, config.epsilon)
 
 
-def learning_rate_at(config: ExperimentConfig, epoch: int) -> float:
-    """The learning rate of training epoch `epoch` (1-based) under the config's schedule."""
+def build_scheduler(config: ExperimentConfig) -> Any:
+    """The learning-rate scheduler (`mlp.schedulers`) of a config's `schedule`."""
+    from mlp import schedulers
+
     config = config.resolved()
     base = float(config.learning_rate)  # type: ignore[arg-type]
     if config.schedule == "constant":
-        return base
+        return schedulers.ConstantLearningRateScheduler(base)
     if config.schedule == "exponential":
-        return base * config.lr_decay ** (epoch - 1)
-    # cosine: base at epoch 1, reaching lr_min only after the last epoch (as torch's
-    # CosineAnnealingLR with T_max = epochs), so the last epoch still learns.
-    progress = (epoch - 1) / config.epochs
-    return config.lr_min + 0.5 * (base - config.lr_min) * (1 + math.cos(math.pi * progress))
+        return schedulers.ExponentialDecayScheduler(base, config.lr_decay)
+    return schedulers.CosineAnnealingScheduler(base, config.epochs, config.lr_min)
+
+
+def learning_rate_at(config: ExperimentConfig, epoch: int) -> float:
+    """The learning rate of training epoch `epoch` (1-based) under the config's schedule."""
+    return float(build_scheduler(config).learning_rate(epoch - 1))
 
 
 def build_experiment(config: ExperimentConfig) -> Experiment:

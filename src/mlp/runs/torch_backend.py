@@ -11,7 +11,7 @@ from mlp.config import (
     Experiment,
     ExperimentConfig,
     build_experiment,
-    learning_rate_at,
+    build_scheduler,
 )
 from mlp.runs.errors import RunError
 from mlp.runs.finish import _finish, _test_figures
@@ -94,8 +94,6 @@ def _train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> Run
 
         def on_stats(epoch: int, values: dict[str, float]) -> None:
             log.append(epoch, [values[k] for k in names])
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate_at(config, epoch + 1)
             if bar is not None and epoch:
                 bar.update(epoch - bar.n)
                 bar.set_postfix(acc_valid=f"{values['acc(valid)']:.4f}", refresh=False)
@@ -110,6 +108,7 @@ def _train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> Run
             device=device,
             on_stats=on_stats,
             class_indices=False,
+            schedulers=[build_scheduler(config)],
         )
         _, _, _ = trainer.train(config.epochs, config.stats_interval)
     if getattr(trainer, "interrupted", False):

@@ -20,7 +20,7 @@ from mlp.config import (
     ConfigError,
     ExperimentConfig,
     build_experiment,
-    learning_rate_at,
+    build_scheduler,
 )
 from mlp.runs.checkpoint import load_checkpoint, save_checkpoint
 from mlp.runs.errors import RunError
@@ -225,6 +225,7 @@ def _train_numpy(
         experiment.train_data,
         experiment.valid_data,
         {"acc": accuracy},
+        schedulers=[build_scheduler(config)],
     )
     keys = optimiser.stat_keys()
     log = StatsLog(path / STATS, keys)
@@ -274,12 +275,10 @@ def _train_numpy(
 
         def on_epoch_end(epoch: int, epoch_time: float) -> None:
             train_seconds[0] += epoch_time
-            experiment.learning_rule.learning_rate = learning_rate_at(config, epoch + 1)
             save_checkpoint(path / CHECKPOINT, experiment, epoch, current_timing())
             if bar is not None:
                 bar.update(1)
 
-        experiment.learning_rule.learning_rate = learning_rate_at(config, start_epoch + 1)
         optimiser.callbacks.append(LambdaCallback(on_stats, on_epoch_end))
         stats, keys, _ = optimiser.train(
             config.epochs,
