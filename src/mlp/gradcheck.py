@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from mlp.layers import LayerWithParameters, StochasticLayer
+from mlp.layers import Layer, LayerWithParameters, StochasticLayer
 from mlp.rngs import RandomState, make_rng
 
 __all__ = [
@@ -84,7 +85,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     return float((np.abs(analytic - numeric) / scale).max())
 
 
-def _float64_copy(layer):
+def _float64_copy(layer: Layer) -> Layer:
     """A deep copy of `layer` computing in float64, its parameters cast."""
     layer = copy.deepcopy(layer)
     if hasattr(layer, "dtype"):
@@ -94,11 +95,11 @@ def _float64_copy(layer):
     return layer
 
 
-def _rng_state(rng: RandomState):
+def _rng_state(rng: RandomState) -> Any:
     return rng.get_state() if isinstance(rng, np.random.RandomState) else rng.bit_generator.state
 
 
-def _set_rng_state(rng: RandomState, state) -> None:
+def _set_rng_state(rng: RandomState, state: Any) -> None:
     if isinstance(rng, np.random.RandomState):
         rng.set_state(state)
     else:
@@ -106,7 +107,7 @@ def _set_rng_state(rng: RandomState, state) -> None:
 
 
 def check_layer_gradients(
-    layer, inputs: np.ndarray, rng: RandomState | None = None, eps: float = 1e-4
+    layer: Layer, inputs: np.ndarray, rng: RandomState | None = None, eps: float = 1e-4
 ) -> dict[str, float]:
     """Largest relative error of `bprop` and of each gradient from `grads_wrt_params`.
 
@@ -123,13 +124,13 @@ def check_layer_gradients(
     rng = make_rng(rng)
     layer = _float64_copy(layer)
     x = np.array(inputs, dtype=np.float64)
-    stochastic = isinstance(layer, StochasticLayer)
     # A stochastic layer must draw the same mask for every evaluation.
-    rng_state = _rng_state(layer.rng) if stochastic else None
+    stochastic = layer if isinstance(layer, StochasticLayer) else None
+    rng_state = _rng_state(stochastic.rng) if stochastic is not None else None
 
     def forward() -> np.ndarray:
-        if stochastic:
-            _set_rng_state(layer.rng, rng_state)
+        if stochastic is not None:
+            _set_rng_state(stochastic.rng, rng_state)
         return layer.fprop(x)
 
     outputs = forward()
@@ -153,7 +154,7 @@ def check_layer_gradients(
 
 
 def check_error_gradients(
-    error, outputs: np.ndarray, targets: np.ndarray, eps: float = 1e-4
+    error: Any, outputs: np.ndarray, targets: np.ndarray, eps: float = 1e-4
 ) -> float:
     """Largest relative error of `error.grad(outputs, targets)` against central differences.
 
