@@ -78,6 +78,9 @@ class Module:
     def where(self, node: ast.AST) -> str:
         return f"{self.label}:{getattr(node, 'lineno', 0)}"
 
+    def __repr__(self) -> str:  # short, for pytest's failure reports
+        return f"Module({self.name!r})"
+
 
 def read_modules(src: Path, package: str = PACKAGE) -> dict[str, Module]:
     """Parse every ``.py`` file of ``src/package``, keyed by dotted module name."""
@@ -435,8 +438,15 @@ def bad_all_entries(modules: dict[str, Module]) -> list[str]:
 # ------------------------------------------------------------------------------------------
 
 
+def _by_place(offence: str) -> tuple[str, int, str]:
+    """Sort key: file, then line number as a number, for ``path:line what`` lines."""
+    place, _, what = offence.partition(" ")
+    path, _, line = place.rpartition(":")
+    return (path, int(line), what) if line.isdigit() else (offence, 0, "")
+
+
 def _report(offences: list[str], rule: str) -> str:
-    return f"{len(offences)} {rule}:\n" + "\n".join(sorted(offences))
+    return f"{len(offences)} {rule}:\n" + "\n".join(sorted(offences, key=_by_place))
 
 
 @pytest.fixture(scope="module")
