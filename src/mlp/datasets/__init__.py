@@ -34,7 +34,7 @@ From the command line::
 
 The package's modules, one concept each:
 
-- `specs`: the splits, the image format, `DatasetSpec` and `IdxFile`;
+- `specs`: the splits (`check_split`), the image format, `DatasetSpec` and `IdxFile`;
 - `registry`: the known data sets, `DATASETS`, with their sizes, counts and sources;
 - `paths`: the data directory and the file names in it;
 - `verification`: `verify`, the checks every array passes before it is used or written;
@@ -73,7 +73,7 @@ from mlp.datasets.registry import MNIST_MIRRORS as MNIST_MIRRORS
 from mlp.datasets.specs import IMAGE_SHAPE as IMAGE_SHAPE
 from mlp.datasets.specs import INPUT_DIM as INPUT_DIM
 from mlp.datasets.specs import PIXEL_LEVELS as PIXEL_LEVELS
-from mlp.datasets.specs import SPLITS, DatasetSpec, IdxFile
+from mlp.datasets.specs import SPLITS, DatasetSpec, IdxFile, check_split
 from mlp.datasets.specs import Source as Source
 from mlp.datasets.specs import Splits as Splits
 from mlp.datasets.storage import STALE_TEMP_SECONDS as STALE_TEMP_SECONDS
@@ -85,6 +85,7 @@ __all__ = [
     "DataError",
     "DatasetSpec",
     "IdxFile",
+    "check_split",
     "data_dir",
     "fetch",
     "load",

@@ -9,10 +9,24 @@ from pathlib import Path
 from mlp.datasets.exceptions import DataError
 from mlp.datasets.specs import IdxFile
 
+__all__ = ["MAX_IDX_BYTES", "MAX_UNPACKED_BYTES", "check_digests", "gunzip", "sha256_file"]
 
-def _check_digests(gz: bytes, idx: IdxFile, origin: str) -> bytes:
-    """Return the decompressed content of ``gz`` when its digests match ``idx``."""
-    content = _gunzip(gz, origin, MAX_IDX_BYTES)
+
+def check_digests(gz: bytes, idx: IdxFile, origin: str) -> bytes:
+    """Return the decompressed content of a gzipped idx file when it is the one expected.
+
+    Args:
+        gz: the bytes of the ``.gz`` file as downloaded or read.
+        idx: the file expected; its ``gz_md5`` is checked against ``gz``, its ``sha256``
+            against the decompressed content, and either matching is enough (neither
+            given: any content is accepted).
+        origin: the file or URL, named in error messages.
+
+    Raises:
+        DataError: when ``gz`` is not valid gzip, unpacks to more than `MAX_IDX_BYTES`,
+            or neither digest matches.
+    """
+    content = gunzip(gz, origin, MAX_IDX_BYTES)
     if idx.gz_md5 is None and idx.sha256 is None:
         return content
     if idx.gz_md5 is not None and hashlib.md5(gz, usedforsecurity=False).hexdigest() == idx.gz_md5:
@@ -35,8 +49,18 @@ MAX_IDX_BYTES = 64 * 2**20
 """The original idx files unpack to at most 47 MB."""
 
 
-def _gunzip(data: bytes, origin: str, limit: int = MAX_UNPACKED_BYTES) -> bytes:
-    """The content of gzip data (every member), refusing more than `limit` bytes."""
+def gunzip(data: bytes, origin: str, limit: int = MAX_UNPACKED_BYTES) -> bytes:
+    """The decompressed content of gzip data (every member, in order).
+
+    Args:
+        data: one or more gzip members, possibly followed by zero padding.
+        origin: the file or URL, named in error messages.
+        limit: the most bytes the content may have.
+
+    Raises:
+        DataError: when ``data`` is empty, truncated or not gzip, or unpacks to more than
+            ``limit`` bytes (checked while unpacking, before the memory fills).
+    """
     parts, total = [], 0
     try:
         while data:
@@ -59,7 +83,8 @@ def _gunzip(data: bytes, origin: str, limit: int = MAX_UNPACKED_BYTES) -> bytes:
     return b"".join(parts)
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file as a hex string, read in 1 MB blocks (never whole)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

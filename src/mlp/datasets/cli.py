@@ -10,9 +10,9 @@ import time
 from collections.abc import Sequence
 
 from mlp.datasets.exceptions import DataError
-from mlp.datasets.fetching import _fetch
-from mlp.datasets.paths import _resolve_dir
-from mlp.datasets.registry import DATASETS, _spec
+from mlp.datasets.fetching import fetch_spec
+from mlp.datasets.paths import resolve_dir
+from mlp.datasets.registry import DATASETS, dataset_spec
 from mlp.datasets.specs import SPLITS
 
 __all__ = ["main"]
@@ -58,9 +58,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, interrupt)
     start = time.perf_counter()
     try:
-        spec = _spec(args.name)
-        directory = _resolve_dir(args.data_dir)
-        paths, written = _fetch(spec, directory, force=args.force, progress=not args.no_progress)
+        spec = dataset_spec(args.name)
+        directory = resolve_dir(args.data_dir)
+        paths, written = fetch_spec(
+            spec, directory, force=args.force, progress=not args.no_progress
+        )
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

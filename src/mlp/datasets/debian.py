@@ -13,10 +13,10 @@ import subprocess
 from pathlib import Path
 
 from mlp.datasets.exceptions import DataError
-from mlp.datasets.idx import _from_idx_folder
+from mlp.datasets.idx import splits_from_idx_folder
 from mlp.datasets.specs import DatasetSpec, Splits
 
-__all__ = ["DEBIAN_FASHION_MNIST_DIR", "DEBIAN_FASHION_MNIST_PACKAGE"]
+__all__ = ["DEBIAN_FASHION_MNIST_DIR", "DEBIAN_FASHION_MNIST_PACKAGE", "from_debian_package"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +70,20 @@ def _can_apt_install() -> bool:
     return _why_no_apt_install() is None
 
 
-def _from_debian_package(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
-    """Source: the idx files of Debian's package, installed with apt-get when missing."""
+def from_debian_package(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
+    """Source: the idx files of Debian's package, installed with apt-get when missing.
+
+    The files are read from `DEBIAN_FASHION_MNIST_DIR`; ``workdir`` and ``progress`` are
+    unused (the files are local). apt-get runs only as root, with apt-get present and
+    ``$MLP_NO_APT`` unset.
+
+    Returns:
+        ``{split: (inputs, targets)}`` as `splits_from_idx` gives them: arrays of shapes
+        (num_examples, 784) and (num_examples,).
+
+    Raises:
+        DataError: when the files are missing and cannot be installed, or are corrupt.
+    """
     folder = DEBIAN_FASHION_MNIST_DIR
     missing = [i.filename for i in spec.idx_files.values() if not (folder / i.filename).exists()]
     if missing:
@@ -90,4 +102,4 @@ def _from_debian_package(spec: DatasetSpec, workdir: Path, progress: bool) -> Sp
                 f"{DEBIAN_FASHION_MNIST_PACKAGE}` restores them"
             )
     logger.info("reading %s from %s", spec.name, folder)
-    return _from_idx_folder(spec, folder)
+    return splits_from_idx_folder(spec, folder)

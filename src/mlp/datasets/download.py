@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlp.datasets.exceptions import DataError
 
-__all__ = ["DOWNLOAD_TIMEOUT", "MAX_DOWNLOAD_BYTES"]
+__all__ = ["DOWNLOAD_TIMEOUT", "MAX_DOWNLOAD_BYTES", "download_file"]
 
 DOWNLOAD_TIMEOUT = 10.0
 """Seconds a mirror may take to connect or to send the next chunk before it is given up."""
@@ -16,8 +16,21 @@ MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 """The largest idx file accepted from a mirror (the largest real one is about 26 MB)."""
 
 
-def _download(url: str, dest: Path, progress: bool) -> None:
-    """Stream ``url`` into ``dest`` with short timeouts and a size cap."""
+def download_file(url: str, dest: Path, progress: bool) -> None:
+    """Stream ``url`` into the file ``dest``, with short timeouts and a size cap.
+
+    Args:
+        url: what to download (http, https or file URLs).
+        dest: the file written; it is left partial when the download fails.
+        progress: show a tqdm progress bar.
+
+    Raises:
+        DataError: when the server announces or sends more than `MAX_DOWNLOAD_BYTES`, or
+            sends fewer bytes than it announced.
+        OSError, http.client.HTTPException, ValueError: when the server cannot be reached,
+            takes longer than `DOWNLOAD_TIMEOUT` to connect or to send a chunk, or answers
+            with an HTTP error (``urllib.error.HTTPError``, itself an ``OSError``).
+    """
     from mlp import __version__
 
     request = urllib.request.Request(url, headers={"User-Agent": f"mlp/{__version__}"})

@@ -21,19 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from mlp.datasets.exceptions import DataError
-from mlp.datasets.paths import _existing_path, _filename, _resolve_dir
-from mlp.datasets.registry import _SOURCE_LABELS, _spec
-from mlp.datasets.specs import SPLITS, DatasetSpec, Splits, _split
-from mlp.datasets.storage import (
-    _atomic_save,
-    _freeze,
-    _read_verified,
-    _remember,
-    _remove_stale_temp_files,
-)
+from mlp.datasets.paths import existing_split_path, resolve_dir, split_filename
+from mlp.datasets.registry import dataset_spec, source_label
+from mlp.datasets.specs import SPLITS, DatasetSpec, Splits, check_split
+from mlp.datasets.storage import read_verified, remove_stale_temp_files, write_split
 from mlp.datasets.verification import verify
 
-__all__ = ["fetch", "load"]
+__all__ = ["fetch", "fetch_spec", "load"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +58,10 @@ def load(
         DataError: when the file is missing or corrupt and ``fetch`` is False, or when no
             source could supply it.
     """
-    spec = _spec(name)
-    split = _split(which_set)
-    directory = _resolve_dir(data_dir, create=fetch)
-    path = _existing_path(directory, spec.name, split)
+    spec = dataset_spec(name)
+    split = check_split(which_set)
+    directory = resolve_dir(data_dir, create=fetch)
+    path = existing_split_path(directory, spec.name, split)
     if not path.exists():
         if not fetch:
             raise DataError(
@@ -75,15 +69,15 @@ def load(
                 f"or point MLP_DATA_DIR at a folder holding {spec.name}-{{train,valid,test}}.npz"
             )
         logger.info("%s not found in %s; fetching it", spec.name, directory)
-        _fetch(spec, directory, force=False, progress=_interactive())
-        path = directory / _filename(spec.name, split)
+        fetch_spec(spec, directory, force=False, progress=_interactive())
+        path = directory / split_filename(spec.name, split)
     try:
-        return _read_verified(spec, split, path)
+        return read_verified(spec, split, path)
     except DataError:
         if not fetch:
             raise
-    _fetch(spec, directory, force=False, progress=_interactive())  # logs why, replaces it
-    return _read_verified(spec, split, directory / _filename(spec.name, split))
+    fetch_spec(spec, directory, force=False, progress=_interactive())  # logs why, replaces it
+    return read_verified(spec, split, directory / split_filename(spec.name, split))
 
 
 def fetch(
@@ -115,30 +109,45 @@ def fetch(
         DataError: when no source could supply valid data; the message lists why each
             source failed.
     """
-    spec = _spec(name)
+    spec = dataset_spec(name)
     if mirrors is not None:
         spec = replace(spec, mirrors=tuple(mirrors), mirrors_env="")
-    paths, _ = _fetch(spec, _resolve_dir(data_dir), force=force, progress=progress)
+    paths, _ = fetch_spec(spec, resolve_dir(data_dir), force=force, progress=progress)
     return paths
 
 
-def _fetch(
+def fetch_spec(
     spec: DatasetSpec, directory: Path, *, force: bool, progress: bool
 ) -> tuple[dict[str, Path], list[str]]:
-    """Fetch what is missing; return the paths and the splits that were written."""
-    _remove_stale_temp_files(directory, spec.name)
+    """`fetch` for a `DatasetSpec` and an existing folder; also says what it wrote.
+
+    Args:
+        spec: the data set (a known one, or one built for tests or other sources).
+        directory: the folder the three files go to.
+        force: fetch and rewrite the files even when valid ones are there.
+        progress: show download progress.
+
+    Returns:
+        ``(paths, written)``: ``{split: path}`` for the three splits, and the splits whose
+        files were written now (empty when all were there and valid). Each file holds
+        ``inputs`` of shape (num_examples, 784) and ``targets`` of shape (num_examples,).
+
+    Raises:
+        DataError: when the folder is not writable or no source supplied valid data.
+    """
+    remove_stale_temp_files(directory, spec.name)
     paths: dict[str, Path] = {}
     todo: list[str] = []
     for split in SPLITS:
-        path = _existing_path(directory, spec.name, split)
+        path = existing_split_path(directory, spec.name, split)
         if not force and path.exists():
             try:
-                _read_verified(spec, split, path)
+                read_verified(spec, split, path)
                 paths[split] = path
                 continue
             except DataError as err:
                 logger.warning("%s; fetching it again", err)
-        paths[split] = directory / _filename(spec.name, split)
+        paths[split] = directory / split_filename(spec.name, split)
         todo.append(split)
     if not todo:
         return paths, todo
@@ -147,15 +156,13 @@ def _fetch(
     start = time.perf_counter()
     splits = _from_sources(spec, progress)
     for split in todo:
-        inputs, targets = _freeze(*splits[split])
         try:
-            _atomic_save(paths[split], inputs, targets)
+            write_split(spec, split, paths[split], *splits[split])
         except OSError as err:
             raise DataError(f"cannot write {paths[split]} ({err}); {_write_hint(err)}") from None
-        _remember(spec, split, paths[split], (inputs, targets))
     logger.info(
         "wrote %s to %s in %.1f s",
-        ", ".join(_filename(spec.name, s) for s in todo),
+        ", ".join(split_filename(spec.name, s) for s in todo),
         directory,
         time.perf_counter() - start,
     )
@@ -180,7 +187,7 @@ def _from_sources(spec: DatasetSpec, progress: bool) -> Splits:
     """The three verified splits from the first source that supplies them."""
     failures = []
     for source in spec.sources:
-        label = _SOURCE_LABELS.get(source, getattr(source, "__name__", repr(source)))
+        label = source_label(source)
         try:
             with tempfile.TemporaryDirectory(prefix="mlp-fetch-") as workdir:
                 splits = source(spec, Path(workdir), progress)

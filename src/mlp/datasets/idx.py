@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mlp.datasets.checksums import _check_digests
+from mlp.datasets.checksums import check_digests
 from mlp.datasets.exceptions import DataError
 from mlp.datasets.specs import IMAGE_SHAPE, INPUT_DIM, PIXEL_LEVELS, DatasetSpec, Splits
 
-__all__ = ["parse_idx"]
+__all__ = ["parse_idx", "splits_from_idx", "splits_from_idx_folder"]
 
 
 def parse_idx(content: bytes, ndim: int, origin: str = "idx file") -> np.ndarray:
@@ -49,8 +49,24 @@ def parse_idx(content: bytes, ndim: int, origin: str = "idx file") -> np.ndarray
     return np.frombuffer(content, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def _splits_from_idx(spec: DatasetSpec, contents: Mapping[str, bytes]) -> Splits:
-    """Decode the four idx files and split the training set into train and valid."""
+def splits_from_idx(spec: DatasetSpec, contents: Mapping[str, bytes]) -> Splits:
+    """Decode a distribution's four idx files and split its training set in two.
+
+    Args:
+        spec: the data set; its ``sizes`` say how many examples each split has.
+        contents: the uncompressed idx files by role: ``train_images`` and
+            ``test_images`` (arrays of shape (n, 28, 28)), ``train_labels`` and
+            ``test_labels`` (shape (n,)).
+
+    Returns:
+        ``{split: (inputs, targets)}`` for ``train`` (the first ``sizes['train']`` training
+        images), ``valid`` (the rest) and ``test``: inputs float32 arrays of shape
+        (num_examples, 784), values k/256; targets int64 arrays of shape (num_examples,).
+        They are not yet verified against the class counts (`verify` does that).
+
+    Raises:
+        DataError: when a file is not valid idx or the counts differ from ``spec.sizes``.
+    """
     arrays = {}
     for role, content in contents.items():
         origin = spec.idx_files[role].filename
@@ -79,10 +95,19 @@ def _splits_from_idx(spec: DatasetSpec, contents: Mapping[str, bytes]) -> Splits
 
 def _to_inputs(pixels: np.ndarray) -> np.ndarray:
     """uint8 pixel values k -> float32 k/256 (exact: dividing by a power of two)."""
-    return np.multiply(pixels, np.float32(1.0 / PIXEL_LEVELS), dtype=np.float32)
+    inputs: np.ndarray = np.multiply(pixels, np.float32(1.0 / PIXEL_LEVELS), dtype=np.float32)
+    return inputs
 
 
-def _from_idx_folder(spec: DatasetSpec, folder: Path) -> Splits:
+def splits_from_idx_folder(spec: DatasetSpec, folder: Path) -> Splits:
+    """`splits_from_idx` of the gzipped idx files ``spec.idx_files`` found in ``folder``.
+
+    Each file's digests are checked first (`check_digests`); the result has the same
+    shapes as `splits_from_idx`'s.
+
+    Raises:
+        DataError: when a file is missing, unreadable, corrupt or not the one expected.
+    """
     contents = {}
     for role, idx in spec.idx_files.items():
         path = folder / idx.filename
@@ -90,5 +115,5 @@ def _from_idx_folder(spec: DatasetSpec, folder: Path) -> Splits:
             gz = path.read_bytes()
         except OSError as err:
             raise DataError(f"cannot read {path} ({err})") from None
-        contents[role] = _check_digests(gz, idx, str(path))
-    return _splits_from_idx(spec, contents)
+        contents[role] = check_digests(gz, idx, str(path))
+    return splits_from_idx(spec, contents)

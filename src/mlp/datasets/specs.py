@@ -24,6 +24,7 @@ __all__ = [
     "IdxFile",
     "Source",
     "Splits",
+    "check_split",
 ]
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
@@ -80,9 +81,20 @@ class DatasetSpec:
         return f"delete it and run `python -m mlp.datasets fetch {self.name}`"
 
 
-def _split(which_set: str) -> str:
+def check_split(which_set: str) -> str:
+    """Return the canonical name of a split: ``'train'``, ``'valid'`` or ``'test'``.
+
+    Surrounding blanks and case are ignored, and ``'eval'``, the course's older name for
+    the test set, is taken as ``'test'``. Each split names a pair of arrays of shapes
+    (num_examples, 784) and (num_examples,).
+
+    Raises:
+        ValueError: naming ``which_set`` and the choices, for anything else (a value that
+            is not a string included).
+    """
     key = which_set.strip().lower() if isinstance(which_set, str) else which_set
-    key = _SPLIT_ALIASES.get(key, key)
+    if isinstance(key, str):
+        key = _SPLIT_ALIASES.get(key, key)
     if key not in SPLITS:
         choices = ", ".join(repr(s) for s in SPLITS)
         raise ValueError(

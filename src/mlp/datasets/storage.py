@@ -23,7 +23,7 @@ from mlp.datasets.exceptions import DataError
 from mlp.datasets.specs import INPUT_DIM, DatasetSpec
 from mlp.datasets.verification import verify
 
-__all__ = ["STALE_TEMP_SECONDS"]
+__all__ = ["STALE_TEMP_SECONDS", "read_verified", "remove_stale_temp_files", "write_split"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,17 @@ def _cache_key(spec: DatasetSpec, split: str, path: Path) -> tuple[_CacheKey, tu
     return (str(path.resolve()), spec.name, split), (st.st_mtime_ns, st.st_size)
 
 
-def _read_verified(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Load and verify one file, or raise `DataError`; results are cached per mtime."""
+def read_verified(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read and verify the file of one split; the result is cached until the file changes.
+
+    Returns:
+        ``(inputs, targets)``: read-only C-contiguous arrays, float32 of shape
+        (num_examples, 784) and int64 of shape (num_examples,), shared between calls.
+
+    Raises:
+        DataError: naming ``path`` and the fix, when the file is missing, unreadable,
+            corrupt or fails `verify`.
+    """
     try:
         resolved, stamp = _cache_key(spec, split, path)
     except OSError as err:
@@ -116,20 +125,40 @@ def _read_npz(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray, np
         raise fail(f"{type(err).__name__}: {err}") from None
 
 
-def _atomic_save(path: Path, inputs: np.ndarray, targets: np.ndarray) -> None:
-    """Write an .npz so that ``path`` is either absent, the old file, or complete.
+def write_split(
+    spec: DatasetSpec, split: str, path: Path, inputs: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write one split's file atomically and cache it, so that loading it does not read it back.
 
-    A process killed midway leaves at most a ``.part`` temporary file, which no loader
-    reads and `_remove_stale_temp_files` clears later.
+    Args:
+        spec, split: the data set and split the arrays are (the caller verified them).
+        path: the .npz file written: it is either absent, the old file or complete, even
+            when this process is killed midway (which leaves at most a ``.part``
+            temporary file, which no loader reads and `remove_stale_temp_files` clears).
+        inputs: array of shape (num_examples, 784), stored as float32.
+        targets: array of shape (num_examples,), stored as int64.
+
+    Returns:
+        The arrays as written and cached: read-only and C-contiguous, float32 and int64.
+
+    Raises:
+        OSError: when the file cannot be written (the disk is full, say).
     """
+    arrays = _freeze(inputs, targets)
     atomic_write(
-        path, lambda handle: np.savez(handle, inputs=inputs, targets=targets), _TEMP_SUFFIX
+        path, lambda handle: np.savez(handle, inputs=arrays[0], targets=arrays[1]), _TEMP_SUFFIX
     )
+    _remember(spec, split, path, arrays)
+    return arrays
 
 
-def _remove_stale_temp_files(directory: Path, name: str) -> None:
-    """Remove what fetches killed outright (SIGKILL, power loss) left behind: partial
-    files here, and download folders in the system's temporary folder."""
+def remove_stale_temp_files(directory: Path, name: str) -> None:
+    """Remove what fetches of data set ``name`` killed outright left behind.
+
+    Those are the partial files in ``directory`` and the download folders in the system's
+    temporary folder, once older than `STALE_TEMP_SECONDS` (a younger one may belong to
+    a fetch still running). Files that cannot be removed are left.
+    """
     now = time.time()
     for tmp in directory.glob(f".{name}-*.npz.*{_TEMP_SUFFIX}"):
         with suppress(OSError):

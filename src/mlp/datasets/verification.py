@@ -7,9 +7,9 @@ import os
 import numpy as np
 
 from mlp.datasets.exceptions import DataError
-from mlp.datasets.paths import _filename
-from mlp.datasets.registry import _spec
-from mlp.datasets.specs import INPUT_DIM, PIXEL_LEVELS, _split
+from mlp.datasets.paths import split_filename
+from mlp.datasets.registry import dataset_spec
+from mlp.datasets.specs import INPUT_DIM, PIXEL_LEVELS, check_split
 
 __all__ = ["verify"]
 
@@ -38,9 +38,9 @@ def verify(
         DataError: naming ``source`` and the fix, when any check fails.
         ValueError: for an unknown ``name`` or ``which_set``.
     """
-    spec = _spec(name)
-    split = _split(which_set)
-    where = str(source) if source is not None else _filename(spec.name, split)
+    spec = dataset_spec(name)
+    split = check_split(which_set)
+    where = str(source) if source is not None else split_filename(spec.name, split)
     n = spec.sizes[split]
 
     def fail(problem: str) -> DataError:
