@@ -228,7 +228,7 @@ def test_a_batch_larger_than_the_training_set_is_a_config_error():
 
 def test_the_test_error_includes_the_penalty_as_the_other_errors_do():
     from mlp.optimisers import Optimiser
-    from mlp.runs.finish import _test_figures
+    from mlp.runs.finish import evaluate_test_set
 
     config = ExperimentConfig(hidden=(16,), weight_decay=0.05, max_train_examples=200)
     experiment = build_experiment(config)
@@ -237,4 +237,6 @@ def test_the_test_error_includes_the_penalty_as_the_other_errors_do():
     )
     monitors = optimiser.eval_monitors(experiment.test_data(), "(test)")
     assert experiment.model.params_penalty() > 0.01
-    assert _test_figures(experiment)["error"] == pytest.approx(monitors["error(test)"], rel=1e-6)
+    assert evaluate_test_set(experiment)["error"] == pytest.approx(
+        monitors["error(test)"], rel=1e-6
+    )

@@ -163,3 +163,68 @@ def test_a_batch_larger_than_the_data_set_is_refused_when_it_would_never_be_serv
     whole.drop_last = True
     with pytest.raises(ValueError, match="no batch would ever be served"):
         iter(whole)
+
+
+def _next_ids(provider: DataProvider, epochs: int = 2) -> list[np.ndarray]:
+    """The batches of the rest of this epoch and of `epochs` more."""
+    return [ids for _ in range(epochs + 1) for ids in _epoch_ids(provider)]
+
+
+@pytest.mark.parametrize("make_rng", [np.random.RandomState, np.random.default_rng])
+def test_load_state_continues_with_the_batches_an_uninterrupted_provider_serves(make_rng):
+    inputs, targets = _data(30)
+    provider = DataProvider(inputs, targets, batch_size=4, rng=make_rng(5))
+    _epoch_ids(provider)
+    next(provider), next(provider)  # mid-epoch
+    state = provider.state()
+    fresh = DataProvider(inputs, targets, batch_size=4, rng=make_rng(99))
+    fresh.load_state(state)
+    for a, b in zip(_next_ids(provider), _next_ids(fresh), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_state_is_a_copy():
+    provider = DataProvider(*_data(12), batch_size=3, rng=np.random.RandomState(2))
+    state = provider.state()
+    order = state["order"].copy()
+    _next_ids(provider)
+    np.testing.assert_array_equal(state["order"], order)
+    assert state["position"] == 0 and state["batches_served"] == 0
+    again = DataProvider(*_data(12), batch_size=3, rng=np.random.RandomState(7))
+    again.load_state(state)
+    state["order"][:] = 0  # the provider keeps its own copy
+    assert sorted(np.concatenate(_epoch_ids(again))) == list(range(12))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"order": None}, "no 'order'"),
+        ({"rng": None}, "no 'rng'"),
+        ({"order": np.arange(11)}, "'order' must be integers of shape \\(12,\\)"),
+        ({"order": np.arange(12.0)}, "'order' must be integers"),
+        ({"order": np.zeros(12, int)}, "not a permutation"),
+        ({"position": 13}, "'position' must be an integer in 0 .. 12"),
+        ({"batches_served": -1}, "'batches_served'"),
+        ({"position": True}, "'position'"),
+        ({"rng": np.random.default_rng(0).bit_generator.state}, "'rng' is not a state"),
+    ],
+)
+def test_load_state_names_what_is_wrong_and_changes_nothing(change, message):
+    provider = DataProvider(*_data(12), batch_size=3, rng=np.random.RandomState(2))
+    next(provider)
+    before = provider.state()
+    state = {**provider.state(), **change}
+    state = {key: value for key, value in state.items() if value is not None}
+    with pytest.raises(ValueError, match=message):
+        provider.load_state(state)
+    after = provider.state()
+    np.testing.assert_array_equal(after["order"], before["order"])
+    assert after["position"] == before["position"] == 3
+    np.testing.assert_array_equal(after["rng"][1], before["rng"][1])
+
+
+def test_load_state_of_nothing_names_every_missing_key():
+    provider = DataProvider(*_data(12), batch_size=3)
+    with pytest.raises(ValueError, match="'order', 'position', 'batches_served', 'rng'"):
+        provider.load_state({})

@@ -15,11 +15,17 @@ When an epoch ends the provider starts the next one by itself (reshuffling when
 is dropped by default, as the course does; `drop_last=False` keeps it, so that every
 example is seen. `batch_size` and `max_num_batches` can be changed at any time and take
 effect from the next batch.
+
+`state()` gives everything that decides the next batches (the epoch's order, the
+position in it, the batches served, the generator's state) and `load_state(state)`
+restores it, so a checkpointed run continues with exactly the batches it would have had.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -106,7 +112,7 @@ class DataProvider:
     @property
     def num_examples(self) -> int:
         """Number of examples in the data set."""
-        return self.inputs.shape[0]
+        return int(self.inputs.shape[0])
 
     @property
     def batch_size(self) -> int:
@@ -203,11 +209,66 @@ class DataProvider:
         """
         stop = self.num_examples_per_epoch if self.max_num_batches != -1 else self.num_examples
         for start in range(0, stop, batch_size):
-            indices = slice(start, min(start + batch_size, stop))
-            yield self._batch_slice(indices)
+            end = min(start + batch_size, stop)
+            yield self.inputs[start:end], self.targets[start:end]
 
-    def _batch_slice(self, indices: slice) -> Batch:
-        return self.inputs[indices], self.targets[indices]
+    # --- state, for checkpoints ------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything that decides the batches to come, as a copy.
+
+        Returns:
+            {'order': int64 array of shape (num_examples,), the current epoch's order;
+             'position': index in `order` of the next example; 'batches_served': batches
+             served this epoch; 'rng': the generator's state (`rng.get_state()` of a
+             RandomState, `rng.bit_generator.state` of a Generator)}.
+        The data, batch size and limits are not part of it: they come from the code.
+        """
+        rng_state: Any
+        if isinstance(self.rng, np.random.RandomState):
+            rng_state = self.rng.get_state()
+        else:
+            rng_state = self.rng.bit_generator.state
+        return {
+            "order": np.array(self._order, dtype=np.int64),
+            "position": self._position,
+            "batches_served": self._batches_served,
+            "rng": copy.deepcopy(rng_state),
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Continue from a `state()`: the next batches are those the provider that gave
+        it served next. Nothing changes unless the whole state is valid.
+
+        Raises:
+            ValueError: naming the key that is missing or wrong (an order that is not a
+                permutation of this data set's examples, a position out of range, a
+                generator state of another kind).
+        """
+        missing = [
+            key for key in ("order", "position", "batches_served", "rng") if key not in state
+        ]
+        if missing:
+            raise ValueError(f"load_state: the state has no {', '.join(map(repr, missing))}")
+        order = self._checked_order(state["order"])
+        position = _checked_index("position", state["position"], self.num_examples)
+        served = _checked_index("batches_served", state["batches_served"], self.num_examples)
+        _set_generator_state(copy.deepcopy(self.rng), state["rng"])  # a check: raises if bad
+        _set_generator_state(self.rng, state["rng"])
+        self._order, self._position, self._batches_served = order, position, served
+
+    def _checked_order(self, value: Any) -> np.ndarray:
+        order = np.asarray(value)
+        if order.shape != (self.num_examples,) or order.dtype.kind not in "iu":
+            raise ValueError(
+                f"load_state: 'order' must be integers of shape ({self.num_examples},), "
+                f"got {order.dtype} {order.shape}"
+            )
+        if not np.array_equal(np.sort(order), np.arange(self.num_examples)):
+            raise ValueError(
+                f"load_state: 'order' is not a permutation of the {self.num_examples} examples"
+            )
+        return order.astype(np.int64, copy=True)
 
     def __len__(self) -> int:
         return self.num_batches
@@ -217,6 +278,31 @@ class DataProvider:
             f"{type(self).__name__}(num_examples={self.num_examples}, "
             f"batch_size={self.batch_size}, num_batches={self.num_batches})"
         )
+
+
+def _checked_index(name: str, value: Any, maximum: int) -> int:
+    if (
+        not isinstance(value, (int, np.integer))
+        or isinstance(value, bool)
+        or not 0 <= value <= maximum
+    ):
+        raise ValueError(
+            f"load_state: {name!r} must be an integer in 0 .. {maximum}, got {value!r}"
+        )
+    return int(value)
+
+
+def _set_generator_state(rng: RandomState, rng_state: Any) -> None:
+    """Set a generator's state in place (the generator may be shared with layers)."""
+    try:
+        if isinstance(rng, np.random.RandomState):
+            rng.set_state(rng_state)
+        else:
+            rng.bit_generator.state = rng_state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(
+            f"load_state: 'rng' is not a state of this provider's {type(rng).__name__}: {error}"
+        ) from None
 
 
 class OneOfKDataProvider(DataProvider):

@@ -244,7 +244,7 @@ def _colours(count: int) -> list[Any]:
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> None:
     """Save a figure atomically (never a half-written file) and release it. The format
     follows the file's suffix (.png, .pdf, .svg, ...; PNG when there is none)."""
-    from mlp.runs import atomic_write_bytes
+    from mlp.atomic import atomic_write_bytes
 
     suffix = os.fspath(path).rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else ""
     buffer = io.BytesIO()

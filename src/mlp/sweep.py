@@ -524,8 +524,10 @@ def command(args: Any) -> int:
     # the progress bar.
     logging.getLogger("mlp.optimisers").setLevel(logging.WARNING)
     if args.dry_run:
+        from mlp.runs import is_finished
+
         for config in sweep.configs:
-            state = "finished" if (folder / config.name / "summary.json").exists() else "to run"
+            state = "finished" if is_finished(folder / config.name) else "to run"
             print(f"{config.name}  ({state})")
         print(f"{len(sweep.configs)} points in {folder}")
         return 0

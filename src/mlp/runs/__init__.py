@@ -17,9 +17,14 @@
     .lock            held while a process trains the run (removed at the end), so that
                      two processes never write one record
 
-Every file is written atomically (a temporary file, fsynced, then `os.replace`), except
-stats.csv, which only grows by whole rows. The checkpoint is one `.npz` file (arrays,
-plus the scalars as a JSON string), never a pickle.
+Every file is written atomically (`mlp.atomic`: a temporary file, fsynced, then
+`os.replace`), except stats.csv, which only grows by whole rows. The checkpoint is one
+`.npz` file (arrays, plus the scalars as a JSON string), never a pickle.
+
+summary.json and checkpoint.npz carry a `format_version` (`RECORD_FORMAT_VERSION`,
+`CHECKPOINT_FORMAT_VERSION`). Records written before versions were kept (format 1) read
+as before; their checkpoints are not resumed (the learning rules' state changed since):
+`RunError` says to train such a run again with --overwrite.
 
 An interrupted run (Ctrl-C, SIGTERM, SIGKILL, power loss) continues from its latest
 checkpoint with `run_experiment(config, name=..., if_exists="resume")` or
@@ -38,15 +43,16 @@ The package, one concept a module:
 
     errors         RunError
     layout         the file names above (CONFIG, STATS, ...)
-    atomic         atomic_write_bytes, atomic_write_text
     encoding       arrays as .npz bytes, values as JSON
     stats_log      stats.csv: StatsLog, read_stats, summarise_stats
-    record         RunRecord, is_finished, find_runs, write_record, versions
+    record         RunRecord, is_finished, find_runs, versions, and the one writer of
+                   records: finish_record (summary.json), write_record (a whole record)
     checkpoint     checkpoint.npz: save_checkpoint, load_checkpoint
-    progress       the progress bar over epochs
-    finish         params.npz, curves.png and summary.json at the end of a run
-    training       run_experiment, resume_run, config_differs, the NumPy training loop
-                   and its lock
+    callbacks      the training loop's callbacks that keep a record: StatsWriter,
+                   TrainingClock, Checkpointer, EpochProgressBar
+    finish         the end of a run: test-set figures and the run's summary fields
+    training       run_experiment, resume_run, config_differs, the NumPy backend and
+                   the lock on a run folder
     torch_backend  training with the torch backend
 
 The names below are re-exported from those modules. To replace one in a test, patch it
@@ -58,12 +64,21 @@ from __future__ import annotations
 
 # Names imported `as` themselves are not in __all__ (they were not before the split) but
 # are importable from here, as they were.
-from mlp.runs.atomic import atomic_write_bytes, atomic_write_text
+from mlp.atomic import atomic_write_bytes, atomic_write_text
+from mlp.runs.checkpoint import CHECKPOINT_FORMAT_VERSION
 from mlp.runs.checkpoint import load_checkpoint as load_checkpoint
 from mlp.runs.checkpoint import save_checkpoint as save_checkpoint
 from mlp.runs.errors import RunError
 from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATS, SUMMARY
-from mlp.runs.record import RunRecord, find_runs, is_finished, versions, write_record
+from mlp.runs.record import (
+    RECORD_FORMAT_VERSION,
+    RunRecord,
+    find_runs,
+    finish_record,
+    is_finished,
+    versions,
+    write_record,
+)
 from mlp.runs.stats_log import StatsLog, read_stats, summarise_stats
 from mlp.runs.training import IfExists as IfExists
 from mlp.runs.training import config_differs, run_experiment
@@ -71,9 +86,11 @@ from mlp.runs.training import resume_run as resume_run
 
 __all__ = [
     "CHECKPOINT",
+    "CHECKPOINT_FORMAT_VERSION",
     "CONFIG",
     "CURVES",
     "PARAMS",
+    "RECORD_FORMAT_VERSION",
     "STATS",
     "SUMMARY",
     "RunError",
@@ -83,6 +100,7 @@ __all__ = [
     "atomic_write_text",
     "config_differs",
     "find_runs",
+    "finish_record",
     "is_finished",
     "read_stats",
     "run_experiment",

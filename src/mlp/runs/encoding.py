@@ -9,19 +9,25 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["json_safe", "npz_bytes"]
 
-def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """The bytes of an uncompressed `.npz` file holding `arrays` (name -> array of any
+    shape), for an atomic write; read back with `np.load(..., allow_pickle=False)`."""
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
     return buffer.getvalue()
 
 
-def _json_safe(value: Any) -> Any:
-    """Floats that JSON cannot hold (NaN, inf) as None; NumPy scalars as Python ones."""
+def json_safe(value: Any) -> Any:
+    """`value` with what JSON cannot hold replaced: floats NaN and inf by None, NumPy
+    scalars by Python ones, tuples by lists; mappings and sequences are converted
+    throughout (their keys as strings)."""
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (np.floating, float)):
         value = float(value)
         return value if math.isfinite(value) else None

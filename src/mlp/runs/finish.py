@@ -1,35 +1,30 @@
-"""Finishing a run record: params.npz, curves.png and summary.json (written last: its
-presence means the run finished), then the checkpoint removed."""
+"""The end of a run of `run_experiment`, with either backend: the figures on the test
+set, and the summary fields of a run (architecture, rule, timing, ...), written by the
+record's one writer, `record.finish_record`."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mlp.config import (
-    Experiment,
-    ExperimentConfig,
-)
-from mlp.runs.atomic import atomic_write_bytes, atomic_write_text
-from mlp.runs.encoding import _json_safe, _npz_bytes
-from mlp.runs.layout import CHECKPOINT, PARAMS, SUMMARY
-from mlp.runs.record import RunRecord, _write_curves, versions
-from mlp.runs.stats_log import summarise_stats
+from mlp.config import Experiment, ExperimentConfig
+from mlp.runs.callbacks import TrainingClock
+from mlp.runs.record import RunRecord, finish_record, versions
+
+__all__ = ["evaluate_test_set", "finish_run", "run_summary"]
 
 
-def _test_figures(experiment: Experiment) -> dict[str, float]:
+def evaluate_test_set(experiment: Experiment) -> dict[str, float]:
+    """The experiment's model on the test set: {'acc': accuracy, 'error': mean error,
+    the penalty included as in the training and validation figures}."""
     from mlp.optimisers import accuracy
 
     data = experiment.test_data()
-    outputs = experiment.model.predict(data.inputs)
-    # The penalty is part of the error, as in the training and validation figures.
     model = experiment.model
+    outputs = model.predict(data.inputs)
     penalty = model.params_penalty() if hasattr(model, "params_penalty") else 0.0
     return {
         "acc": accuracy(outputs, data.targets),
@@ -37,42 +32,57 @@ def _test_figures(experiment: Experiment) -> dict[str, float]:
     }
 
 
-def _finish(
-    path: Path,
+def run_summary(
     config: ExperimentConfig,
     params: Sequence[np.ndarray],
-    summary: dict[str, Any],
     timing: Mapping[str, float],
+    *,
+    test: Mapping[str, float] | None = None,
     device: str = "cpu",
     num_train_examples: int | None = None,
-) -> RunRecord:
-    atomic_write_bytes(path / PARAMS, _npz_bytes({f"param_{i}": p for i, p in enumerate(params)}))
-    record = RunRecord.load(path)
-    _write_curves(record)
-    figures = summarise_stats(record.epochs, record.stats, record.keys)
-    epochs_trained = max(config.epochs, 1)
-    full: dict[str, Any] = {
-        "name": path.name,
-        "finished": True,
+) -> dict[str, Any]:
+    """The summary.json entries of a run of `config` (the final and best figures are
+    added by `finish_record`, 'epochs' among them).
+
+    Args:
+        params: the trained parameters (counted).
+        timing: {'train_seconds': .., 'run_seconds': .., 'sessions': ..} over all the
+            run's sessions (see `TrainingClock.timing`).
+        test: `evaluate_test_set`'s figures, when the config asks for them.
+    """
+    return {
         "architecture": config.architecture(),
         "rule": config.rule,
         "learning_rate": config.learning_rate,
         "seed": config.seed,
-        "epochs": config.epochs,
         "stats_interval": config.stats_interval,
         "backend": config.backend,
         "device": device,
         "num_parameters": int(sum(int(np.prod(p.shape)) for p in params)),
         "num_train_examples": num_train_examples,
-        **figures,
-        "test": summary.get("test"),
-        "seconds_per_epoch": timing["train_seconds"] / epochs_trained,
+        "test": None if test is None else dict(test),
+        "seconds_per_epoch": timing["train_seconds"] / max(config.epochs, 1),
         "run_time": timing["run_seconds"],
         "sessions": int(timing.get("sessions", 1)),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": versions(config.backend),
     }
-    atomic_write_text(path / SUMMARY, json.dumps(_json_safe(full), indent=2) + "\n")
-    with contextlib.suppress(FileNotFoundError):
-        (path / CHECKPOINT).unlink()
-    return RunRecord.load(path)
+
+
+def finish_run(
+    path: Path, experiment: Experiment, clock: TrainingClock, *, device: str = "cpu"
+) -> RunRecord:
+    """Finish the record of a trained experiment: test figures when its config asks
+    (before the clock is read, so the run time includes them), then params.npz,
+    curves.png and summary.json (`finish_record`)."""
+    config = experiment.config
+    test = evaluate_test_set(experiment) if config.test else None
+    params = experiment.model.params
+    summary = run_summary(
+        config,
+        params,
+        clock.timing(),
+        test=test,
+        device=device,
+        num_train_examples=experiment.train_data.num_examples,
+    )
+    return finish_record(path, summary, params)

@@ -1,12 +1,20 @@
-"""Run records as folders: `RunRecord` reads one back, `write_record` writes one from
-results obtained elsewhere; `find_runs` and `is_finished` look at folders, `versions`
-gives the package versions a summary keeps."""
+"""Run records as folders: `RunRecord` reads one back; `finish_record` is the one writer
+of summary.json (both backends of `run_experiment` and `write_record` end with it), and
+`write_record` writes a whole record from results obtained elsewhere; `find_runs` and
+`is_finished` look at folders, `versions` gives the package versions a summary keeps.
+
+summary.json carries a format version (`RECORD_FORMAT_VERSION`, as 'format_version');
+records of earlier versions of mlp have none and are format 1, which reads the same.
+A record of a newer format than this version knows is refused with a `RunError`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,17 +22,34 @@ from typing import Any
 
 import numpy as np
 
+from mlp.atomic import atomic_write_bytes, atomic_write_text
 from mlp.config import (
     ConfigError,
     ExperimentConfig,
     config_from_dict,
     to_toml,
 )
-from mlp.runs.atomic import atomic_write_bytes, atomic_write_text
-from mlp.runs.encoding import _json_safe, _npz_bytes
+from mlp.runs.encoding import json_safe, npz_bytes
 from mlp.runs.errors import RunError
-from mlp.runs.layout import CONFIG, CURVES, PARAMS, STATS, SUMMARY
+from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATS, SUMMARY
 from mlp.runs.stats_log import StatsLog, read_stats, summarise_stats
+
+__all__ = [
+    "RECORD_FORMAT_VERSION",
+    "RunRecord",
+    "find_runs",
+    "finish_record",
+    "is_finished",
+    "load_runs",
+    "versions",
+    "write_config",
+    "write_curves",
+    "write_record",
+]
+
+RECORD_FORMAT_VERSION = 2
+"""The format of the records written now. 2: summary.json holds 'format_version'; 1:
+records of earlier versions of mlp, which hold none. Their files read the same."""
 
 
 def versions(backend: str = "numpy") -> dict[str, str]:
@@ -115,13 +140,16 @@ class RunRecord:
                 config = tomllib.loads((path / CONFIG).read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as error:
                 raise RunError(f"{path / CONFIG} is not valid TOML: {error}") from None
-        summary = None
-        if (path / SUMMARY).exists():
-            try:
-                summary = json.loads((path / SUMMARY).read_text(encoding="utf-8"))
-            except json.JSONDecodeError as error:
-                raise RunError(f"{path / SUMMARY} is not valid JSON: {error}") from None
+        summary = _read_summary(path / SUMMARY) if (path / SUMMARY).exists() else None
         return cls(path, config, epochs, stats, keys, summary)
+
+    @property
+    def format_version(self) -> int | None:
+        """The record's format: `RECORD_FORMAT_VERSION` for records written now, 1 for
+        records of earlier versions of mlp; None while unfinished (summary.json holds it)."""
+        if self.summary is None:
+            return None
+        return int(self.summary.get("format_version", 1))
 
     def experiment_config(self) -> ExperimentConfig:
         """The run's config as an `ExperimentConfig`.
@@ -140,7 +168,8 @@ class RunRecord:
         """Final and best figures: summary.json's when finished, else from stats.csv."""
         if self.summary is not None:
             return self.summary
-        return _json_safe(summarise_stats(self.epochs, self.stats, self.keys))
+        figures: dict[str, Any] = json_safe(summarise_stats(self.epochs, self.stats, self.keys))
+        return figures
 
     def params(self) -> list[np.ndarray]:
         """The final parameters, in `model.params` order (from params.npz)."""
@@ -153,6 +182,24 @@ class RunRecord:
     def label(self) -> str:
         """The name to show in plots and tables."""
         return str(self.config.get("label", self.display_name or self.name))
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    """summary.json, its format version checked."""
+    try:
+        summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise RunError(f"{path} is not valid JSON: {error}") from None
+    version = summary.get("format_version", 1) if isinstance(summary, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RunError(f"{path} has no valid format_version ({version!r}): not a run summary")
+    if version > RECORD_FORMAT_VERSION:
+        raise RunError(
+            f"{path} was written by a newer version of mlp (record format {version}; this "
+            f"version reads formats up to {RECORD_FORMAT_VERSION}): read it with that "
+            "version of mlp or a later one"
+        )
+    return summary
 
 
 def is_finished(path: str | os.PathLike[str]) -> bool:
@@ -215,8 +262,8 @@ def write_record(
         config: what was run, written as config.toml (flat values and tables).
         stats: array of shape (num_rows, num_keys); keys: label -> column.
         epochs: int array of shape (num_rows,), the epoch of each row.
-        summary: extra entries for summary.json (final and best figures are added).
-        params: parameters to keep in params.npz.
+        summary: entries for summary.json (see `finish_record`, which writes it).
+        params: parameters to keep in params.npz, in `model.params` order.
         curves: draw curves.png.
     """
     path = Path(path)
@@ -224,29 +271,60 @@ def write_record(
     atomic_write_text(path / CONFIG, to_toml(config))
     log = StatsLog(path / STATS, keys)
     log.write_header(list(zip(np.asarray(epochs).tolist(), np.asarray(stats), strict=True)))
+    return finish_record(path, summary, params, curves=curves)
+
+
+def finish_record(
+    path: str | os.PathLike[str],
+    summary: Mapping[str, Any],
+    params: Sequence[np.ndarray] | None = None,
+    *,
+    curves: bool = True,
+) -> RunRecord:
+    """Finish the record in `path`, whose config.toml and stats.csv are written: params.npz
+    (when `params` are given), curves.png (when `curves`), then summary.json, written last
+    since its presence means the run finished; a checkpoint left there is removed.
+
+    summary.json holds 'format_version', 'name' (the folder's, unless `summary` gives
+    one), the final and best figures of stats.csv ('final', 'best', 'epochs', see
+    `summarise_stats`), the entries of `summary` (which win over those), 'finished'
+    (True) and 'finished_at' (now, unless given). NaN and inf are written as null.
+
+    Args:
+        params: arrays in `model.params` order, saved as param_0, param_1, ...
+    Returns:
+        The record read back.
+    """
+    path = Path(path)
     if params is not None:
         atomic_write_bytes(
-            path / PARAMS, _npz_bytes({f"param_{i}": p for i, p in enumerate(params)})
+            path / PARAMS, npz_bytes({f"param_{i}": p for i, p in enumerate(params)})
         )
     record = RunRecord.load(path)
     if curves:
-        _write_curves(record)
-    full = dict(summarise_stats(record.epochs, record.stats, record.keys))
+        write_curves(record)
+    full: dict[str, Any] = {"format_version": RECORD_FORMAT_VERSION, "name": path.name}
+    full.update(summarise_stats(record.epochs, record.stats, record.keys))
     full.update(summary)
-    full.setdefault("name", path.name)
-    full["finished"] = True
-    atomic_write_text(path / SUMMARY, json.dumps(_json_safe(full), indent=2) + "\n")
+    full.update(format_version=RECORD_FORMAT_VERSION, finished=True)
+    full.setdefault("finished_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    atomic_write_text(path / SUMMARY, json.dumps(json_safe(full), indent=2) + "\n")
+    with contextlib.suppress(FileNotFoundError):
+        (path / CHECKPOINT).unlink()
     return RunRecord.load(path)
 
 
-def _write_curves(record: RunRecord) -> None:
+def write_curves(record: RunRecord) -> None:
+    """Draw the record's error and accuracy against epochs into its curves.png."""
     from mlp import plotting
 
     fig = plotting.plot_stats(record.stats, record.keys, epochs=record.epochs, title=record.label())
     plotting.save_figure(fig, record.path / CURVES)
 
 
-def _write_config(path: Path, config: ExperimentConfig) -> None:
+def write_config(path: Path, config: ExperimentConfig) -> None:
+    """Write `config` (resolved) as the config.toml of the run in `path`, with a comment
+    saying how to repeat the run."""
     comment = (
         f"mlp run {config.name}: the full config of this run.\n"
         f"Repeat it with: mlp train --config {CONFIG} --name NEW_NAME"

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp.runs.atomic import atomic_write_text
+from mlp.atomic import atomic_write_text
 from mlp.runs.errors import RunError
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ so an interrupted torch run starts again rather than resuming."""
 
 from __future__ import annotations
 
-import time
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,14 @@ from mlp.config import (
     build_experiment,
     build_scheduler,
 )
+from mlp.runs.callbacks import EpochProgressBar, StatsWriter, TrainingClock
 from mlp.runs.errors import RunError
-from mlp.runs.finish import _finish, _test_figures
+from mlp.runs.finish import finish_run
 from mlp.runs.layout import STATS
-from mlp.runs.progress import _progress_bar
-from mlp.runs.record import RunRecord, _write_config
+from mlp.runs.record import RunRecord, write_config
 from mlp.runs.stats_log import StatsLog
+
+__all__ = ["train_torch"]
 
 
 def _with_model(experiment: Experiment, model: Any) -> Experiment:
@@ -70,12 +72,20 @@ def _torch_optimizer(config: ExperimentConfig, module: Any) -> Any:
     )
 
 
-def _train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> RunRecord:
+def train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> RunRecord:
+    """Train `config` with `mlp.pytorch.TorchTrainer` into a new record in `path`, with
+    the callbacks and finish of the NumPy backend but no checkpoints.
+
+    Returns:
+        The record read back (unfinished when training was interrupted).
+    Raises:
+        RunError: when PyTorch is missing or the config's device is unavailable.
+    """
     try:
         from mlp import pytorch
     except ImportError as error:
         raise RunError(f"backend 'torch' needs mlp.pytorch and PyTorch: {error}") from None
-    session_start = time.perf_counter()
+    clock = TrainingClock()
     experiment = build_experiment(config)
     module = pytorch.to_torch(experiment.model)
     try:
@@ -85,50 +95,25 @@ def _train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> Run
     module.to(device)
     optimizer = _torch_optimizer(config, module)
     path.mkdir(parents=True, exist_ok=True)
-    _write_config(path, config)
-    names = [f"{k}{s}" for s in ("(train)", "(valid)") for k in ("error", "acc")]
-    keys = {name: i for i, name in enumerate(names)}
-    log = StatsLog(path / STATS, keys)
+    write_config(path, config)
+    trainer = pytorch.TorchTrainer(
+        module,
+        _torch_loss(config.error),
+        optimizer,
+        experiment.train_data,
+        experiment.valid_data,
+        data_monitors={"acc": pytorch.accuracy},
+        device=device,
+        class_indices=False,
+        schedulers=[build_scheduler(config)],
+    )
+    log = StatsLog(path / STATS, trainer.stat_keys())
     log.write_header()
-    with _progress_bar(progress, config.epochs, 0, path.name) as bar:
-
-        def on_stats(epoch: int, values: dict[str, float]) -> None:
-            log.append(epoch, [values[k] for k in names])
-            if bar is not None and epoch:
-                bar.update(epoch - bar.n)
-                bar.set_postfix(acc_valid=f"{values['acc(valid)']:.4f}", refresh=False)
-
-        trainer = pytorch.TorchTrainer(
-            module,
-            _torch_loss(config.error),
-            optimizer,
-            experiment.train_data,
-            experiment.valid_data,
-            data_monitors={"acc": pytorch.accuracy},
-            device=device,
-            on_stats=on_stats,
-            class_indices=False,
-            schedulers=[build_scheduler(config)],
-        )
-        _, _, _ = trainer.train(config.epochs, config.stats_interval)
-    if getattr(trainer, "interrupted", False):
+    bar = EpochProgressBar(config.epochs, desc=path.name)
+    trainer.callbacks += [StatsWriter(log), clock] + ([bar] if progress else [])
+    with contextlib.closing(bar):
+        trainer.train(config.epochs, config.stats_interval)
+    if trainer.interrupted:
         return RunRecord.load(path)
     model = pytorch.from_torch(module.cpu())
-    summary: dict[str, Any] = {}
-    if config.test:
-        summary["test"] = _test_figures(_with_model(experiment, model))
-    epoch_times = list(getattr(trainer, "epoch_times", []))
-    timing = {
-        "train_seconds": float(sum(epoch_times)) if epoch_times else 0.0,
-        "run_seconds": time.perf_counter() - session_start,
-        "sessions": 1,
-    }
-    return _finish(
-        path,
-        config,
-        model.params,
-        summary,
-        timing,
-        device=str(device),
-        num_train_examples=experiment.train_data.num_examples,
-    )
+    return finish_run(path, _with_model(experiment, model), clock, device=str(device))

@@ -1,35 +1,37 @@
 """Running experiments: `run_experiment` starts (or resumes, or overwrites) a run record
-and `resume_run` continues one from its checkpoint; the NumPy training loop writes
-stats.csv and a checkpoint every epoch, under a lock on the run folder."""
+and `resume_run` continues one from its checkpoint, under a lock on the run folder.
+With the NumPy backend the callbacks of `mlp.runs.callbacks` write stats.csv and a
+checkpoint every epoch; the torch backend is in `mlp.runs.torch_backend`."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
-from mlp.callbacks import LambdaCallback
 from mlp.config import (
     ConfigError,
+    Experiment,
     ExperimentConfig,
     build_experiment,
     build_scheduler,
 )
+from mlp.runs.callbacks import Checkpointer, EpochProgressBar, StatsWriter, TrainingClock
 from mlp.runs.checkpoint import load_checkpoint, save_checkpoint
 from mlp.runs.errors import RunError
-from mlp.runs.finish import _finish, _test_figures
+from mlp.runs.finish import finish_run
 from mlp.runs.layout import CHECKPOINT, CONFIG, STATS
-from mlp.runs.progress import _progress_bar
-from mlp.runs.record import RunRecord, _write_config, is_finished
+from mlp.runs.record import RunRecord, is_finished, write_config
 from mlp.runs.stats_log import StatsLog, read_stats
-from mlp.runs.torch_backend import _train_torch
+from mlp.runs.torch_backend import train_torch
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +153,6 @@ def _read_config(path: Path) -> ExperimentConfig:
 
 
 def _with_name(config: ExperimentConfig, name: str) -> ExperimentConfig:
-    import dataclasses
-
     return dataclasses.replace(config, name=name)
 
 
@@ -202,8 +202,20 @@ def _exclusive(path: Path) -> Iterator[None]:
 def _train(path: Path, config: ExperimentConfig, *, resume: bool, progress: bool) -> RunRecord:
     with _exclusive(path):
         if config.backend == "torch":
-            return _train_torch(path, config, progress=progress)
+            return train_torch(path, config, progress=progress)
         return _train_numpy(path, config, resume=resume, progress=progress)
+
+
+@dataclasses.dataclass
+class _Start:
+    """Where a session of a run starts: after `epoch`, with the rows recorded before it
+    (None for a fresh start) and the timing of earlier sessions."""
+
+    epoch: int = 0
+    previous_stats: np.ndarray | None = None
+    timing: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {"train_seconds": 0.0, "run_seconds": 0.0, "sessions": 0.0}
+    )
 
 
 def _train_numpy(
@@ -213,9 +225,6 @@ def _train_numpy(
 
     session_start = time.perf_counter()
     experiment = build_experiment(config)
-    timing = {"train_seconds": 0.0, "run_seconds": 0.0, "sessions": 0.0}
-    start_epoch = 0
-    previous: np.ndarray | None = None
     # Built before the checkpoint is loaded: the optimiser initialises the learning rule,
     # whose state the checkpoint then restores.
     optimiser = Optimiser(
@@ -227,78 +236,61 @@ def _train_numpy(
         {"acc": accuracy},
         schedulers=[build_scheduler(config)],
     )
-    keys = optimiser.stat_keys()
-    log = StatsLog(path / STATS, keys)
+    log = StatsLog(path / STATS, optimiser.stat_keys())
     for stale in path.glob(".*.tmp"):  # left by a process killed while writing
         with contextlib.suppress(OSError):
             stale.unlink()
     if resume and (path / CHECKPOINT).exists():
-        meta = load_checkpoint(path / CHECKPOINT, experiment)
-        start_epoch = int(meta["epoch"])
-        for key in timing:
-            timing[key] = float(meta.get(key, 0.0))
-        epochs, stats, stored_keys = read_stats(path / STATS)
-        if stored_keys != keys:
-            raise RunError(f"{path / STATS} has columns {list(stored_keys)}, expected {list(keys)}")
-        # Rows after the checkpoint (recorded just before a kill) are recorded again.
-        # From a checkpoint at epoch 0, the row before training is computed again too.
-        keep = (epochs <= start_epoch) if start_epoch > 0 else np.zeros(len(epochs), bool)
-        log.write_header(list(zip(epochs[keep].tolist(), stats[keep], strict=True)))
-        previous = stats[keep] if start_epoch > 0 else None
-        logger.info("resuming %s after epoch %d", path.name, start_epoch)
+        start = _restore(path, experiment, log)
     else:
         if resume:
             logger.info("%s has no checkpoint yet: starting it again", path.name)
-        _write_config(path, config)
-        log.write_header()
-        with contextlib.suppress(FileNotFoundError):
-            (path / CHECKPOINT).unlink()
-    timing["sessions"] += 1
-    carried_train, carried_run = timing["train_seconds"], timing["run_seconds"]
-    train_seconds = [carried_train]
-
-    def current_timing() -> dict[str, float]:
-        return {
-            "train_seconds": train_seconds[0],
-            "run_seconds": carried_run + time.perf_counter() - session_start,
-            "sessions": timing["sessions"],
-        }
-
-    with _progress_bar(progress, config.epochs, start_epoch, path.name) as bar:
-
-        def on_stats(epoch: int, values: dict[str, float]) -> None:
-            log.append(epoch, [values[k] for k in keys])
-            if epoch == 0:
-                save_checkpoint(path / CHECKPOINT, experiment, 0, current_timing())
-            if bar is not None and "acc(valid)" in values:
-                bar.set_postfix(acc_valid=f"{values['acc(valid)']:.4f}", refresh=False)
-
-        def on_epoch_end(epoch: int, epoch_time: float) -> None:
-            train_seconds[0] += epoch_time
-            save_checkpoint(path / CHECKPOINT, experiment, epoch, current_timing())
-            if bar is not None:
-                bar.update(1)
-
-        optimiser.callbacks.append(LambdaCallback(on_stats, on_epoch_end))
-        stats, keys, _ = optimiser.train(
+        start = _start_afresh(path, config, log)
+    timing = start.timing
+    clock = TrainingClock(
+        timing["train_seconds"],
+        timing["run_seconds"],
+        timing["sessions"] + 1,
+        started=session_start,
+    )
+    bar = EpochProgressBar(config.epochs, start.epoch, path.name)
+    # `save_checkpoint` is looked up here, at call time, so tests can patch it.
+    checkpointer = Checkpointer(path / CHECKPOINT, experiment, clock, save=save_checkpoint)
+    optimiser.callbacks += [StatsWriter(log), clock, checkpointer] + ([bar] if progress else [])
+    with contextlib.closing(bar):
+        optimiser.train(
             config.epochs,
             config.stats_interval,
-            start_epoch=start_epoch,
-            previous_stats=previous,
+            start_epoch=start.epoch,
+            previous_stats=start.previous_stats,
         )
     if optimiser.interrupted:
         logger.warning("%s interrupted; continue it with `mlp train --resume %s`", path.name, path)
         return RunRecord.load(path)
-    summary: dict[str, Any] = {}
-    if config.test:
-        summary["test"] = _test_figures(experiment)
-    final_timing = current_timing()
-    params = experiment.model.params
-    return _finish(
-        path,
-        config,
-        params,
-        summary,
-        final_timing,
-        num_train_examples=experiment.train_data.num_examples,
-    )
+    return finish_run(path, experiment, clock)
+
+
+def _start_afresh(path: Path, config: ExperimentConfig, log: StatsLog) -> _Start:
+    """A new record: its config and the header of stats.csv, no checkpoint."""
+    write_config(path, config)
+    log.write_header()
+    with contextlib.suppress(FileNotFoundError):
+        (path / CHECKPOINT).unlink()
+    return _Start()
+
+
+def _restore(path: Path, experiment: Experiment, log: StatsLog) -> _Start:
+    """Load the checkpoint into `experiment` and cut stats.csv back to its epoch."""
+    meta = load_checkpoint(path / CHECKPOINT, experiment)
+    epoch = int(meta["epoch"])
+    timing = {key: float(meta.get(key, 0.0)) for key in _Start().timing}
+    epochs, stats, stored_keys = read_stats(path / STATS)
+    keys = {name: i for i, name in enumerate(log.names)}
+    if stored_keys != keys:
+        raise RunError(f"{path / STATS} has columns {list(stored_keys)}, expected {list(keys)}")
+    # Rows after the checkpoint (recorded just before a kill) are recorded again.
+    # From a checkpoint at epoch 0, the row before training is computed again too.
+    keep = (epochs <= epoch) if epoch > 0 else np.zeros(len(epochs), bool)
+    log.write_header(list(zip(epochs[keep].tolist(), stats[keep], strict=True)))
+    logger.info("resuming %s after epoch %d", path.name, epoch)
+    return _Start(epoch, stats[keep] if epoch > 0 else None, timing)
