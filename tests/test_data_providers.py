@@ -228,3 +228,11 @@ def test_load_state_of_nothing_names_every_missing_key():
     provider = DataProvider(*_data(12), batch_size=3)
     with pytest.raises(ValueError, match="'order', 'position', 'batches_served', 'rng'"):
         provider.load_state({})
+
+
+def test_which_set_is_checked_by_the_one_split_check(mnist_dir):
+    from mlp.data_providers import MNISTDataProvider
+
+    assert MNISTDataProvider("eval", batch_size=10, max_num_batches=1).which_set == "test"
+    with pytest.raises(ValueError, match=r"unknown which_set 'training'.*'eval' means 'test'"):
+        MNISTDataProvider("training")

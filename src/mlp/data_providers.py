@@ -355,19 +355,6 @@ class OneOfKDataProvider(DataProvider):
         return one_of_k
 
 
-_SETS = ("train", "valid", "test")
-
-
-def _which_set(which_set: str) -> str:
-    if which_set == "eval":  # the course's older name for the test set
-        return "test"
-    if which_set not in _SETS:
-        raise ValueError(
-            f"which_set must be one of 'train', 'valid', 'test' (or 'eval'), got {which_set!r}"
-        )
-    return which_set
-
-
 class MNISTDataProvider(OneOfKDataProvider):
     """MNIST handwritten digits: 28x28 images flattened to 784 values k/256, ten classes.
 
@@ -395,7 +382,7 @@ class MNISTDataProvider(OneOfKDataProvider):
     ) -> None:
         from mlp import datasets
 
-        self.which_set = _which_set(which_set)
+        self.which_set = datasets.check_split(which_set)
         inputs, labels = datasets.load(self.dataset_name, self.which_set, data_dir=data_dir)
         super().__init__(
             inputs,
