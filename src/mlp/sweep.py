@@ -23,9 +23,10 @@ A sweep file names a base config, the keys to vary and how::
 Each point is an ordinary run record in ``RUNS_DIR/SWEEP_NAME/POINT_NAME`` (see
 `mlp.runs`), named after its values, so a restarted sweep skips the finished points and
 resumes the unfinished ones from their checkpoints: an interrupted sweep loses at most
-the epochs in flight. Points run in worker processes through joblib (`jobs`), or on a
-Dask cluster through joblib's Dask backend (`scheduler`, the address of a
-`distributed` scheduler, e.g. one started by dask-jobqueue's SLURMCluster). At the end
+the epochs in flight. Points run through `mlp.parallel`, as the lab's experiments do: in
+this process (`jobs=1`), in worker processes (`jobs`, each with cores // jobs BLAS
+threads), or on a Dask cluster (`scheduler`, the address of a `distributed` scheduler,
+e.g. one started by dask-jobqueue's SLURMCluster). At the end
 ``summary.md``, ``summary.csv`` and ``summary.png`` (final validation accuracy against
 each swept key) are written beside the points.
 """
@@ -33,6 +34,7 @@ each swept key) are written beside the points.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
@@ -227,26 +229,19 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     return sweep_from_dict(values, source=str(path))
 
 
-def _run_point(
-    config_values: dict[str, Any], runs_dir: str, blas_threads: int | None
-) -> dict[str, Any]:
-    """Run (or resume, or skip when finished) one point; runs in a worker process."""
-    import contextlib
-
+def _run_point(config_values: dict[str, Any], runs_dir: str) -> dict[str, Any]:
+    """Run (or resume, or skip when finished) one point, wherever `mlp.parallel` runs it."""
     from mlp.runs import run_experiment
 
-    limit: Any = contextlib.nullcontext()
-    if blas_threads is not None:
-        from threadpoolctl import threadpool_limits
-
-        limit = threadpool_limits(blas_threads)
     config = config_from_dict(config_values)
     start = time.perf_counter()
-    with limit:
-        record = run_experiment(config, runs_dir, name=config.name, if_exists="resume")
+    record = run_experiment(config, runs_dir, name=config.name, if_exists="resume")
     return {
         "name": record.name,
         "finished": record.finished,
+        # Its training caught Ctrl-C (or SIGTERM) and saved what it had: the sweep stops
+        # there, and running it again resumes this point.
+        "interrupted": not record.finished,
         "seconds": time.perf_counter() - start,
     }
 
@@ -264,17 +259,19 @@ def run_sweep(
     Args:
         sweep: from `load_sweep`.
         runs_dir: parent of the sweep's folder; default the file's `runs_dir` ('runs').
-        jobs: worker processes on this machine (joblib); -1 for one per core. With more
-            than one, each worker's BLAS gets cores // jobs threads so they don't fight.
+        jobs: worker processes on this machine; -1 for one per core; 1 runs the points
+            in this process. With more than one, each worker's BLAS gets cores // jobs
+            threads so they don't fight (see `mlp.parallel`).
         scheduler: address of a Dask distributed scheduler ('tcp://host:8786'): run the
-            points on that cluster instead (joblib's Dask backend).
+            points on that cluster instead.
         progress: show a progress bar over the points.
     Returns:
         {'ran': names run now, 'skipped': names already finished, 'seconds': wall time,
          'summary': path of summary.md}.
+    Raises:
+        KeyboardInterrupt: on Ctrl-C or SIGTERM, or when a point's training was
+            interrupted; finished points are kept, the unfinished ones resume next time.
     """
-    from joblib import Parallel, delayed, parallel_backend
-
     from mlp.runs import config_differs, is_finished
 
     folder = Path(runs_dir if runs_dir is not None else sweep.runs_dir) / sweep.name
@@ -295,26 +292,7 @@ def run_sweep(
             "%d of %d points already finished; skipping them", len(skipped), len(sweep.configs)
         )
     start = time.perf_counter()
-    cores = os.cpu_count() or 1
-    workers = cores if jobs == -1 else max(1, jobs)
-    threads = max(1, cores // workers) if scheduler is None and workers > 1 else None
-    tasks = [delayed(_run_point)(c.to_dict(), str(folder), threads) for c in todo]
-    results: list[dict[str, Any]] = []
-    if tasks:
-        bar = _progress(progress, len(tasks))
-        if scheduler is not None:
-            from distributed import Client
-
-            with Client(scheduler), parallel_backend("dask"):
-                stream = Parallel(n_jobs=-1, return_as="generator_unordered")(tasks)
-                results = _collect(stream, bar)
-        elif workers == 1:
-            results = _collect((_run_point(c.to_dict(), str(folder), None) for c in todo), bar)
-        else:
-            stream = Parallel(n_jobs=workers, return_as="generator_unordered")(tasks)
-            results = _collect(stream, bar)
-        if bar is not None:
-            bar.close()
+    results = _run_points(todo, folder, jobs, scheduler, progress)
     seconds = time.perf_counter() - start
     summary = summarise_sweep(sweep, folder)
     return {
@@ -325,26 +303,45 @@ def run_sweep(
     }
 
 
-def _progress(enabled: bool, total: int):
+def _run_points(
+    configs: list[ExperimentConfig],
+    folder: Path,
+    jobs: int,
+    scheduler: str | None,
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Run the points through `mlp.parallel.run_jobs`, behind a progress bar."""
+    from mlp.parallel import run_jobs
+
+    if not configs:
+        return []
+    bar = _progress(progress, len(configs))
+
+    def advance(result: Mapping[str, Any]) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(result["name"][:40])
+
+    try:
+        results = run_jobs(
+            functools.partial(_run_point, runs_dir=str(folder)),
+            [c.to_dict() for c in configs],
+            jobs=jobs,
+            scheduler=scheduler,
+            on_result=advance,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return [dict(r) for r in results]
+
+
+def _progress(enabled: bool, total: int) -> Any:
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="sweep", unit="point")
-
-
-def _collect(stream, bar) -> list[dict[str, Any]]:
-    results = []
-    for result in stream:
-        if not result["finished"]:
-            # Its training caught Ctrl-C (or SIGTERM) and saved what it had: stop the
-            # sweep there; running the sweep again resumes this point.
-            raise KeyboardInterrupt
-        results.append(result)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(result["name"][:40])
-    return results
 
 
 def _rows(sweep: Sweep, folder: Path) -> list[dict[str, Any]]:
@@ -354,7 +351,7 @@ def _rows(sweep: Sweep, folder: Path) -> list[dict[str, Any]]:
     for config, point in zip(sweep.configs, _unique_points(sweep), strict=True):
         row: dict[str, Any] = {"point": config.name, **{k: point[k] for k in sweep.swept}}
         try:
-            record = RunRecord.load(folder / config.name)
+            record = RunRecord.load(folder / str(config.name))  # a point's name is set
         except RunError:
             rows.append({**row, "status": "not run"})
             continue
