@@ -163,28 +163,9 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
         if not isinstance(options, list) or not options:
             raise SweepError(f"{source}: [grid] {key} must be a non-empty list of values")
     if mode == "grid":
-        if randoms:
-            raise SweepError(f"{source}: [random] needs mode = 'random'")
-        if not grid:
-            raise SweepError(f"{source}: a grid sweep needs a [grid] table with at least one key")
-        swept = list(grid)
-        points = [
-            dict(zip(swept, combo, strict=True)) for combo in itertools.product(*grid.values())
-        ]
+        swept, points = _grid_points(grid, randoms, source)
     else:
-        num_samples = values.get("num_samples")
-        if not isinstance(num_samples, int) or num_samples < 1:
-            raise SweepError(f"{source}: random mode needs num_samples, a positive integer")
-        seed = values.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-            raise SweepError(f"{source}: seed must be an integer in 0 .. 2**32 - 1, got {seed!r}")
-        rng = np.random.RandomState(seed)
-        swept = list(grid) + [k for k in randoms if k not in grid]
-        points = []
-        for _ in range(num_samples):
-            point = {key: grid[key][rng.randint(len(grid[key]))] for key in grid}
-            point.update({key: _sample(spec, key, rng) for key, spec in randoms.items()})
-            points.append(point)
+        swept, points = _random_points(values, grid, randoms, source)
     overlap = sorted(set(base) & set(swept))
     if overlap:
         raise SweepError(
@@ -196,19 +177,59 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
         )
     runs_dir = values.get("runs_dir", "runs")
     sweep = Sweep(name, base, points, swept, str(runs_dir))
+    sweep.configs.extend(_point_configs(sweep, source))
+    return sweep
+
+
+def _grid_points(
+    grid: dict[str, Any], randoms: dict[str, Any], source: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """(swept keys, points) of a grid sweep: every combination of the [grid] values."""
+    if randoms:
+        raise SweepError(f"{source}: [random] needs mode = 'random'")
+    if not grid:
+        raise SweepError(f"{source}: a grid sweep needs a [grid] table with at least one key")
+    swept = list(grid)
+    points = [dict(zip(swept, combo, strict=True)) for combo in itertools.product(*grid.values())]
+    return swept, points
+
+
+def _random_points(
+    values: Mapping[str, Any], grid: dict[str, Any], randoms: dict[str, Any], source: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """(swept keys, points) of a random sweep: `num_samples` draws, seeded by `seed`."""
+    num_samples = values.get("num_samples")
+    if not isinstance(num_samples, int) or num_samples < 1:
+        raise SweepError(f"{source}: random mode needs num_samples, a positive integer")
+    seed = values.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise SweepError(f"{source}: seed must be an integer in 0 .. 2**32 - 1, got {seed!r}")
+    rng = np.random.RandomState(seed)
+    swept = list(grid) + [k for k in randoms if k not in grid]
+    points = []
+    for _ in range(num_samples):
+        point = {key: grid[key][rng.randint(len(grid[key]))] for key in grid}
+        point.update({key: _sample(spec, key, rng) for key, spec in randoms.items()})
+        points.append(point)
+    return swept, points
+
+
+def _point_configs(sweep: Sweep, source: str) -> list[ExperimentConfig]:
+    """The validated config of each distinct point, named after its values."""
+    configs = []
     seen: set[str] = set()
-    for point in points:
+    for point in sweep.points:
         point_name = sweep.point_name(point)
         try:
-            config = config_from_dict({**base, **point, "name": point_name})
+            config = config_from_dict({**sweep.base, **point, "name": point_name})
         except ConfigError as error:
             raise SweepError(f"{source}: point {point_name}: {error}") from None
         if point_name in seen:
             logger.info("%s: point %s drawn twice; running it once", source, point_name)
             continue  # random search drew the same point twice: run it once
         seen.add(point_name)
-        sweep.configs.append(config)
-    return sweep
+        configs.append(config)
+    return configs
 
 
 def load_sweep(path: str | os.PathLike[str]) -> Sweep:

@@ -64,6 +64,14 @@ def make_adam(
     return torch.optim.Adam(module.parameters(), lr=learning_rate, **options)
 
 
+def _seeded_model(seed: int) -> nn.Sequential:
+    """`seed_model()` drawn after `torch.manual_seed(seed)` in a forked RNG state, so
+    torch's global generator is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return seed_model()
+
+
 def run_seed_experiment(
     num_epochs: int = 50,
     stats_interval: int = 1,
@@ -103,10 +111,7 @@ def run_seed_experiment(
     train_data, valid_data, test_data = mnist_providers(
         batch_size=BATCH_SIZE, seed=seed, data_dir=data_dir, train_subset_size=subset
     )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        module = seed_model()
-    module.to(device)
+    module = _seeded_model(seed).to(device)
     timer = EpochTimer()
     trainer = TorchTrainer(
         module,
