@@ -1,11 +1,11 @@
 """The seed lab's PyTorch experiment and its NumPy twin, one after the other, in one table.
 
     python -m benchmarks.seed_experiment                 # 50 epochs each (about a minute on 2 idle cores)
-    python -m benchmarks.seed_experiment --epochs 2 --max-train-examples 5000   # a quick look
+    python -m benchmarks.seed_experiment --epochs 2 --train-subset-size 5000    # a quick look
     python -m benchmarks.seed_experiment --dataloader-epochs 2   # also time the seed's pipeline
 
 Both runs use the same seeded 48,000 / 12,000 split of the 60,000 MNIST training images,
-the seed's normalisation, batches of 128 and Adam 1e-3 (see `mlp.twin`). The table gives
+the seed's normalisation, batches of 128 and Adam 1e-3 (see `mlp.seed_experiment`). The table gives
 the test accuracy over all 10,000 test images and the median seconds of a training epoch
 (statistics passes excluded). With `--dataloader-epochs N` the seed's own input pipeline
 (a per-image ToTensor/Normalize transform, SubsetRandomSampler, DataLoader with
@@ -41,13 +41,14 @@ def seed_dataloader_epoch_times(device: str = "auto", num_epochs: int = 2, seed:
     import torch
     from torch.utils.data import DataLoader, Dataset, SubsetRandomSampler
 
-    from mlp import datasets, pytorch, twin
+    from mlp import datasets, pytorch
+    from mlp import seed_experiment as shared
 
     dev = pytorch.resolve_device(device)
     inputs = np.concatenate([datasets.load("mnist", s)[0] for s in ("train", "valid")])
     labels = np.concatenate([datasets.load("mnist", s)[1] for s in ("train", "valid")])
     pixels = np.rint(inputs * 256).astype(np.uint8).reshape(-1, 28, 28)
-    train_idx, _ = twin.seed_split(seed=seed)
+    train_idx, _ = shared.seed_split(seed=seed)
 
     class Images(Dataset):
         def __len__(self) -> int:
@@ -55,7 +56,7 @@ def seed_dataloader_epoch_times(device: str = "auto", num_epochs: int = 2, seed:
 
         def __getitem__(self, i: int):
             image = torch.from_numpy(pixels[i]).float().div_(255).unsqueeze_(0)  # ToTensor
-            image = image.sub_(twin.MNIST_MEAN).div_(twin.MNIST_STD)  # Normalize
+            image = image.sub_(shared.MNIST_MEAN).div_(shared.MNIST_STD)  # Normalize
             return image, int(labels[i])
 
     loader = DataLoader(
@@ -121,7 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--device", default="auto", help="for the torch run: auto, cpu, cuda")
-    parser.add_argument("--max-train-examples", type=int, default=None)
+    parser.add_argument(
+        "--train-subset-size",
+        "--max-train-examples",  # its old name
+        type=int,
+        default=None,
+        help="train on a random subset of this many of the 48,000 training examples",
+    )
     parser.add_argument("--skip-numpy", action="store_true", help="run the torch side only")
     parser.add_argument("--skip-torch", action="store_true", help="run the NumPy twin only")
     parser.add_argument(
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {var} is set; NumPy may run slower kernels", file=sys.stderr)
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
     rows = []
-    options = {"num_epochs": args.epochs, "max_train_examples": args.max_train_examples}
+    options = {"num_epochs": args.epochs, "train_subset_size": args.train_subset_size}
     if not args.skip_torch:
         from mlp import pytorch
 

@@ -14,10 +14,10 @@ from mlp.cli import main
 from mlp.lab import (
     FULL_EPOCHS,
     LAB_SEED,
-    _run_tasks,
     comparison_table,
     format_table,
     lab_tasks,
+    run_tasks,
 )
 from mlp.runs import RunRecord
 
@@ -72,7 +72,7 @@ def test_quick_tasks_are_small():
         if task.config is not None:
             assert task.config.max_train_examples == 1000 and task.config.epochs == 2
         else:
-            assert task.max_train_examples == 1000 and task.epochs == 2
+            assert task.train_subset_size == 1000 and task.epochs == 2
 
 
 def test_lab_quick_end_to_end(tmp_path, capsys):
@@ -121,8 +121,8 @@ def test_lab_quick_end_to_end(tmp_path, capsys):
 
 def test_worker_processes_give_the_same_records_as_one_process(tmp_path):
     tasks = [t for t in lab_tasks(quick=True) if t.group == "ex1"][:2]
-    serial = _run_tasks(tasks, tmp_path / "serial", jobs=1)
-    parallel = _run_tasks(tasks, tmp_path / "parallel", jobs=2)
+    serial = run_tasks(tasks, tmp_path / "serial", jobs=1)
+    parallel = run_tasks(tasks, tmp_path / "parallel", jobs=2)
     assert all(r["finished"] for r in [*serial.values(), *parallel.values()])
     for task in tasks:
         a = RunRecord.load(tmp_path / "serial" / task.name)
@@ -145,7 +145,7 @@ def test_ctrl_c_stops_a_one_process_lab(tmp_path, interrupt_at_epoch):
     tasks = [t for t in lab_tasks(quick=True) if t.group == "ex1"][:3]
     calls = interrupt_at_epoch(2)
     with pytest.raises(KeyboardInterrupt):
-        _run_tasks(tasks, tmp_path, jobs=1)
+        run_tasks(tasks, tmp_path, jobs=1)
     assert len(calls) == 2  # the other tasks never started
     started = [t.name for t in tasks if (tmp_path / t.name).exists()]
     assert len(started) == 1 and not RunRecord.load(tmp_path / started[0]).finished
@@ -155,10 +155,10 @@ def test_ctrl_c_stops_a_one_process_lab(tmp_path, interrupt_at_epoch):
 def test_an_interrupted_twin_run_leaves_no_record_claiming_it_finished(
     tmp_path, interrupt_at_epoch
 ):
-    from mlp.lab.pytorch_task import _run_pytorch_task
+    from mlp.lab.pytorch_task import run_pytorch_task
 
     (task,) = [t for t in lab_tasks(quick=True) if t.name == "pytorch-twin"]
     interrupt_at_epoch(2)
     with pytest.raises(KeyboardInterrupt):
-        _run_pytorch_task(task, tmp_path / task.name, None)
+        run_pytorch_task(task, tmp_path / task.name)
     assert not (tmp_path / task.name).exists()

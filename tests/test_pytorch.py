@@ -80,7 +80,7 @@ def test_model_and_its_torch_twin_agree_on_outputs_and_parameter_gradients(name,
     module.train(not evaluation)
     activations = model.fprop(inputs, evaluation=evaluation)
     outputs = module(torch.from_numpy(inputs))
-    assert outputs.dtype == pytorch._TORCH_DTYPES[np.dtype(dtype)]
+    assert outputs.dtype == pytorch.convert.TORCH_DTYPES[np.dtype(dtype)]
     _assert_close(outputs.detach().numpy(), activations[-1], dtype)
 
     outputs.backward(torch.from_numpy(grads_wrt_outputs))
@@ -152,7 +152,9 @@ def test_hyperparameters_of_activations_carry_over():
 def test_round_trip_preserves_weights_exactly_and_the_dtype(dtype):
     model = _model(ReluLayer, dtype, seed=5)
     module = pytorch.to_torch(model)
-    assert all(p.dtype == pytorch._TORCH_DTYPES[np.dtype(dtype)] for p in module.parameters())
+    assert all(
+        p.dtype == pytorch.convert.TORCH_DTYPES[np.dtype(dtype)] for p in module.parameters()
+    )
     back = pytorch.from_torch(module)
     assert [type(layer) for layer in back.layers] == [type(layer) for layer in model.layers]
     for original, copied in zip(model.params, back.params, strict=True):
@@ -383,7 +385,7 @@ def test_dataloaders_and_numpy_monitors_work_too():
 def test_resident_data_serves_a_fresh_permutation_each_epoch_and_follows_the_provider():
     ids = np.arange(50)
     provider = DataProvider(ids[:, None].astype(np.float32), ids, batch_size=8, drop_last=False)
-    data = pytorch._ResidentData(
+    data = pytorch.data.ResidentData(
         provider, torch.device("cpu"), torch.float32, True, torch.Generator().manual_seed(0)
     )
     epochs = [torch.cat([t for _, t in data]).numpy() for _ in range(2)]
@@ -524,7 +526,7 @@ def test_seed_model_is_the_seeds_network():
 
 def test_a_short_seed_experiment_gives_a_sane_result(mnist_dir):
     result = pytorch.run_seed_experiment(
-        num_epochs=2, stats_interval=1, max_train_examples=2000, device="auto"
+        num_epochs=2, stats_interval=1, train_subset_size=2000, device="auto"
     )
     assert isinstance(result, pytorch.ExperimentResult)
     assert result.backend == "torch"
@@ -566,3 +568,41 @@ def test_schedulers_set_every_group_rate_before_each_epoch():
     expected = [schedule.learning_rate(e) for e in range(10)]
     assert rates.seen == [[rate, rate] for rate in expected]
     assert trainer.learning_rule.learning_rate == expected[-1]
+
+
+def test_every_name_of_the_old_module_is_importable_from_the_package():
+    from mlp import seed_experiment
+
+    old_names = [
+        "ExperimentResult",
+        "OptimizerLearningRate",
+        "TorchTrainer",
+        "accuracy",
+        "evaluate_accuracy",
+        "from_torch",
+        "make_adam",
+        "mnist_loaders",
+        "numpy_monitor",
+        "resolve_device",
+        "run_seed_experiment",
+        "seed_model",
+        "to_torch",
+        "train",
+    ]
+    assert set(old_names) <= set(pytorch.__all__)
+    for name in old_names:
+        assert getattr(pytorch, name) is not None
+    # The seed experiment's data and result have one home, shared with the NumPy twin.
+    assert pytorch.ExperimentResult is seed_experiment.ExperimentResult
+    assert pytorch.mnist_providers is seed_experiment.mnist_providers
+
+
+def test_evaluate_accuracy_is_the_accuracy_monitor_over_every_example():
+    _, valid_data = _providers()
+    module = _module()
+    with torch.inference_mode():
+        outputs = module(torch.from_numpy(valid_data.inputs))
+    expected = pytorch.accuracy(outputs, torch.from_numpy(valid_data.labels).long()).item()
+    assert pytorch.evaluate_accuracy(module, valid_data, batch_size=7) == expected
+    # The count over the examples, divided once: as mlp.optimisers.accuracy gives.
+    assert expected == numpy_accuracy(outputs.numpy(), valid_data.labels)

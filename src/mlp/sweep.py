@@ -23,9 +23,10 @@ A sweep file names a base config, the keys to vary and how::
 Each point is an ordinary run record in ``RUNS_DIR/SWEEP_NAME/POINT_NAME`` (see
 `mlp.runs`), named after its values, so a restarted sweep skips the finished points and
 resumes the unfinished ones from their checkpoints: an interrupted sweep loses at most
-the epochs in flight. Points run in worker processes through joblib (`jobs`), or on a
-Dask cluster through joblib's Dask backend (`scheduler`, the address of a
-`distributed` scheduler, e.g. one started by dask-jobqueue's SLURMCluster). At the end
+the epochs in flight. Points run through `mlp.parallel`, as the lab's experiments do: in
+this process (`jobs=1`), in worker processes (`jobs`, each with cores // jobs BLAS
+threads), or on a Dask cluster (`scheduler`, the address of a `distributed` scheduler,
+e.g. one started by dask-jobqueue's SLURMCluster). At the end
 ``summary.md``, ``summary.csv`` and ``summary.png`` (final validation accuracy against
 each swept key) are written beside the points.
 """
@@ -33,6 +34,7 @@ each swept key) are written beside the points.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
@@ -161,28 +163,9 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
         if not isinstance(options, list) or not options:
             raise SweepError(f"{source}: [grid] {key} must be a non-empty list of values")
     if mode == "grid":
-        if randoms:
-            raise SweepError(f"{source}: [random] needs mode = 'random'")
-        if not grid:
-            raise SweepError(f"{source}: a grid sweep needs a [grid] table with at least one key")
-        swept = list(grid)
-        points = [
-            dict(zip(swept, combo, strict=True)) for combo in itertools.product(*grid.values())
-        ]
+        swept, points = _grid_points(grid, randoms, source)
     else:
-        num_samples = values.get("num_samples")
-        if not isinstance(num_samples, int) or num_samples < 1:
-            raise SweepError(f"{source}: random mode needs num_samples, a positive integer")
-        seed = values.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-            raise SweepError(f"{source}: seed must be an integer in 0 .. 2**32 - 1, got {seed!r}")
-        rng = np.random.RandomState(seed)
-        swept = list(grid) + [k for k in randoms if k not in grid]
-        points = []
-        for _ in range(num_samples):
-            point = {key: grid[key][rng.randint(len(grid[key]))] for key in grid}
-            point.update({key: _sample(spec, key, rng) for key, spec in randoms.items()})
-            points.append(point)
+        swept, points = _random_points(values, grid, randoms, source)
     overlap = sorted(set(base) & set(swept))
     if overlap:
         raise SweepError(
@@ -194,19 +177,59 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
         )
     runs_dir = values.get("runs_dir", "runs")
     sweep = Sweep(name, base, points, swept, str(runs_dir))
+    sweep.configs.extend(_point_configs(sweep, source))
+    return sweep
+
+
+def _grid_points(
+    grid: dict[str, Any], randoms: dict[str, Any], source: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """(swept keys, points) of a grid sweep: every combination of the [grid] values."""
+    if randoms:
+        raise SweepError(f"{source}: [random] needs mode = 'random'")
+    if not grid:
+        raise SweepError(f"{source}: a grid sweep needs a [grid] table with at least one key")
+    swept = list(grid)
+    points = [dict(zip(swept, combo, strict=True)) for combo in itertools.product(*grid.values())]
+    return swept, points
+
+
+def _random_points(
+    values: Mapping[str, Any], grid: dict[str, Any], randoms: dict[str, Any], source: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """(swept keys, points) of a random sweep: `num_samples` draws, seeded by `seed`."""
+    num_samples = values.get("num_samples")
+    if not isinstance(num_samples, int) or num_samples < 1:
+        raise SweepError(f"{source}: random mode needs num_samples, a positive integer")
+    seed = values.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise SweepError(f"{source}: seed must be an integer in 0 .. 2**32 - 1, got {seed!r}")
+    rng = np.random.RandomState(seed)
+    swept = list(grid) + [k for k in randoms if k not in grid]
+    points = []
+    for _ in range(num_samples):
+        point = {key: grid[key][rng.randint(len(grid[key]))] for key in grid}
+        point.update({key: _sample(spec, key, rng) for key, spec in randoms.items()})
+        points.append(point)
+    return swept, points
+
+
+def _point_configs(sweep: Sweep, source: str) -> list[ExperimentConfig]:
+    """The validated config of each distinct point, named after its values."""
+    configs = []
     seen: set[str] = set()
-    for point in points:
+    for point in sweep.points:
         point_name = sweep.point_name(point)
         try:
-            config = config_from_dict({**base, **point, "name": point_name})
+            config = config_from_dict({**sweep.base, **point, "name": point_name})
         except ConfigError as error:
             raise SweepError(f"{source}: point {point_name}: {error}") from None
         if point_name in seen:
             logger.info("%s: point %s drawn twice; running it once", source, point_name)
             continue  # random search drew the same point twice: run it once
         seen.add(point_name)
-        sweep.configs.append(config)
-    return sweep
+        configs.append(config)
+    return configs
 
 
 def load_sweep(path: str | os.PathLike[str]) -> Sweep:
@@ -227,26 +250,19 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     return sweep_from_dict(values, source=str(path))
 
 
-def _run_point(
-    config_values: dict[str, Any], runs_dir: str, blas_threads: int | None
-) -> dict[str, Any]:
-    """Run (or resume, or skip when finished) one point; runs in a worker process."""
-    import contextlib
-
+def _run_point(config_values: dict[str, Any], runs_dir: str) -> dict[str, Any]:
+    """Run (or resume, or skip when finished) one point, wherever `mlp.parallel` runs it."""
     from mlp.runs import run_experiment
 
-    limit: Any = contextlib.nullcontext()
-    if blas_threads is not None:
-        from threadpoolctl import threadpool_limits
-
-        limit = threadpool_limits(blas_threads)
     config = config_from_dict(config_values)
     start = time.perf_counter()
-    with limit:
-        record = run_experiment(config, runs_dir, name=config.name, if_exists="resume")
+    record = run_experiment(config, runs_dir, name=config.name, if_exists="resume")
     return {
         "name": record.name,
         "finished": record.finished,
+        # Its training caught Ctrl-C (or SIGTERM) and saved what it had: the sweep stops
+        # there, and running it again resumes this point.
+        "interrupted": not record.finished,
         "seconds": time.perf_counter() - start,
     }
 
@@ -264,17 +280,19 @@ def run_sweep(
     Args:
         sweep: from `load_sweep`.
         runs_dir: parent of the sweep's folder; default the file's `runs_dir` ('runs').
-        jobs: worker processes on this machine (joblib); -1 for one per core. With more
-            than one, each worker's BLAS gets cores // jobs threads so they don't fight.
+        jobs: worker processes on this machine; -1 for one per core; 1 runs the points
+            in this process. With more than one, each worker's BLAS gets cores // jobs
+            threads so they don't fight (see `mlp.parallel`).
         scheduler: address of a Dask distributed scheduler ('tcp://host:8786'): run the
-            points on that cluster instead (joblib's Dask backend).
+            points on that cluster instead.
         progress: show a progress bar over the points.
     Returns:
         {'ran': names run now, 'skipped': names already finished, 'seconds': wall time,
          'summary': path of summary.md}.
+    Raises:
+        KeyboardInterrupt: on Ctrl-C or SIGTERM, or when a point's training was
+            interrupted; finished points are kept, the unfinished ones resume next time.
     """
-    from joblib import Parallel, delayed, parallel_backend
-
     from mlp.runs import config_differs, is_finished
 
     folder = Path(runs_dir if runs_dir is not None else sweep.runs_dir) / sweep.name
@@ -295,26 +313,7 @@ def run_sweep(
             "%d of %d points already finished; skipping them", len(skipped), len(sweep.configs)
         )
     start = time.perf_counter()
-    cores = os.cpu_count() or 1
-    workers = cores if jobs == -1 else max(1, jobs)
-    threads = max(1, cores // workers) if scheduler is None and workers > 1 else None
-    tasks = [delayed(_run_point)(c.to_dict(), str(folder), threads) for c in todo]
-    results: list[dict[str, Any]] = []
-    if tasks:
-        bar = _progress(progress, len(tasks))
-        if scheduler is not None:
-            from distributed import Client
-
-            with Client(scheduler), parallel_backend("dask"):
-                stream = Parallel(n_jobs=-1, return_as="generator_unordered")(tasks)
-                results = _collect(stream, bar)
-        elif workers == 1:
-            results = _collect((_run_point(c.to_dict(), str(folder), None) for c in todo), bar)
-        else:
-            stream = Parallel(n_jobs=workers, return_as="generator_unordered")(tasks)
-            results = _collect(stream, bar)
-        if bar is not None:
-            bar.close()
+    results = _run_points(todo, folder, jobs, scheduler, progress)
     seconds = time.perf_counter() - start
     summary = summarise_sweep(sweep, folder)
     return {
@@ -325,26 +324,45 @@ def run_sweep(
     }
 
 
-def _progress(enabled: bool, total: int):
+def _run_points(
+    configs: list[ExperimentConfig],
+    folder: Path,
+    jobs: int,
+    scheduler: str | None,
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Run the points through `mlp.parallel.run_jobs`, behind a progress bar."""
+    from mlp.parallel import run_jobs
+
+    if not configs:
+        return []
+    bar = _progress(progress, len(configs))
+
+    def advance(result: Mapping[str, Any]) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(result["name"][:40])
+
+    try:
+        results = run_jobs(
+            functools.partial(_run_point, runs_dir=str(folder)),
+            [c.to_dict() for c in configs],
+            jobs=jobs,
+            scheduler=scheduler,
+            on_result=advance,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    return [dict(r) for r in results]
+
+
+def _progress(enabled: bool, total: int) -> Any:
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="sweep", unit="point")
-
-
-def _collect(stream, bar) -> list[dict[str, Any]]:
-    results = []
-    for result in stream:
-        if not result["finished"]:
-            # Its training caught Ctrl-C (or SIGTERM) and saved what it had: stop the
-            # sweep there; running the sweep again resumes this point.
-            raise KeyboardInterrupt
-        results.append(result)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(result["name"][:40])
-    return results
 
 
 def _rows(sweep: Sweep, folder: Path) -> list[dict[str, Any]]:
@@ -354,7 +372,7 @@ def _rows(sweep: Sweep, folder: Path) -> list[dict[str, Any]]:
     for config, point in zip(sweep.configs, _unique_points(sweep), strict=True):
         row: dict[str, Any] = {"point": config.name, **{k: point[k] for k in sweep.swept}}
         try:
-            record = RunRecord.load(folder / config.name)
+            record = RunRecord.load(folder / str(config.name))  # a point's name is set
         except RunError:
             rows.append({**row, "status": "not run"})
             continue

@@ -23,10 +23,16 @@ What runs (every experiment seeded with the seed notebook's seed, 6102016):
 
 Each experiment leaves a run record in ``OUT/runs/NAME`` (see `mlp.runs`); a finished
 record is kept when the lab runs again, so an interrupted lab continues where it stopped.
-Experiments run in worker processes (`jobs`, default 2), each limited to one BLAS thread:
-on this 2-core machine that is faster overall than one process with two threads, and it
-does not slow down when something else is running. ``OUT/report.md`` then gathers the
+Experiments run longest first through `mlp.parallel`, as a sweep's points do: in worker
+processes (`jobs`, default 2), each limited to cores // jobs BLAS threads (one on a
+2-core machine, which is faster overall than one process with two threads, and does not
+slow down when something else is running), or in this process with `jobs=1`. Ctrl-C
+stops every experiment; finished ones are kept. ``OUT/report.md`` then gathers the
 tables and the figures (PNG files beside it).
+
+The package: `tasks` (what runs), `workers` (running it), `pytorch_task` (the seed's
+PyTorch experiment and its twin as tasks), `readings` (what the report reads off the
+records), `tables` and `figures` (their helpers), `report` (one function per section).
 """
 
 from __future__ import annotations
@@ -46,8 +52,8 @@ from mlp.lab.tasks import INIT_SCALES as INIT_SCALES
 from mlp.lab.tasks import LAB_SEED, LabTask, lab_tasks
 from mlp.lab.tasks import QUICK_EPOCHS as QUICK_EPOCHS
 from mlp.lab.tasks import QUICK_TRAIN_EXAMPLES as QUICK_TRAIN_EXAMPLES
-from mlp.lab.workers import _run_tasks
 from mlp.lab.workers import run_task as run_task
+from mlp.lab.workers import run_tasks
 from mlp.runs import is_finished
 
 __all__ = [
@@ -58,6 +64,7 @@ __all__ = [
     "format_table",
     "lab_tasks",
     "run_lab",
+    "run_tasks",
     "write_report",
 ]
 
@@ -74,8 +81,8 @@ def run_lab(
     Args:
         out: output folder: the report and its figures, and the run records in OUT/runs.
         quick: the same pipeline on 1,000 training images for 2 epochs each.
-        jobs: worker processes (each limited to one BLAS thread); 1 runs everything in
-            this process with the default threads.
+        jobs: worker processes (each limited to cores // jobs BLAS threads); 1 runs
+            everything in this process with the default threads.
         fresh: delete the run records of an earlier lab in OUT first.
     Returns:
         0 when every experiment finished, 1 when some failed (the report says which),
@@ -98,7 +105,7 @@ def run_lab(
     )
     start = time.perf_counter()
     try:
-        results = _run_tasks(tasks, runs_dir, jobs)
+        results = run_tasks(tasks, runs_dir, jobs)
     except KeyboardInterrupt:
         print(
             f"interrupted: finished experiments are kept in {runs_dir}; "

@@ -17,7 +17,7 @@ def _figure(out: Path, name: str, fig: Any) -> str:
     return name
 
 
-def _curves(
+def learning_curves(
     out: Path, chosen: Sequence[RunRecord], labels: Mapping[str, str], title: str, filename: str
 ) -> str:
     """The learning curves of `chosen` runs in OUT/`filename`, as a markdown image."""
@@ -29,7 +29,7 @@ def _curves(
     return f"![{title}]({_figure(out, filename, fig)})\n"
 
 
-def _depth_figures(
+def depth_figures(
     out: Path,
     series_acc: Mapping[str, Sequence[float]],
     series_err: Mapping[str, Sequence[float]],

@@ -1,4 +1,10 @@
-"""The lab's report: OUT/report.md, its tables and its figures, from the run records."""
+"""The lab's report: OUT/report.md, its tables and its figures, from the run records.
+
+`write_report` joins one function per section, in the report's order; each takes the
+`LabRecords` (what ran and the records it left) and returns the section's lines. The
+tables come from `mlp.lab.tables`, the figures from `mlp.lab.figures` and the sentences
+of observations from `mlp.lab.readings`.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +14,21 @@ import platform
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mlp.lab.figures import _curves, _depth_figures
+from mlp.lab.figures import depth_figures, learning_curves
 from mlp.lab.readings import (
-    OVERFIT_RISE,
-    _best_epoch,
-    _depth_observations,
-    _final,
-    _init_observations,
-    _load,
-    _test_accuracy_of,
-    _valid_error_rise,
+    depth_observations,
+    final_value,
+    init_observations,
+    largest_differences,
+    load_records,
+    test_accuracy_of,
+    trajectory,
 )
-from mlp.lab.tables import COMPARISON_HEADERS, _fmt, comparison_rows, format_table
+from mlp.lab.tables import COMPARISON_HEADERS, comparison_rows, format_table, format_value
 from mlp.lab.tasks import (
     ACTIVATIONS,
     DEPTHS,
@@ -34,7 +38,60 @@ from mlp.lab.tasks import (
     QUICK_TRAIN_EXAMPLES,
     LabTask,
 )
+from mlp.parallel import blas_threads
 from mlp.runs import RunRecord, atomic_write_text, versions
+
+__all__ = ["LabRecords", "write_report"]
+
+
+@dataclass
+class LabRecords:
+    """What a lab ran and the run records it left, as every section reads them.
+
+    Attributes:
+        out: the lab's folder (figures are written there).
+        tasks: the experiments, in the report's order.
+        records: task name -> its record in OUT/runs (finished or not).
+        quick, jobs: how the lab ran.
+    """
+
+    out: Path
+    tasks: Sequence[LabTask]
+    records: dict[str, RunRecord]
+    quick: bool = False
+    jobs: int = 2
+    labels: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.labels = {task.name: task.label for task in self.tasks}
+
+    @property
+    def epochs(self) -> Mapping[str, int]:
+        """Group -> epochs of its experiments."""
+        return QUICK_EPOCHS if self.quick else FULL_EPOCHS
+
+    @property
+    def interval(self) -> int:
+        """Epochs between statistics rows of exercises 1 to 3."""
+        return 1 if self.quick else 5
+
+    def group(self, name: str) -> list[LabTask]:
+        """The tasks of one group ('ex1', 'ex2', ...), in order."""
+        return [task for task in self.tasks if task.group == name]
+
+    def runs_of(self, group: str) -> list[RunRecord]:
+        """The records of a group's tasks that have one."""
+        return [self.records[t.name] for t in self.group(group) if t.name in self.records]
+
+    def curves(
+        self, group: str, title: str, filename: str, names: Sequence[str] | None = None
+    ) -> str:
+        """The learning curves of a group's runs (or of `names`), as a markdown image."""
+        if names is None:
+            chosen = self.runs_of(group)
+        else:
+            chosen = [self.records[n] for n in names if n in self.records]
+        return learning_curves(self.out, chosen, self.labels, title, filename)
 
 
 def write_report(
@@ -44,7 +101,7 @@ def write_report(
     wall_time: float,
     quick: bool = False,
     jobs: int = 2,
-    results: Mapping[str, dict] | None = None,
+    results: Mapping[str, dict[str, Any]] | None = None,
     kept: int = 0,
 ) -> Path:
     """Write OUT/report.md and its figures from the run records in OUT/runs.
@@ -58,57 +115,90 @@ def write_report(
         The path of report.md.
     """
     out = Path(out)
-    runs_dir = out / "runs"
-    records = _load(runs_dir, tasks)
-    by_group: dict[str, list[LabTask]] = {}
-    for task in tasks:
-        by_group.setdefault(task.group, []).append(task)
-    labels = {task.name: task.label for task in tasks}
-    results = results or {}
+    lab = LabRecords(out, tasks, load_records(out / "runs", tasks), quick, jobs)
+    lines = [
+        *_header(lab, wall_time, kept),
+        *_unfinished(lab, results or {}),
+        *_all_models(lab),
+        *_exercise1(lab),
+        *_depth_study(lab),
+        *_initialisation(lab),
+        *_pytorch(lab),
+        *_best_mlp(lab),
+        *_what_was_run(lab),
+    ]
+    path = out / "report.md"
+    atomic_write_text(path, "\n".join(lines))
+    return path
 
-    def runs_of(group: str) -> list[RunRecord]:
-        return [records[t.name] for t in by_group.get(group, []) if t.name in records]
 
-    def curves(group: str, title: str, filename: str, names: Sequence[str] | None = None) -> str:
-        chosen = runs_of(group) if names is None else [records[n] for n in names if n in records]
-        return _curves(out, chosen, labels, title, filename)
+# --- the header -------------------------------------------------------------------------
 
-    epochs = QUICK_EPOCHS if quick else FULL_EPOCHS
-    lines: list[str] = []
-    add = lines.append
-    add("# mlp lab report\n")
+
+def _versions(lab: LabRecords) -> dict[str, str]:
+    found = versions("torch" if "torch" in sys.modules else "numpy")
+    for record in lab.records.values():  # the workers, not this process, imported torch
+        torch_version = ((record.summary or {}).get("versions") or {}).get("torch")
+        if torch_version and "torch" not in found:
+            found["torch"] = torch_version
+    return found
+
+
+def _how_it_ran(lab: LabRecords) -> str:
+    if lab.jobs <= 1:
+        return "one process, with the BLAS's own threads,"
+    threads = blas_threads(lab.jobs)
+    each = "one BLAS thread" if threads == 1 else f"{threads} BLAS threads"
+    return f"{lab.jobs} worker processes, each limited to {each},"
+
+
+def _header(lab: LabRecords, wall_time: float, kept: int) -> list[str]:
+    """The title, when and how the lab ran, and what its numbers mean."""
+    quick = lab.quick
     mode = (
         f"**quick mode**: every model trained on the first {QUICK_TRAIN_EXAMPLES:,} training "
         "images for 2 epochs, to check the pipeline; the figures mean little."
         if quick
         else "full mode, with the seed lab's settings."
     )
-    version_info = versions("torch" if "torch" in sys.modules else "numpy")
-    for record in records.values():  # the workers, not this process, imported torch
-        torch_version = ((record.summary or {}).get("versions") or {}).get("torch")
-        if torch_version and "torch" not in version_info:
-            version_info["torch"] = torch_version
-    threads = (
-        f"{jobs} worker processes, each limited to one BLAS thread,"
-        if jobs > 1
-        else "one process, with the BLAS's own threads,"
-    )
-    add(
+    found = _versions(lab)
+    not_kept = f" for the {len(lab.tasks) - kept} experiments not finished by an earlier run"
+    generated = (
         f"Generated by `mlp lab{' --quick' if quick else ''}` on "
         f"{time.strftime('%Y-%m-%d %H:%M')}: {mode} "
         f"Wall time {wall_time:.0f} s ({wall_time / 60:.1f} min)"
-        + (
-            f" for the {len(tasks) - kept} experiments not finished by an earlier run"
-            if kept
-            else ""
-        )
-        + f" in {threads} on {os.cpu_count()} CPU core(s) "
-        f"({platform.machine()}). Python {version_info['python']}, mlp "
-        f"{version_info['mlp']}, NumPy {version_info['numpy']}"
-        + (f", PyTorch {version_info['torch']}" if "torch" in version_info else "")
+        + (not_kept if kept else "")
+        + f" in {_how_it_ran(lab)} on {os.cpu_count()} CPU core(s) "
+        f"({platform.machine()}). Python {found['python']}, mlp "
+        f"{found['mlp']}, NumPy {found['numpy']}"
+        + (f", PyTorch {found['torch']}" if "torch" in found else "")
         + ".\n"
     )
-    add(
+    lines = ["# mlp lab report\n", generated, _reading_guide(lab)]
+    if not quick:
+        epochs = lab.epochs
+        lines.append(
+            f"Epochs: exercise 1 {epochs['ex1']}, exercises 2 and 3 {epochs['ex2']} "
+            f"(the seed's settings), initialisation study {epochs['init']}, PyTorch "
+            f"experiment and twin {epochs['pytorch']}, best-effort MLP {epochs['best']}: "
+            "chosen to fit the whole lab in about 6 minutes on 2 cores.\n"
+        )
+    return lines
+
+
+def _reading_guide(lab: LabRecords) -> str:
+    """Seeds, where the records are, and what the figures of the tables are."""
+    measured = (
+        f"with {lab.jobs} experiments running at once"
+        if lab.jobs > 1
+        else "with one experiment at a time"
+    )
+    images = (
+        f"the first {QUICK_TRAIN_EXAMPLES:,} of the 50,000 training images, 10,000 "
+        if lab.quick
+        else "50,000 training, 10,000 "
+    )
+    return (
         f"Every experiment is seeded with {LAB_SEED} (the seed notebook's seed): initial "
         "weights, shuffles and dropout masks all follow from it, so running the lab again "
         "gives the same numbers. Each experiment's config, statistics, summary and curves "
@@ -117,130 +207,147 @@ def write_report(
         "runs/NAME/config.toml --name NEW` repeats them. Errors are the mean cross-entropy "
         "per example; accuracies are fractions of examples classified correctly. 'Final' "
         "is the last recorded epoch, 'best' the best recorded one; s/epoch counts the "
-        "training passes only (statistics excluded), measured "
-        + (
-            f"with {jobs} experiments running at once"
-            if jobs > 1
-            else "with one experiment at a time"
-        )
-        + " (and whatever else the machine was running). MNIST: "
-        + (
-            f"the first {QUICK_TRAIN_EXAMPLES:,} of the 50,000 training images, 10,000 "
-            if quick
-            else "50,000 training, 10,000 "
-        )
-        + "validation and 10,000 test images, except in the PyTorch experiment (below).\n"
+        f"training passes only (statistics excluded), measured {measured}"
+        " (and whatever else the machine was running). MNIST: "
+        f"{images}validation and 10,000 test images, except in the PyTorch experiment "
+        "(below).\n"
     )
-    if not quick:
-        add(
-            f"Epochs: exercise 1 {epochs['ex1']}, exercises 2 and 3 {epochs['ex2']} "
-            f"(the seed's settings), initialisation study {epochs['init']}, PyTorch "
-            f"experiment and twin {epochs['pytorch']}, best-effort MLP {epochs['best']}: "
-            "chosen to fit the whole lab in about 6 minutes on 2 cores.\n"
-        )
+
+
+def _unfinished(lab: LabRecords, results: Mapping[str, dict[str, Any]]) -> list[str]:
+    """The experiments that did not finish, and why, when there are any."""
     failed = {n: r for n, r in results.items() if not r.get("finished")}
-    missing = [t.name for t in tasks if t.name not in records or not records[t.name].finished]
-    if failed or missing:
-        add("**Not finished:** " + ", ".join(sorted(set(missing) | set(failed))) + ".")
-        for name, result in failed.items():
-            if result.get("error"):
-                add(f"- {name}: {result['error']}")
-        add("")
+    missing = [
+        t.name for t in lab.tasks if t.name not in lab.records or not lab.records[t.name].finished
+    ]
+    if not failed and not missing:
+        return []
+    lines = ["**Not finished:** " + ", ".join(sorted(set(missing) | set(failed))) + "."]
+    lines += [f"- {name}: {r['error']}" for name, r in failed.items() if r.get("error")]
+    return [*lines, ""]
 
-    # Main table
-    add("## All models\n")
-    ordered = [records[t.name] for t in tasks if t.name in records]
-    rows = comparison_rows(ordered)
-    add(format_table(COMPARISON_HEADERS, rows, "markdown"))
 
-    # Exercise 1
-    add("## Exercise 1: softmax regression, two formulations\n")
-    ex1 = runs_of("ex1")
-    add(
+def _all_models(lab: LabRecords) -> list[str]:
+    """The main table: one row per run, in task order."""
+    ordered = [lab.records[t.name] for t in lab.tasks if t.name in lab.records]
+    return [
+        "## All models\n",
+        format_table(COMPARISON_HEADERS, comparison_rows(ordered), "markdown"),
+    ]
+
+
+# --- exercise 1 -------------------------------------------------------------------------
+
+
+def _exercise1(lab: LabRecords) -> list[str]:
+    """Softmax regression in two formulations, which must give the same curves."""
+    intro = (
         "An affine layer followed by a `SoftmaxLayer` and trained on `CrossEntropyError`, "
         "and an affine layer trained on `CrossEntropySoftmaxError` (softmax folded into "
         "the error), from the same initial weights and biases (uniform +-0.01) and the same "
         "batches: the curves should be the same up to rounding, and the folded form cheaper. "
         "The third run is the seed's second cell (initial scale 0.1). Gradient descent, "
-        f"learning rate 0.1, batch 100, {epochs['ex1']} epochs, statistics every "
-        f"{1 if quick else 5} epochs.\n"
+        f"learning rate 0.1, batch 100, {lab.epochs['ex1']} epochs, statistics every "
+        f"{lab.interval} epochs.\n"
     )
-    add(curves("ex1", "Exercise 1: softmax regression", "ex1.png"))
-    ex1_rows = []
-    for record in ex1:
+    rows = []
+    for record in lab.runs_of("ex1"):
         summary = record.summary or {}
-        ex1_rows.append(
+        rows.append(
             [
-                labels[record.name],
+                lab.labels[record.name],
                 summary.get("seconds_per_epoch"),
                 summary.get("run_time"),
-                _final(record, "error(valid)"),
-                _final(record, "acc(valid)"),
+                final_value(record, "error(valid)"),
+                final_value(record, "acc(valid)"),
                 (summary.get("test") or {}).get("acc"),
             ]
         )
-    add(
-        format_table(
-            [
-                "formulation",
-                "s/epoch",
-                "total s (with statistics)",
-                "final error(valid)",
-                "final acc(valid)",
-                "acc(test)",
-            ],
-            ex1_rows,
-        )
-    )
-    pair = [records.get("ex1-softmax-layer"), records.get("ex1-ce-softmax")]
-    if all(r is not None for r in pair) and pair[0].stats.shape == pair[1].stats.shape:  # type: ignore[union-attr]
-        a, b = pair
-        difference = {
-            key: float(np.max(np.abs(a.stats[:, a.keys[key]] - b.stats[:, b.keys[key]])))  # type: ignore[union-attr]
-            for key in a.keys  # type: ignore[union-attr]
-        }
-        worst = max(difference, key=difference.get)  # type: ignore[arg-type]
-        add(
-            "Largest difference between the two formulations' curves, over every recorded "
-            f"statistic and epoch: {difference[worst]:.2e} ({worst}); "
-            + ", ".join(f"{k} {v:.1e}" for k, v in difference.items())
-            + ". (float32 arithmetic; the two compute the same function by different roundings.)\n"
-        )
-        time_a = (a.summary or {}).get("seconds_per_epoch")  # type: ignore[union-attr]
-        time_b = (b.summary or {}).get("seconds_per_epoch")  # type: ignore[union-attr]
-        if time_a and time_b:
-            add(
-                f"Time per epoch: {time_a:.3f} s with the softmax layer, {time_b:.3f} s with "
-                f"the folded error ({time_a / time_b:.2f}x).\n"
-            )
+    headers = [
+        "formulation",
+        "s/epoch",
+        "total s (with statistics)",
+        "final error(valid)",
+        "final acc(valid)",
+        "acc(test)",
+    ]
+    return [
+        "## Exercise 1: softmax regression, two formulations\n",
+        intro,
+        lab.curves("ex1", "Exercise 1: softmax regression", "ex1.png"),
+        format_table(headers, rows),
+        *_formulations_compared(lab),
+    ]
 
-    # Exercises 2 and 3
-    add("## Exercises 2 and 3: depth and non-linearity\n")
-    add(
-        "Networks of 2 to 5 affine layers (1 to 4 hidden layers of width 100) with "
-        "sigmoid, tanh and ReLU hidden layers, trained on `CrossEntropySoftmaxError`; "
-        "initial weights and biases uniform +-0.1, gradient descent with learning rate "
-        f"0.1, batch 100, {epochs['ex2']} epochs, statistics every {1 if quick else 5}.\n"
-    )
-    depth_names = {
+
+def _formulations_compared(lab: LabRecords) -> list[str]:
+    """How far apart the two formulations' curves are, and their times per epoch."""
+    a, b = lab.records.get("ex1-softmax-layer"), lab.records.get("ex1-ce-softmax")
+    if a is None or b is None or a.stats.shape != b.stats.shape:
+        return []
+    difference = largest_differences(a, b)
+    worst = max(difference, key=difference.__getitem__)
+    lines = [
+        "Largest difference between the two formulations' curves, over every recorded "
+        f"statistic and epoch: {difference[worst]:.2e} ({worst}); "
+        + ", ".join(f"{k} {v:.1e}" for k, v in difference.items())
+        + ". (float32 arithmetic; the two compute the same function by different roundings.)\n"
+    ]
+    time_a = (a.summary or {}).get("seconds_per_epoch")
+    time_b = (b.summary or {}).get("seconds_per_epoch")
+    if time_a and time_b:
+        lines.append(
+            f"Time per epoch: {time_a:.3f} s with the softmax layer, {time_b:.3f} s with "
+            f"the folded error ({time_a / time_b:.2f}x).\n"
+        )
+    return lines
+
+
+# --- exercises 2 and 3 ------------------------------------------------------------------
+
+
+def _depth_names() -> dict[tuple[str, int], str]:
+    """(activation, depth) -> the name of its task."""
+    return {
         (act, depth): f"{'ex2' if act == 'sigmoid' else 'ex3'}-{act}-{depth}"
         for act in ACTIVATIONS
         for depth in DEPTHS
     }
-    series_acc = {
-        act: [_final(records.get(depth_names[act, d]), "acc(valid)") for d in DEPTHS]
-        for act in ACTIVATIONS
-    }
-    series_err = {
-        act: [_final(records.get(depth_names[act, d]), "error(train)") for d in DEPTHS]
-        for act in ACTIVATIONS
-    }
-    if any(not math.isnan(v) for values in series_acc.values() for v in values):
-        lines.extend(_depth_figures(out, series_acc, series_err))
+
+
+def _depth_study(lab: LabRecords) -> list[str]:
+    """Depth and non-linearity: figures, curves, a table, observations, the chosen model."""
+    names = _depth_names()
+    intro = (
+        "Networks of 2 to 5 affine layers (1 to 4 hidden layers of width 100) with "
+        "sigmoid, tanh and ReLU hidden layers, trained on `CrossEntropySoftmaxError`; "
+        "initial weights and biases uniform +-0.1, gradient descent with learning rate "
+        f"0.1, batch 100, {lab.epochs['ex2']} epochs, statistics every {lab.interval}.\n"
+    )
+    lines = ["## Exercises 2 and 3: depth and non-linearity\n", intro]
+
+    def series(key: str) -> dict[str, list[float]]:
+        return {
+            act: [final_value(lab.records.get(names[act, d]), key) for d in DEPTHS]
+            for act in ACTIVATIONS
+        }
+
+    accuracies = series("acc(valid)")
+    if any(not math.isnan(v) for values in accuracies.values() for v in values):
+        lines += depth_figures(lab.out, accuracies, series("error(train)"))
     for act in ACTIVATIONS:
-        names = [depth_names[act, d] for d in DEPTHS]
         group = "ex2" if act == "sigmoid" else "ex3"
-        add(curves(group, f"{act} networks of 2 to 5 affine layers", f"{act}_depths.png", names))
+        runs = [names[act, d] for d in DEPTHS]
+        title = f"{act} networks of 2 to 5 affine layers"
+        lines.append(lab.curves(group, title, f"{act}_depths.png", runs))
+    lines.append(_depth_table(lab, names))
+    lines.append(depth_observations(lab.records, names))
+    return lines + _chosen_by_validation(lab, names)
+
+
+def _depth_table(lab: LabRecords, names: Mapping[tuple[str, int], str]) -> str:
+    """One row per depth; per activation its final training error, final (best)
+    validation accuracy and time per epoch."""
     headers = ["affine layers"]
     for act in ACTIVATIONS:
         headers += [f"{act} final error(train)", f"{act} final acc(valid) (best)", f"{act} s/epoch"]
@@ -248,161 +355,173 @@ def write_report(
     for depth in DEPTHS:
         row: list[Any] = [depth]
         for act in ACTIVATIONS:
-            record = records.get(depth_names[act, depth])
+            record = lab.records.get(names[act, depth])
             if record is None:
                 row += ["-", "-", "-"]
                 continue
-            best = record.figures()["best"].get("acc(valid)", {})
-            best_value = best.get("value")
+            best_value = record.figures()["best"].get("acc(valid)", {}).get("value")
             best_text = f" ({best_value:.4f})" if best_value is not None else ""
             row += [
-                _fmt(_final(record, "error(train)")),
-                _fmt(_final(record, "acc(valid)")) + best_text,
+                format_value(final_value(record, "error(train)")),
+                format_value(final_value(record, "acc(valid)")) + best_text,
                 (record.summary or {}).get("seconds_per_epoch"),
             ]
         table.append(row)
-    add(format_table(headers, table))
-    add(_depth_observations(records, depth_names))
-    chosen = [
-        records[n]
-        for n in depth_names.values()
-        if n in records and records[n].finished and not math.isnan(_final(records[n], "acc(valid)"))
-    ]
-    if chosen:
-        best_record = max(chosen, key=lambda r: _final(r, "acc(valid)"))
-        try:
-            test_acc = _test_accuracy_of(best_record)
-            add(
-                f"The model chosen by final validation accuracy, **{labels[best_record.name]}** "
-                f"({best_record.name}: {_final(best_record, 'acc(valid)'):.4f} valid), "
-                f"scores **{test_acc:.4f}** on the test set (computed from its saved "
-                "parameters; the test set was not looked at for any other model of these "
-                "exercises).\n"
-            )
-        except Exception as error:  # a report is still worth writing
-            add(f"(Test accuracy of {best_record.name} unavailable: {error}.)\n")
+    return format_table(headers, table)
 
-    # Initialisation
-    add("## Initialisation study\n")
-    add(
+
+def _chosen_by_validation(lab: LabRecords, names: Mapping[tuple[str, int], str]) -> list[str]:
+    """The test accuracy of the one model of exercises 2 and 3 chosen on validation."""
+    chosen = [
+        lab.records[n]
+        for n in names.values()
+        if n in lab.records
+        and lab.records[n].finished
+        and not math.isnan(final_value(lab.records[n], "acc(valid)"))
+    ]
+    if not chosen:
+        return []
+    best = max(chosen, key=lambda r: final_value(r, "acc(valid)"))
+    try:
+        test_acc = test_accuracy_of(best)
+    except Exception as error:  # a report is still worth writing
+        return [f"(Test accuracy of {best.name} unavailable: {error}.)\n"]
+    return [
+        f"The model chosen by final validation accuracy, **{lab.labels[best.name]}** "
+        f"({best.name}: {final_value(best, 'acc(valid)'):.4f} valid), "
+        f"scores **{test_acc:.4f}** on the test set (computed from its saved "
+        "parameters; the test set was not looked at for any other model of these "
+        "exercises).\n"
+    ]
+
+
+# --- the initialisation study -----------------------------------------------------------
+
+
+def _initialisation(lab: LabRecords) -> list[str]:
+    """The deepest sigmoid network from uniform scales, against Glorot's."""
+    intro = (
         "The 5-affine-layer sigmoid network (4 hidden layers of 100) with every weight "
         "matrix drawn uniformly from +-scale for scales 0.01 to 1, against Glorot's "
         "per-layer scale (uniform on +-sqrt(6 / (fan_in + fan_out)): 0.082 for the first "
         "layer, 0.173 between hidden layers, 0.234 for the last); zero biases, gradient "
-        f"descent with learning rate 0.1, batch 100, {epochs['init']} epochs, statistics "
-        f"every {1 if quick else 2}.\n"
+        f"descent with learning rate 0.1, batch 100, {lab.epochs['init']} epochs, statistics "
+        f"every {1 if lab.quick else 2}.\n"
     )
-    add(curves("init", "Initialisation: sigmoid, 5 affine layers", "init.png"))
-    init_rows = []
-    for record in runs_of("init"):
-        best = record.figures()["best"].get("acc(valid)", {})
-        init_rows.append(
-            [
-                labels[record.name],
-                _final(record, "error(train)"),
-                _final(record, "error(valid)"),
-                _final(record, "acc(valid)"),
-                best.get("value"),
-            ]
-        )
-    add(
-        format_table(
-            [
-                "initialisation",
-                "final error(train)",
-                "final error(valid)",
-                "final acc(valid)",
-                "best acc(valid)",
-            ],
-            init_rows,
-        )
-    )
-    add(_init_observations(runs_of("init"), labels))
+    rows = [
+        [
+            lab.labels[record.name],
+            final_value(record, "error(train)"),
+            final_value(record, "error(valid)"),
+            final_value(record, "acc(valid)"),
+            record.figures()["best"].get("acc(valid)", {}).get("value"),
+        ]
+        for record in lab.runs_of("init")
+    ]
+    headers = [
+        "initialisation",
+        "final error(train)",
+        "final error(valid)",
+        "final acc(valid)",
+        "best acc(valid)",
+    ]
+    return [
+        "## Initialisation study\n",
+        intro,
+        lab.curves("init", "Initialisation: sigmoid, 5 affine layers", "init.png"),
+        format_table(headers, rows),
+        init_observations(lab.runs_of("init"), lab.labels),
+    ]
 
-    # PyTorch
-    add("## The PyTorch experiment and its NumPy twin\n")
-    add(
+
+# --- the PyTorch experiment -------------------------------------------------------------
+
+
+def _pytorch(lab: LabRecords) -> list[str]:
+    """The seed's PyTorch experiment and its NumPy twin, side by side."""
+    intro = (
         "The seed's PyTorch experiment (`mlp.pytorch.run_seed_experiment`): 784-100-100-10 "
         "ReLU, `CrossEntropyLoss`, Adam 1e-3, batch 128, the 60,000 original training "
         "images split 48,000 / 12,000 by a seeded permutation, inputs normalised with "
         "mean 0.1307 and std 0.3081, test accuracy over all 10,000 test images; and the "
         "same experiment trained by the framework's `Optimiser` (`mlp.twin.run_numpy_twin`).\n"
     )
-    add(curves("pytorch", "PyTorch and its NumPy twin", "pytorch.png"))
-    torch_rows = []
-    for record in runs_of("pytorch"):
+    lines = [
+        "## The PyTorch experiment and its NumPy twin\n",
+        intro,
+        lab.curves("pytorch", "PyTorch and its NumPy twin", "pytorch.png"),
+    ]
+    rows = []
+    for record in lab.runs_of("pytorch"):
         summary = record.summary or {}
-        torch_rows.append(
+        rows.append(
             [
-                labels[record.name],
+                lab.labels[record.name],
                 summary.get("backend"),
                 summary.get("device"),
                 summary.get("seconds_per_epoch"),
-                _final(record, "acc(valid)"),
+                final_value(record, "acc(valid)"),
                 (summary.get("test") or {}).get("acc"),
             ]
         )
-    if torch_rows:
-        add(
-            format_table(
-                ["experiment", "backend", "device", "s/epoch", "final acc(valid)", "acc(test)"],
-                torch_rows,
-            )
-        )
-        seed_run, twin_run = records.get("pytorch-seed"), records.get("pytorch-twin")
-        if seed_run is not None and twin_run is not None:
-            seed_test = ((seed_run.summary or {}).get("test") or {}).get("acc")
-            twin_test = ((twin_run.summary or {}).get("test") or {}).get("acc")
-            if seed_test is not None and twin_test is not None:
-                trajectories = []
-                for label, run in (("PyTorch", seed_run), ("the twin", twin_run)):
-                    rise = _valid_error_rise(run)
-                    last = int(run.epochs[-1]) if len(run.epochs) else 0
-                    trajectories.append(
-                        f"{label}'s validation error is lowest at epoch "
-                        f"{_best_epoch(run, 'error(valid)')} of {last}"
-                        + (
-                            f" and ends {100 * rise[1]:.0f}% higher (it overfits)"
-                            if rise is not None
-                            else f" and ends within {100 * OVERFIT_RISE:.0f}% of that"
-                        )
-                    )
-                add(
-                    f"The twin's test accuracy is {100 * (twin_test - seed_test):+.2f} "
-                    f"percentage points from PyTorch's. {'; '.join(trajectories)}.\n"
-                )
-    else:
-        add("(Not run: mlp.pytorch / mlp.twin unavailable.)\n")
+    if not rows:
+        return [*lines, "(Not run: mlp.pytorch / mlp.twin unavailable.)\n"]
+    headers = ["experiment", "backend", "device", "s/epoch", "final acc(valid)", "acc(test)"]
+    return [*lines, format_table(headers, rows), *_twin_compared(lab)]
 
-    # Best MLP
-    add("## Best-effort MLP\n")
-    best_task = by_group.get("best", [None])[0]
+
+def _twin_compared(lab: LabRecords) -> list[str]:
+    """The test accuracy gap and both validation-error trajectories."""
+    seed_run, twin_run = lab.records.get("pytorch-seed"), lab.records.get("pytorch-twin")
+    if seed_run is None or twin_run is None:
+        return []
+    seed_test = ((seed_run.summary or {}).get("test") or {}).get("acc")
+    twin_test = ((twin_run.summary or {}).get("test") or {}).get("acc")
+    if seed_test is None or twin_test is None:
+        return []
+    trajectories = [trajectory(seed_run, "PyTorch"), trajectory(twin_run, "the twin")]
+    return [
+        f"The twin's test accuracy is {100 * (twin_test - seed_test):+.2f} "
+        f"percentage points from PyTorch's. {'; '.join(trajectories)}.\n"
+    ]
+
+
+# --- the best-effort MLP and the list of runs -------------------------------------------
+
+
+def _best_mlp(lab: LabRecords) -> list[str]:
+    """The best-effort MLP: its recipe, curves and test accuracy against the goal."""
+    lines = ["## Best-effort MLP\n"]
+    best_tasks = lab.group("best")
+    best_task = best_tasks[0] if best_tasks else None
     if best_task is not None and best_task.config is not None:
         c = best_task.config
-        add(
+        lines.append(
             f"{c.architecture()} from the framework's own layers: input dropout "
             f"{c.input_dropout:g}, hidden dropout {c.dropout:g} (a mask per example), "
             f"{c.init} initial weights, Adam (learning rate {c.learning_rate:g}) with a "
             f"cosine schedule towards {c.lr_min:g} over {c.epochs} epochs, batch "
             f"{c.batch_size}, statistics every {c.stats_interval}.\n"
         )
-    add(curves("best", "Best-effort MLP", "best.png"))
-    best_record = records.get(best_task.name) if best_task is not None else None
-    if best_record is not None and best_record.summary:
-        test = (best_record.summary.get("test") or {}).get("acc")
+    lines.append(lab.curves("best", "Best-effort MLP", "best.png"))
+    record = lab.records.get(best_task.name) if best_task is not None else None
+    if record is not None and record.summary:
+        test = (record.summary.get("test") or {}).get("acc")
         goal = "meets" if test is not None and test >= 0.985 else "misses"
-        add(
-            f"Test accuracy **{_fmt(test)}** ({goal} the goal of 0.985); final validation "
-            f"accuracy {_fmt(_final(best_record, 'acc(valid)'))}; "
-            f"{_fmt(best_record.summary.get('seconds_per_epoch'), 2)} s per epoch.\n"
+        lines.append(
+            f"Test accuracy **{format_value(test)}** ({goal} the goal of 0.985); final "
+            f"validation accuracy {format_value(final_value(record, 'acc(valid)'))}; "
+            f"{format_value(record.summary.get('seconds_per_epoch'), 2)} s per epoch.\n"
         )
+    return lines
 
-    # What was run
-    add("## What was run\n")
-    config_rows = []
-    for task in tasks:
+
+def _what_was_run(lab: LabRecords) -> list[str]:
+    """Every task's model, error, initialisation, rule, batch size and epochs."""
+    rows: list[list[Any]] = []
+    for task in lab.tasks:
         if task.config is None:
-            config_rows.append([task.name, labels[task.name], "see above", "-", "-", "-", "-"])
+            rows.append([task.name, lab.labels[task.name], "see above", "-", "-", "-", "-"])
             continue
         c = task.config
         init = f"{c.init} {c.init_scale:g}" + (
@@ -411,14 +530,6 @@ def write_report(
         rule = f"{c.rule} {c.learning_rate:g}" + (
             f" ({c.schedule})" if c.schedule != "constant" else ""
         )
-        config_rows.append(
-            [task.name, c.architecture(), c.error, init, rule, c.batch_size, c.epochs]
-        )
-    add(
-        format_table(
-            ["run", "model", "error", "initialisation", "rule", "batch", "epochs"], config_rows
-        )
-    )
-    path = out / "report.md"
-    atomic_write_text(path, "\n".join(lines))
-    return path
+        rows.append([task.name, c.architecture(), c.error, init, rule, c.batch_size, c.epochs])
+    headers = ["run", "model", "error", "initialisation", "rule", "batch", "epochs"]
+    return ["## What was run\n", format_table(headers, rows)]

@@ -1,4 +1,5 @@
-"""Tables of runs: `format_table` and `mlp compare`'s `comparison_table`."""
+"""Tables of runs: `format_table` (and its cells, `format_value`) and `mlp compare`'s
+`comparison_table`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from mlp.runs import RunError, RunRecord
 
 
-def _fmt(value: Any, digits: int = 4) -> str:
+def format_value(value: Any, digits: int = 4) -> str:
+    """A table cell: floats with `digits` decimals ('nan' when not finite), None as '-'."""
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -24,7 +26,7 @@ def format_table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "markdown"
 ) -> str:
     """Rows as a 'markdown', aligned 'text' or 'csv' table (ending in a newline)."""
-    cells = [[_fmt(v) for v in row] for row in rows]
+    cells = [[format_value(v) for v in row] for row in rows]
     if fmt == "csv":
         import csv
         import io

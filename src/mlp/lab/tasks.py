@@ -27,7 +27,9 @@ FULL_EPOCHS = {
 }
 QUICK_EPOCHS = dict.fromkeys(FULL_EPOCHS, 2)
 QUICK_TRAIN_EXAMPLES = 1000
-"""The `--quick` lab trains every model on the first 1,000 training images for 2 epochs."""
+"""The `--quick` lab trains every model on 1,000 training images for 2 epochs: the first
+1,000 (`max_train_examples`) for the configs, a random 1,000 of the seed experiment's
+training split (`train_subset_size`) for the PyTorch experiment and its twin."""
 
 
 @dataclass
@@ -41,7 +43,10 @@ class LabTask:
         config: the experiment, for runs of `mlp.runs.run_experiment`.
         kind: 'config', or 'pytorch' / 'twin' for the seed's PyTorch experiment and its
             NumPy twin (which have their own data pipeline).
-        epochs, max_train_examples: for the 'pytorch' and 'twin' kinds.
+        epochs: for the 'pytorch' and 'twin' kinds (a config has its own).
+        train_subset_size: for the 'pytorch' and 'twin' kinds: train on a random subset
+            of this many examples (see `mlp.seed_experiment`); a config's
+            `max_train_examples` keeps the first N instead.
         cost: an estimate of its run time, used to start the longest first.
     """
 
@@ -51,7 +56,7 @@ class LabTask:
     config: ExperimentConfig | None = None
     kind: str = "config"
     epochs: int = 0
-    max_train_examples: int | None = None
+    train_subset_size: int | None = None
     cost: float = 0.0
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -66,130 +71,170 @@ def _estimated_cost(config: ExperimentConfig) -> float:
 
 def lab_tasks(quick: bool = False) -> list[LabTask]:
     """Every experiment of the lab, with the seed's settings (`quick`: small and short)."""
-    epochs = QUICK_EPOCHS if quick else FULL_EPOCHS
-    subset = QUICK_TRAIN_EXAMPLES if quick else None
-    interval = 1 if quick else 5
+    plan = _Plan(quick)
+    return [
+        *_exercise1_tasks(plan),
+        *_depth_tasks(plan),
+        *_init_tasks(plan),
+        *_pytorch_tasks(plan),
+        _best_task(plan),
+    ]
 
-    def config(**values: Any) -> ExperimentConfig:
+
+class _Plan:
+    """The settings shared by every task of one lab: full or quick."""
+
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.epochs = QUICK_EPOCHS if quick else FULL_EPOCHS
+        self.subset = QUICK_TRAIN_EXAMPLES if quick else None
+        self.interval = 1 if quick else 5
+
+    def config(self, **values: Any) -> ExperimentConfig:
+        """A validated config: the lab's seed, gradient descent 0.1, batches of 100."""
         values.setdefault("seed", LAB_SEED)
         values.setdefault("batch_size", 100)
         values.setdefault("rule", "sgd")
         values.setdefault("learning_rate", 0.1)
-        values.setdefault("stats_interval", interval)
-        values.setdefault("max_train_examples", subset)
+        values.setdefault("stats_interval", self.interval)
+        values.setdefault("max_train_examples", self.subset)
         return ExperimentConfig(**values).resolved().validate()
 
-    tasks: list[LabTask] = []
+    def task(
+        self, name: str, group: str, label: str, config: ExperimentConfig, **notes: Any
+    ) -> LabTask:
+        """A 'config' task: `config` renamed after the task, with its estimated cost."""
+        config = dataclasses.replace(config, name=name)
+        return LabTask(name, group, label, config, cost=_estimated_cost(config), notes=notes)
 
-    def add(name: str, group: str, label: str, cfg: ExperimentConfig, **notes: Any) -> None:
-        cfg = dataclasses.replace(cfg, name=name)
-        tasks.append(LabTask(name, group, label, cfg, cost=_estimated_cost(cfg), notes=notes))
 
-    # Exercise 1: two formulations from the same initial weights, and the seed's 2nd cell.
-    softmax = {"hidden": (), "epochs": epochs["ex1"], "test": True}
-    add(
-        "ex1-softmax-layer",
-        "ex1",
-        "Affine + SoftmaxLayer, CrossEntropyError, init 0.01",
-        config(**softmax, error="cross_entropy", init_scale=0.01, bias_init_scale=0.01),
-    )
-    add(
-        "ex1-ce-softmax",
-        "ex1",
-        "Affine, CrossEntropySoftmaxError, init 0.01",
-        config(**softmax, init_scale=0.01, bias_init_scale=0.01),
-    )
-    add(
-        "ex1-ce-softmax-init0.1",
-        "ex1",
-        "Affine, CrossEntropySoftmaxError, init 0.1",
-        config(**softmax, init_scale=0.1, bias_init_scale=0.1),
-    )
+def _exercise1_tasks(plan: _Plan) -> list[LabTask]:
+    """Two formulations from the same initial weights, and the seed's second cell."""
+    softmax = {"hidden": (), "epochs": plan.epochs["ex1"], "test": True}
+    small = {"init_scale": 0.01, "bias_init_scale": 0.01}
+    return [
+        plan.task(
+            "ex1-softmax-layer",
+            "ex1",
+            "Affine + SoftmaxLayer, CrossEntropyError, init 0.01",
+            plan.config(**softmax, **small, error="cross_entropy"),
+        ),
+        plan.task(
+            "ex1-ce-softmax",
+            "ex1",
+            "Affine, CrossEntropySoftmaxError, init 0.01",
+            plan.config(**softmax, **small),
+        ),
+        plan.task(
+            "ex1-ce-softmax-init0.1",
+            "ex1",
+            "Affine, CrossEntropySoftmaxError, init 0.1",
+            plan.config(**softmax, init_scale=0.1, bias_init_scale=0.1),
+        ),
+    ]
 
-    # Exercises 2 and 3: depth 2..5 affine layers of width 100, three non-linearities.
+
+def _depth_tasks(plan: _Plan) -> list[LabTask]:
+    """Exercises 2 and 3: 2..5 affine layers of width 100, three non-linearities."""
+    tasks = []
     for activation in ACTIVATIONS:
         group = "ex2" if activation == "sigmoid" else "ex3"
         for depth in DEPTHS:
-            add(
-                f"{group}-{activation}-{depth}",
-                group,
-                f"{activation}, {depth} affine layers",
-                config(
-                    hidden=(100,) * (depth - 1),
-                    activation=activation,
-                    init_scale=0.1,
-                    bias_init_scale=0.1,
-                    epochs=epochs[group],
-                ),
-                depth=depth,
+            config = plan.config(
+                hidden=(100,) * (depth - 1),
                 activation=activation,
+                init_scale=0.1,
+                bias_init_scale=0.1,
+                epochs=plan.epochs[group],
             )
+            label = f"{activation}, {depth} affine layers"
+            tasks.append(
+                plan.task(
+                    f"{group}-{activation}-{depth}",
+                    group,
+                    label,
+                    config,
+                    depth=depth,
+                    activation=activation,
+                )
+            )
+    return tasks
 
-    # Initialisation study: the deepest sigmoid net, uniform scales against Glorot.
-    init_interval = 1 if quick else 2
-    for scale in INIT_SCALES:
-        add(
+
+def _init_tasks(plan: _Plan) -> list[LabTask]:
+    """The deepest sigmoid network from uniform scales, against Glorot's."""
+    deepest = {
+        "hidden": (100,) * 4,
+        "activation": "sigmoid",
+        "epochs": plan.epochs["init"],
+        "stats_interval": 1 if plan.quick else 2,
+    }
+    tasks = [
+        plan.task(
             f"init-uniform-{scale:g}",
             "init",
             f"uniform +-{scale:g}",
-            config(
-                hidden=(100,) * 4,
-                activation="sigmoid",
-                init="uniform",
-                init_scale=scale,
-                epochs=epochs["init"],
-                stats_interval=init_interval,
-            ),
+            plan.config(**deepest, init="uniform", init_scale=scale),
             init="uniform",
             scale=scale,
         )
-    add(
-        "init-glorot-uniform",
-        "init",
-        "Glorot uniform (per layer)",
-        config(
-            hidden=(100,) * 4,
-            activation="sigmoid",
+        for scale in INIT_SCALES
+    ]
+    glorot = plan.config(**deepest, init="glorot_uniform")
+    tasks.append(
+        plan.task(
+            "init-glorot-uniform",
+            "init",
+            "Glorot uniform (per layer)",
+            glorot,
             init="glorot_uniform",
-            epochs=epochs["init"],
-            stats_interval=init_interval,
-        ),
-        init="glorot_uniform",
-        scale=None,
-    )
-
-    # The seed's PyTorch experiment and its NumPy twin.
-    pytorch_cost = 50.0 * epochs["pytorch"] / 50 * (0.05 if quick else 1.0) + 1
-    for kind, label in (("pytorch", "PyTorch (seed's experiment)"), ("twin", "NumPy twin")):
-        tasks.append(
-            LabTask(
-                f"pytorch-{kind}" if kind == "twin" else "pytorch-seed",
-                "pytorch",
-                label,
-                kind=kind,
-                epochs=epochs["pytorch"],
-                max_train_examples=subset,
-                cost=pytorch_cost if kind == "pytorch" else pytorch_cost * 1.2,
-            )
+            scale=None,
         )
-
-    # The best-effort MLP from the framework's own parts.
-    add(
-        "best-mlp",
-        "best",
-        "784-800-800-10 ReLU, dropout, Adam, cosine schedule",
-        config(
-            hidden=(800, 800),
-            activation="relu",
-            rule="adam",
-            learning_rate=1e-3,
-            schedule="cosine",
-            init="glorot_uniform",
-            input_dropout=0.2,
-            dropout=0.5,
-            batch_size=128,
-            epochs=epochs["best"],
-            test=True,
-        ),
     )
     return tasks
+
+
+def _pytorch_tasks(plan: _Plan) -> list[LabTask]:
+    """The seed's PyTorch experiment and its NumPy twin."""
+    cost = 50.0 * plan.epochs["pytorch"] / 50 * (0.05 if plan.quick else 1.0) + 1
+    epochs, subset = plan.epochs["pytorch"], plan.subset
+    return [
+        LabTask(
+            "pytorch-seed",
+            "pytorch",
+            "PyTorch (seed's experiment)",
+            kind="pytorch",
+            epochs=epochs,
+            train_subset_size=subset,
+            cost=cost,
+        ),
+        LabTask(
+            "pytorch-twin",
+            "pytorch",
+            "NumPy twin",
+            kind="twin",
+            epochs=epochs,
+            train_subset_size=subset,
+            cost=cost * 1.2,
+        ),
+    ]
+
+
+def _best_task(plan: _Plan) -> LabTask:
+    """The best-effort MLP from the framework's own parts."""
+    config = plan.config(
+        hidden=(800, 800),
+        activation="relu",
+        rule="adam",
+        learning_rate=1e-3,
+        schedule="cosine",
+        init="glorot_uniform",
+        input_dropout=0.2,
+        dropout=0.5,
+        batch_size=128,
+        epochs=plan.epochs["best"],
+        test=True,
+    )
+    return plan.task(
+        "best-mlp", "best", "784-800-800-10 ReLU, dropout, Adam, cosine schedule", config
+    )

@@ -1,41 +1,47 @@
-"""Running lab tasks: one at a time (`run_task`), or longest first in worker processes."""
+"""Running lab tasks: one (`run_task`), or all of them longest first (`run_tasks`)
+through `mlp.parallel`, which the sweeps use too."""
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
+import functools
 import logging
-import multiprocessing
 import os
-import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from mlp.config import ConfigError
-from mlp.lab.pytorch_task import _run_pytorch_task
+from mlp.lab.pytorch_task import run_pytorch_task
 from mlp.lab.tasks import LabTask
-from mlp.lab.threads import _limit_threads, _single_threaded_children
+from mlp.parallel import limit_blas_threads, run_jobs
 from mlp.runs import RunError, RunRecord, is_finished
+
+__all__ = ["TaskResult", "run_task", "run_task_safely", "run_tasks"]
 
 logger = logging.getLogger(__name__)
 
-
-def _worker_init(threads: int) -> None:
-    # Ctrl-C is the parent's to handle: it stops the workers, whose runs resume later.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _limit_threads(threads)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+TaskResult = dict[str, Any]
+"""What running a task gives: 'name', 'finished', 'seconds', and 'acc(valid)' when it
+finished, 'error' when it failed, 'interrupted' when Ctrl-C stopped it."""
 
 
-def run_task(task: LabTask, runs_dir: str | os.PathLike[str], threads: int | None = None) -> dict:
+def run_task(
+    task: LabTask, runs_dir: str | os.PathLike[str], threads: int | None = None
+) -> TaskResult:
     """Run one lab task, leaving its run record in `runs_dir`; returns a short summary.
 
     A finished record is kept as it is; an unfinished one is resumed.
+
+    Args:
+        threads: limit the BLAS (and torch) of this process to this many threads first
+            (see `mlp.parallel.limit_blas_threads`); None leaves them as they are.
+    Raises:
+        KeyboardInterrupt: when training was interrupted (its record resumes next time).
     """
     if threads is not None:
-        _limit_threads(threads)
+        limit_blas_threads(threads)
     runs_dir = Path(runs_dir)
     start = time.perf_counter()
     path = runs_dir / task.name
@@ -47,86 +53,60 @@ def run_task(task: LabTask, runs_dir: str | os.PathLike[str], threads: int | Non
     elif is_finished(path):
         record = RunRecord.load(path)
     else:
-        record = _run_pytorch_task(task, path, threads)
+        record = run_pytorch_task(task, path, threads)
     if not record.finished:  # training was interrupted; its record resumes next time
         raise KeyboardInterrupt
-    figures = record.figures()
     return {
         "name": task.name,
         "finished": record.finished,
         "seconds": time.perf_counter() - start,
-        "acc(valid)": figures["final"].get("acc(valid)"),
+        "acc(valid)": record.figures()["final"].get("acc(valid)"),
     }
 
 
-def _run_tasks(tasks: Sequence[LabTask], runs_dir: Path, jobs: int) -> dict[str, dict]:
-    """Run the tasks, longest first, in `jobs` worker processes (or here when jobs == 1)."""
-    ordered = sorted(tasks, key=lambda t: -t.cost)
-    results: dict[str, dict] = {}
-    total = len(ordered)
+def run_task_safely(task: LabTask, runs_dir: str | os.PathLike[str]) -> TaskResult:
+    """`run_task`, with a failure reported as a result instead of ending the lab, and an
+    interrupt as a result with 'interrupted' (which stops `mlp.parallel.run_jobs`)."""
+    start = time.perf_counter()
+    failed: TaskResult = {"name": task.name, "finished": False}
+    try:
+        return run_task(task, runs_dir)
+    except KeyboardInterrupt:
+        return {**failed, "interrupted": True, "seconds": time.perf_counter() - start}
+    except (RunError, ConfigError) as error:
+        logger.error("%s failed: %s", task.name, error)
+        message = f"{error} (run `mlp lab --fresh` to start the lab again)"
+    except Exception as error:  # the report says which experiment failed and why
+        logger.exception("%s failed", task.name)
+        message = f"{type(error).__name__}: {error}"
+    return {**failed, "seconds": time.perf_counter() - start, "error": message}
 
-    def report(result: dict) -> None:
-        results[result["name"]] = result
+
+def run_tasks(tasks: Sequence[LabTask], runs_dir: Path, jobs: int) -> dict[str, TaskResult]:
+    """Run the tasks, longest first, in `jobs` worker processes (here when jobs == 1),
+    printing a line as each ends; returns name -> result.
+
+    Raises:
+        KeyboardInterrupt: on Ctrl-C or SIGTERM, or when a task was interrupted; the
+            finished tasks' records are kept (see `mlp.parallel`).
+    """
+    ordered = sorted(tasks, key=lambda t: -t.cost)
+    results: dict[str, TaskResult] = {}
+
+    def report(result: Mapping[str, Any]) -> None:
+        results[result["name"]] = dict(result)
         acc = result.get("acc(valid)")
         acc_text = f"acc(valid) {acc:.4f}" if isinstance(acc, float) else ""
         print(
-            f"[{len(results)}/{total}] {result['name']}: {result['seconds']:.1f}s {acc_text}",
+            f"[{len(results)}/{len(ordered)}] {result['name']}: {result['seconds']:.1f}s {acc_text}",
             file=sys.stderr,
             flush=True,
         )
 
-    if jobs <= 1:
-        for task in ordered:
-            result = _safe_run(task, runs_dir, None)
-            report(result)
-            if result.get("interrupted"):  # Ctrl-C stops the lab, not just this task
-                raise KeyboardInterrupt
-        return results
-    context = multiprocessing.get_context("spawn")
-    with _single_threaded_children():
-        executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(1,)
-        )
-        futures = [executor.submit(_safe_run, task, runs_dir, 1) for task in ordered]
-    try:
-        for future in concurrent.futures.as_completed(futures):
-            report(future.result())
-    except BaseException:
-        # Stop the workers at once; each run keeps its latest checkpoint.
-        for process in list(getattr(executor, "_processes", {}).values()):
-            with contextlib.suppress(Exception):
-                process.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
-        raise
-    executor.shutdown(wait=True)
+    run_jobs(
+        functools.partial(run_task_safely, runs_dir=runs_dir),
+        ordered,
+        jobs=jobs,
+        on_result=report,
+    )
     return results
-
-
-def _safe_run(task: LabTask, runs_dir: Path, threads: int | None) -> dict:
-    """`run_task`, with a failure reported as a result instead of ending the lab."""
-    start = time.perf_counter()
-    try:
-        return run_task(task, runs_dir, threads)
-    except KeyboardInterrupt:
-        return {
-            "name": task.name,
-            "finished": False,
-            "interrupted": True,
-            "seconds": time.perf_counter() - start,
-        }
-    except (RunError, ConfigError) as error:
-        logger.error("%s failed: %s", task.name, error)
-        return {
-            "name": task.name,
-            "finished": False,
-            "seconds": time.perf_counter() - start,
-            "error": f"{error} (run `mlp lab --fresh` to start the lab again)",
-        }
-    except Exception as error:  # the report says which experiment failed and why
-        logger.exception("%s failed", task.name)
-        return {
-            "name": task.name,
-            "finished": False,
-            "seconds": time.perf_counter() - start,
-            "error": f"{type(error).__name__}: {error}",
-        }
