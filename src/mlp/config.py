@@ -31,7 +31,6 @@ import itertools
 import json
 import math
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +39,7 @@ from typing import Any
 import numpy as np
 
 from mlp import DEFAULT_SEED
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from mlp.compat import tomllib
 
 __all__ = [
     "ACTIVATIONS",
