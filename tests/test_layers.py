@@ -1,6 +1,8 @@
 """Every layer: shapes, dtypes, gradient checks, repr, and PyTorch as an oracle.
 
-One parametrised suite runs over every layer (`LAYER_CASES`); the tests after it cover
+One parametrised suite runs over every layer (`LAYER_CASES`: the cases written here,
+and one built from its registry entry for every other layer `mlp.registry` knows); the
+tests after it cover
 what only some layers have: the seed notebook's reference values, a worked affine
 example, stability for huge inputs, dropout's masks, and the affine layer's parameters
 and penalties.
@@ -19,6 +21,7 @@ import torch
 from torch import nn
 
 import mlp
+from mlp import registry
 from mlp.gradcheck import check_layer_gradients
 from mlp.initialisers import UniformInit
 from mlp.layers import (
@@ -151,6 +154,34 @@ LAYER_CASES = [
         ("DropoutLayer", "incl_prob=0.6", "share_across_batch=False"),
     ),
 ]
+
+
+def _registry_case(entry: registry.Entry) -> LayerCase:
+    """A case for a layer entry no case above covers: the layer built by the registry
+    from its declared defaults, with the torch module the registry converts it to as the
+    oracle. A new layer thus gets every check of the suite without a line here."""
+
+    def make() -> Layer:
+        layer, shape = entry.build((IN_DIM,))
+        assert shape == (IN_DIM,), "a layer with other output shapes needs its own case"
+        return layer
+
+    name = entry.layer_class.__name__
+    return LayerCase(name, make, IN_DIM, _torch_elementwise(entry.build_torch), (name,))
+
+
+_COVERED = {type(case.make()) for case in LAYER_CASES}
+LAYER_CASES += [
+    _registry_case(entry)
+    for kind in ("activation", "layer")
+    for entry in registry.entries(kind)
+    if entry.layer_class not in _COVERED
+]
+
+
+def test_every_layer_of_the_registry_has_a_case() -> None:
+    classes = {e.layer_class for kind in ("activation", "layer") for e in registry.entries(kind)}
+    assert classes <= {type(case.make()) for case in LAYER_CASES}
 
 
 def _forward_backward(layer: Layer, x: np.ndarray, upstream: np.ndarray):

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 import mlp  # noqa: E402
-from mlp import pytorch  # noqa: E402
+from mlp import pytorch, registry  # noqa: E402
 from mlp.data_providers import DataProvider, OneOfKDataProvider  # noqa: E402
 from mlp.errors import CrossEntropySoftmaxError  # noqa: E402
 from mlp.initialisers import UniformInit  # noqa: E402
@@ -43,6 +43,14 @@ ELEMENTWISE = {
     "softmax": SoftmaxLayer,
     "dropout": lambda: DropoutLayer(incl_prob=0.8),  # compared in evaluation mode
 }
+# Every other activation of the registry gets the same checks, built from its defaults.
+ELEMENTWISE.update(
+    {
+        entry.name: lambda entry=entry: entry.build((7,))[0]
+        for entry in registry.entries("activation")
+        if entry.name not in ELEMENTWISE
+    }
+)
 
 
 def _model(make_layer, dtype, seed: int = 0) -> MultipleLayerModel:

@@ -23,7 +23,8 @@ no host-to-device copy per batch. `device='auto'` picks CUDA when there is a GPU
 The seed lab's PyTorch experiment is `run_seed_experiment()` (with `mnist_loaders` and
 `seed_model`); its NumPy twin is `mlp.twin.run_numpy_twin()`.
 
-Layer correspondence (`to_torch` / `from_torch`):
+Layer correspondence (`to_torch` / `from_torch`), as the layer entries of `mlp.registry`
+declare it; among them:
 
     AffineLayer      nn.Linear (weights (output_dim, input_dim) in both)
     SigmoidLayer     nn.Sigmoid          TanhLayer       nn.Tanh
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import statistics
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -57,17 +57,7 @@ except ImportError as error:  # pragma: no cover - exercised only without torch
 from mlp import DEFAULT_SEED
 from mlp.callbacks import Callback
 from mlp.data_providers import DataProvider, OneOfKDataProvider
-from mlp.layers import (
-    AffineLayer,
-    DropoutLayer,
-    ELULayer,
-    Layer,
-    LeakyReluLayer,
-    ReluLayer,
-    SigmoidLayer,
-    SoftmaxLayer,
-    TanhLayer,
-)
+from mlp.layers import Layer
 from mlp.models import MultipleLayerModel
 from mlp.optimisers import StatsCallback, TrainingLoop, check_count
 from mlp.schedulers import Scheduler
@@ -95,7 +85,6 @@ logger = logging.getLogger(__name__)
 TorchMonitor = Callable[[torch.Tensor, torch.Tensor], "torch.Tensor | float"]
 
 _TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
-_NUMPY_DTYPES = {v: k for k, v in _TORCH_DTYPES.items()}
 
 
 # --- devices -----------------------------------------------------------------------------
@@ -128,52 +117,39 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 # --- models: mlp <-> torch ---------------------------------------------------------------
 
-_SUPPORTED = (
-    "AffineLayer, SigmoidLayer, TanhLayer, ReluLayer, LeakyReluLayer, ELULayer, "
-    "SoftmaxLayer, DropoutLayer"
-)
-_SUPPORTED_TORCH = (
-    "nn.Linear (with bias), nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, "
-    "nn.Softmax (last dimension), nn.Dropout, and nn.Sequential of these"
-)
+
+def _supported_layers() -> str:
+    from mlp import registry
+
+    kinds = ("activation", "layer")
+    return ", ".join(
+        e.layer_class.__name__ for k in kinds for e in registry.entries(k) if e.layer_class
+    )
 
 
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    # A copy: mlp's arrays (read-only cached data among them) are never shared with torch.
-    return torch.from_numpy(np.array(array, copy=True, order="C"))
+def _supported_modules() -> str:
+    from mlp import registry
+
+    kinds = ("activation", "layer")
+    names = [
+        f"nn.{e.torch_class().__name__}"
+        for k in kinds
+        for e in registry.entries(k)
+        if e.torch_class
+    ]
+    return ", ".join(names) + ", and nn.Sequential of these"
 
 
 def _layer_to_torch(layer: Layer, index: int) -> nn.Module:
-    kind = type(layer)  # exact types: a subclass may compute something else
-    if kind is AffineLayer:
-        if layer.weights_penalty is not None or layer.biases_penalty is not None:
-            warnings.warn(
-                f"to_torch: layer {index} ({layer!r}) has parameter penalties, which nn.Linear "
-                "cannot hold; they are left out (use the optimiser's weight_decay instead)",
-                stacklevel=3,
-            )
-        linear = nn.Linear(layer.input_dim, layer.output_dim, device="meta")  # no init draws
-        linear.weight = nn.Parameter(_to_tensor(layer.weights))
-        linear.bias = nn.Parameter(_to_tensor(layer.biases))
-        return linear
-    if kind is SigmoidLayer:
-        return nn.Sigmoid()
-    if kind is TanhLayer:
-        return nn.Tanh()
-    if kind is ReluLayer:
-        return nn.ReLU()
-    if kind is LeakyReluLayer:
-        return nn.LeakyReLU(negative_slope=layer.alpha)
-    if kind is ELULayer:
-        return nn.ELU(alpha=layer.alpha)
-    if kind is SoftmaxLayer:
-        return nn.Softmax(dim=-1)
-    if kind is DropoutLayer:
-        return nn.Dropout(p=1.0 - layer.incl_prob)
-    raise TypeError(
-        f"to_torch: layer {index} is a {kind.__name__} ({layer!r}), which has no PyTorch "
-        f"equivalent here; supported layers: {_SUPPORTED}"
-    )
+    from mlp import registry
+
+    entry = registry.entry_for_layer(layer)  # exact types: a subclass may compute something else
+    if entry is None or entry.torch is None:
+        raise TypeError(
+            f"to_torch: layer {index} is a {type(layer).__name__} ({layer!r}), which has no "
+            f"PyTorch equivalent here; supported layers: {_supported_layers()}"
+        )
+    return entry.build_torch(layer)  # type: ignore[no-any-return]
 
 
 def to_torch(model: MultipleLayerModel | Layer) -> nn.Sequential:
@@ -207,57 +183,19 @@ def _flatten(module: nn.Module) -> Iterator[nn.Module]:
         yield module
 
 
-def _to_array(tensor: torch.Tensor, what: str) -> np.ndarray:
-    if tensor.dtype not in _NUMPY_DTYPES:
-        raise ValueError(
-            f"from_torch: {what} is {tensor.dtype}; mlp computes in float32 or float64"
-        )
-    return tensor.detach().cpu().numpy().copy()
-
-
 def _module_to_layer(module: nn.Module, index: int) -> Layer:
-    kind = type(module)
-    if kind is nn.Linear:
-        if module.bias is None:
-            raise ValueError(
-                f"from_torch: module {index} ({module!r}) has no bias; AffineLayer always has one"
-            )
-        weights = _to_array(module.weight, f"module {index}'s weight")
-        biases = _to_array(module.bias, f"module {index}'s bias")
-        if weights.dtype != biases.dtype:
-            raise ValueError(f"from_torch: module {index} mixes {weights.dtype} and {biases.dtype}")
-        return AffineLayer(
-            module.in_features,
-            module.out_features,
-            weights_initialiser=lambda shape: weights,
-            biases_initialiser=lambda shape: biases,
-            dtype=weights.dtype,
+    from mlp import registry
+
+    entry = registry.entry_for_module(module)
+    if entry is None or entry.from_torch is None:
+        raise TypeError(
+            f"from_torch: module {index} is a {type(module).__name__} ({module!r}), which has "
+            f"no mlp equivalent; supported modules: {_supported_modules()}"
         )
-    if kind is nn.Sigmoid:
-        return SigmoidLayer()
-    if kind is nn.Tanh:
-        return TanhLayer()
-    if kind is nn.ReLU:
-        return ReluLayer()
-    if kind is nn.LeakyReLU:
-        return LeakyReluLayer(alpha=module.negative_slope)
-    if kind is nn.ELU:
-        return ELULayer(alpha=module.alpha)
-    if kind is nn.Softmax:
-        if module.dim not in (None, 1, -1):
-            raise ValueError(
-                f"from_torch: module {index} ({module!r}) normalises dimension {module.dim}; "
-                "SoftmaxLayer normalises each row (dim=-1)"
-            )
-        return SoftmaxLayer()
-    if kind is nn.Dropout:
-        if module.p >= 1:
-            raise ValueError(f"from_torch: module {index} ({module!r}) drops every unit")
-        return DropoutLayer(incl_prob=1.0 - module.p, share_across_batch=False)
-    raise TypeError(
-        f"from_torch: module {index} is a {kind.__name__} ({module!r}), which has no mlp "
-        f"equivalent; supported modules: {_SUPPORTED_TORCH}"
-    )
+    try:
+        return entry.from_torch(module)  # type: ignore[no-any-return]
+    except ValueError as error:
+        raise ValueError(f"from_torch: module {index} ({module!r}): {error}") from None
 
 
 def from_torch(module: nn.Module) -> MultipleLayerModel:
