@@ -35,6 +35,7 @@ from mlp.layers import (
     SigmoidLayer,
     SoftmaxLayer,
     StochasticLayer,
+    SwishLayer,
     TanhLayer,
 )
 from mlp.penalties import L1Penalty, L2Penalty
@@ -371,6 +372,7 @@ HUGE_EXPECTED = {
     SoftmaxLayer: [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0]],
     TanhLayer: [[1.0, -1.0, 0.0], [-1.0, -1.0, 1.0], [1.0, 1.0, -1.0]],
     ELULayer: [[1000.0, -1.0, 0.0], [-1.0, -1.0, 1000.0], [1000.0, 1000.0, -1.0]],
+    SwishLayer: [[1000.0, 0.0, 0.0], [0.0, 0.0, 1000.0], [1000.0, 1000.0, 0.0]],
 }
 
 
@@ -704,3 +706,40 @@ def test_elu_gradient_is_accurate_far_into_the_negative_tail_and_at_infinity() -
     x_torch = torch.tensor(x, requires_grad=True)
     torch.nn.functional.elu(x_torch).sum().backward()
     np.testing.assert_allclose(ours, x_torch.grad.numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# Swish (its gradient check and PyTorch comparison are the suite's registry case)
+# ---------------------------------------------------------------------------------------
+
+
+def test_swish_is_checked_against_torch_silu() -> None:
+    assert registry.layer_entry("swish").torch_class() is nn.SiLU
+    assert "SwishLayer" in [case.name for case in LAYER_CASES]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_swish_matches_silu_and_its_gradient_far_into_both_tails(dtype) -> None:
+    x = np.array([[-745.0, -100.0, -40.0, -17.0, -1e-3, 0.0, 1e-3, 3.0, 17.0, 40.0, 1e4]])
+    x = x.astype(dtype)
+    layer = SwishLayer()
+    outputs = layer.fprop(x)
+    ours = layer.bprop(x, outputs, np.ones_like(x))
+    x_torch = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.silu(x_torch).sum().backward()
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(outputs, torch.nn.functional.silu(torch.from_numpy(x)), rtol=tol)
+    np.testing.assert_allclose(ours, x_torch.grad.numpy(), rtol=tol, atol=1e-300)
+
+
+def test_swish_takes_inputs_of_any_shape() -> None:
+    x = _inputs((2, 3, 4), seed=30)
+    layer = SwishLayer()
+    outputs = layer.fprop(x)
+    grads = layer.bprop(x, outputs, np.ones_like(x))
+    flat = x.reshape(6, 4)
+    np.testing.assert_array_equal(outputs, layer.fprop(flat).reshape(x.shape))
+    np.testing.assert_array_equal(
+        grads, layer.bprop(flat, outputs.reshape(6, 4), np.ones((6, 4))).reshape(x.shape)
+    )
+    assert check_layer_gradients(layer, x)["inputs"] < GRAD_TOL

@@ -546,6 +546,8 @@ register(
     )
 )
 
+register(_elementwise("activation", "swish", "x * sigmoid(x) (SiLU)", layers.SwishLayer, "nn.SiLU"))
+
 
 # --- other layers --------------------------------------------------------------------------
 
