@@ -270,3 +270,9 @@ def test_train_help_lists_every_flag_with_its_default_and_every_name(capsys) -> 
     for kind in config.CHOSEN_KINDS:
         for entry in registry.entries(kind):
             assert entry.name in out and entry.help in out
+
+
+def test_the_labs_activations_are_registry_names() -> None:
+    from mlp.lab import ACTIVATIONS
+
+    assert set(ACTIVATIONS) <= set(registry.names("activation"))
