@@ -203,3 +203,48 @@ def test_plot_writes_the_format_its_suffix_names_and_checks_the_folder(tmp_path,
 def test_data_fetch_forwards_its_flags(mnist_dir, capsys):
     status, out, _ = run_cli(["data", "fetch", "mnist", "--no-progress"], capsys)
     assert status == 0 and "mnist-train.npz" in out
+
+
+# --- swish: one layer class and one registry entry, usable everywhere --------------------
+
+SWISH_QUICK = ["--max-train-examples", "200", "--batch-size", "50", "--epochs", "1"]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_train_with_swish_on_either_backend(tmp_path, capsys, backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    args = ["train", "--activation", "swish", "--backend", backend, "--hidden", "16"]
+    status, out, err = run_cli(
+        [*args, *SWISH_QUICK, "--no-progress", "--runs-dir", str(tmp_path), "--name", "s"],
+        capsys,
+    )
+    assert status == 0, err
+    assert "s: 1 epochs; acc(valid)" in out
+    record = RunRecord.load(tmp_path / "s")
+    assert record.finished and record.experiment_config().activation == "swish"
+    assert record.experiment_config().architecture() == "784-16-10 swish"
+    assert 0 < record.summary["final"]["acc(valid)"] <= 1
+
+
+def test_a_toml_config_and_a_sweep_with_swish(tmp_path, capsys):
+    config = tmp_path / "swish.toml"
+    config.write_text('hidden = [16]\nactivation = "swish"\n')
+    runs = tmp_path / "runs"
+    args = ["train", "--config", str(config), "--runs-dir", str(runs), "--name", "toml"]
+    status, _, err = run_cli([*args, *SWISH_QUICK, "--no-progress"], capsys)
+    assert status == 0, err
+    assert RunRecord.load(runs / "toml").experiment_config().activation == "swish"
+
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(
+        'name = "acts"\n[base]\nepochs = 1\nmax_train_examples = 200\nbatch_size = 50\n'
+        'hidden = [8]\n[grid]\nactivation = ["relu", "swish"]\n'
+    )
+    status, out, err = run_cli(
+        ["sweep", str(sweep), "--runs-dir", str(runs), "--no-progress"], capsys
+    )
+    assert status == 0, err
+    assert "ran 2 points" in out
+    swept = RunRecord.load(runs / "acts" / "activation=swish")
+    assert swept.finished and swept.experiment_config().activation == "swish"

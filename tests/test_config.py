@@ -240,3 +240,34 @@ def test_the_test_error_includes_the_penalty_as_the_other_errors_do():
     assert evaluate_test_set(experiment)["error"] == pytest.approx(
         monitors["error(test)"], rel=1e-6
     )
+
+
+def test_normalise_choice_follows_each_keys_declared_choices():
+    from mlp.config import normalise_choice
+
+    assert normalise_choice("activation", " Leaky-ReLU ") == "leaky_relu"
+    assert normalise_choice("dataset", "Fashion_MNIST") == "fashion-mnist"
+    assert normalise_choice("rule", "adma") == "adma"  # left for the check to refuse
+
+
+def test_the_chosen_entries_and_the_values_they_are_built_with():
+    config = ExperimentConfig(rule="rmsprop", init="he_uniform", schedule="cosine", lr_min=1e-4)
+    assert config.entry("rule").name == "rmsprop"
+    assert config.hyperparameters("rule") == {"learning_rate": 1e-3, "beta": 0.9, "epsilon": 1e-8}
+    assert config.hyperparameters("init") == {"init_scale": 1.0}
+    assert config.hyperparameters("schedule") == {"lr_min": 1e-4}
+    # Declared hyperparameters without a config key take their declared default.
+    assert ExperimentConfig(activation="leaky_relu").hyperparameters("activation") == {
+        "alpha": 0.01
+    }
+    with pytest.raises(ConfigError, match="rule must be one of"):
+        ExperimentConfig(rule="adma").entry("rule")
+
+
+def test_range_errors_name_the_key_the_value_and_the_range():
+    with pytest.raises(ConfigError, match=r"^mom_coeff must be a number in \[0, 1\), got 1.5$"):
+        config_from_dict({"mom_coeff": 1.5})
+    with pytest.raises(ConfigError, match=r"^seed must be an integer in \[0, 4294967295\]"):
+        config_from_dict({"seed": 2**32})
+    with pytest.raises(ConfigError, match=r"^learning_rate must be a number > 0, got nan"):
+        config_from_dict({"learning_rate": float("nan")})

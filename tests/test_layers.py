@@ -1,6 +1,8 @@
 """Every layer: shapes, dtypes, gradient checks, repr, and PyTorch as an oracle.
 
-One parametrised suite runs over every layer (`LAYER_CASES`); the tests after it cover
+One parametrised suite runs over every layer (`LAYER_CASES`: the cases written here,
+and one built from its registry entry for every other layer `mlp.registry` knows); the
+tests after it cover
 what only some layers have: the seed notebook's reference values, a worked affine
 example, stability for huge inputs, dropout's masks, and the affine layer's parameters
 and penalties.
@@ -19,6 +21,7 @@ import torch
 from torch import nn
 
 import mlp
+from mlp import registry
 from mlp.gradcheck import check_layer_gradients
 from mlp.initialisers import UniformInit
 from mlp.layers import (
@@ -32,6 +35,7 @@ from mlp.layers import (
     SigmoidLayer,
     SoftmaxLayer,
     StochasticLayer,
+    SwishLayer,
     TanhLayer,
 )
 from mlp.penalties import L1Penalty, L2Penalty
@@ -151,6 +155,34 @@ LAYER_CASES = [
         ("DropoutLayer", "incl_prob=0.6", "share_across_batch=False"),
     ),
 ]
+
+
+def _registry_case(entry: registry.Entry) -> LayerCase:
+    """A case for a layer entry no case above covers: the layer built by the registry
+    from its declared defaults, with the torch module the registry converts it to as the
+    oracle. A new layer thus gets every check of the suite without a line here."""
+
+    def make() -> Layer:
+        layer, shape = entry.build((IN_DIM,))
+        assert shape == (IN_DIM,), "a layer with other output shapes needs its own case"
+        return layer
+
+    name = entry.layer_class.__name__
+    return LayerCase(name, make, IN_DIM, _torch_elementwise(entry.build_torch), (name,))
+
+
+_COVERED = {type(case.make()) for case in LAYER_CASES}
+LAYER_CASES += [
+    _registry_case(entry)
+    for kind in ("activation", "layer")
+    for entry in registry.entries(kind)
+    if entry.layer_class not in _COVERED
+]
+
+
+def test_every_layer_of_the_registry_has_a_case() -> None:
+    classes = {e.layer_class for kind in ("activation", "layer") for e in registry.entries(kind)}
+    assert classes <= {type(case.make()) for case in LAYER_CASES}
 
 
 def _forward_backward(layer: Layer, x: np.ndarray, upstream: np.ndarray):
@@ -340,6 +372,7 @@ HUGE_EXPECTED = {
     SoftmaxLayer: [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0]],
     TanhLayer: [[1.0, -1.0, 0.0], [-1.0, -1.0, 1.0], [1.0, 1.0, -1.0]],
     ELULayer: [[1000.0, -1.0, 0.0], [-1.0, -1.0, 1000.0], [1000.0, 1000.0, -1.0]],
+    SwishLayer: [[1000.0, 0.0, 0.0], [0.0, 0.0, 1000.0], [1000.0, 1000.0, 0.0]],
 }
 
 
@@ -673,3 +706,40 @@ def test_elu_gradient_is_accurate_far_into_the_negative_tail_and_at_infinity() -
     x_torch = torch.tensor(x, requires_grad=True)
     torch.nn.functional.elu(x_torch).sum().backward()
     np.testing.assert_allclose(ours, x_torch.grad.numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# Swish (its gradient check and PyTorch comparison are the suite's registry case)
+# ---------------------------------------------------------------------------------------
+
+
+def test_swish_is_checked_against_torch_silu() -> None:
+    assert registry.layer_entry("swish").torch_class() is nn.SiLU
+    assert "SwishLayer" in [case.name for case in LAYER_CASES]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_swish_matches_silu_and_its_gradient_far_into_both_tails(dtype) -> None:
+    x = np.array([[-745.0, -100.0, -40.0, -17.0, -1e-3, 0.0, 1e-3, 3.0, 17.0, 40.0, 1e4]])
+    x = x.astype(dtype)
+    layer = SwishLayer()
+    outputs = layer.fprop(x)
+    ours = layer.bprop(x, outputs, np.ones_like(x))
+    x_torch = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.silu(x_torch).sum().backward()
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(outputs, torch.nn.functional.silu(torch.from_numpy(x)), rtol=tol)
+    np.testing.assert_allclose(ours, x_torch.grad.numpy(), rtol=tol, atol=1e-300)
+
+
+def test_swish_takes_inputs_of_any_shape() -> None:
+    x = _inputs((2, 3, 4), seed=30)
+    layer = SwishLayer()
+    outputs = layer.fprop(x)
+    grads = layer.bprop(x, outputs, np.ones_like(x))
+    flat = x.reshape(6, 4)
+    np.testing.assert_array_equal(outputs, layer.fprop(flat).reshape(x.shape))
+    np.testing.assert_array_equal(
+        grads, layer.bprop(flat, outputs.reshape(6, 4), np.ones((6, 4))).reshape(x.shape)
+    )
+    assert check_layer_gradients(layer, x)["inputs"] < GRAD_TOL

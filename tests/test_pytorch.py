@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 import mlp  # noqa: E402
-from mlp import pytorch  # noqa: E402
+from mlp import pytorch, registry  # noqa: E402
 from mlp.data_providers import DataProvider, OneOfKDataProvider  # noqa: E402
 from mlp.errors import CrossEntropySoftmaxError  # noqa: E402
 from mlp.initialisers import UniformInit  # noqa: E402
@@ -25,6 +25,7 @@ from mlp.layers import (  # noqa: E402
     ReluLayer,
     SigmoidLayer,
     SoftmaxLayer,
+    SwishLayer,
     TanhLayer,
 )
 from mlp.learning_rules import AdamLearningRule, GradientDescentLearningRule  # noqa: E402
@@ -43,6 +44,14 @@ ELEMENTWISE = {
     "softmax": SoftmaxLayer,
     "dropout": lambda: DropoutLayer(incl_prob=0.8),  # compared in evaluation mode
 }
+# Every other activation of the registry gets the same checks, built from its defaults.
+ELEMENTWISE.update(
+    {
+        entry.name: lambda entry=entry: entry.build((7,))[0]
+        for entry in registry.entries("activation")
+        if entry.name not in ELEMENTWISE
+    }
+)
 
 
 def _model(make_layer, dtype, seed: int = 0) -> MultipleLayerModel:
@@ -146,6 +155,20 @@ def test_hyperparameters_of_activations_carry_over():
 # ------------------------------------------------------------------------------------------
 # Round trips and errors
 # ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_model_with_swish_converts_to_silu_and_back(dtype):
+    model = _model(SwishLayer, dtype, seed=6)
+    module = pytorch.to_torch(model)
+    assert isinstance(module[1], nn.SiLU)
+    inputs = np.random.RandomState(7).normal(scale=3.0, size=(5, 7)).astype(dtype)
+    _assert_close(module(torch.from_numpy(inputs)).detach().numpy(), model.fprop(inputs)[-1], dtype)
+    back = pytorch.from_torch(module)
+    assert [type(layer) for layer in back.layers] == [AffineLayer, SwishLayer, AffineLayer]
+    for original, copied in zip(model.params, back.params, strict=True):
+        assert copied.dtype == dtype and np.array_equal(original, copied)
+    np.testing.assert_array_equal(back.fprop(inputs)[-1], model.fprop(inputs)[-1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -132,7 +132,7 @@ def test_random_search_is_seeded_and_validated():
     [
         ({"name": "x", "grid": {}}, "at least one key"),
         ({"name": "x", "grid": {"hidden": []}}, "non-empty list"),
-        ({"name": "x", "grid": {"activation": ["sigmoid", "swish"]}}, "activation"),
+        ({"name": "x", "grid": {"activation": ["sigmoid", "no_such"]}}, "activation"),
         ({"name": "x", "grid": {"epochs": [1]}, "base": {"epochs": 2}}, "both in"),
         ({"name": "x", "grid": {"epochs": [1]}, "colour": 1}, "unknown key"),
         ({"name": "a/b", "grid": {"epochs": [1]}}, "folder name"),

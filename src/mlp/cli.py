@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,10 +42,6 @@ def _positive_int(text: str) -> int:
     return _integer(text, 1, "a positive integer")
 
 
-def _non_negative_int(text: str) -> int:
-    return _integer(text, 0, "an integer >= 0")
-
-
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -60,39 +57,6 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
     return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _number(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
-
-
-def _hidden(text: str) -> tuple[int, ...]:
-    from mlp.config import ConfigError, parse_hidden
-
-    try:
-        return parse_hidden(text)
-    except ConfigError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _choice(key: str) -> Callable[[str], str]:
-    def normalise(text: str) -> str:
-        from mlp.config import _normalise_choice
-
-        return _normalise_choice(key, text)
-
-    normalise.__name__ = key  # argparse names the type in some messages
-    return normalise
 
 
 def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 100) -> float:
@@ -150,189 +114,77 @@ def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 10
 
 # --- mlp train -------------------------------------------------------------------------
 
-# (flag, config key, argparse options); every default is SUPPRESS, so the namespace holds
-# exactly the flags given, which then override the config file.
-_TRAIN_FLAGS: list[tuple[str, str, dict[str, Any]]] = []
+# The experiment flags are generated from the config's declarations (`mlp.config.SETTINGS`):
+# --learning-rate for learning_rate, with its type, range, choices, help and default.
+# `name` is a flag of the run-record group instead.
+_RECORD_KEYS = ("name",)
 
 
-def _train_flag(flag: str, key: str, **options: Any) -> None:
-    _TRAIN_FLAGS.append((flag, key, options))
+def _flag_type(setting: Any) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return setting.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse.__name__ = setting.name  # argparse names the type in some messages
+    return parse
 
 
-def _define_train_flags() -> None:
-    from mlp import config as c
+def _flag_options(setting: Any) -> dict[str, Any]:
+    """argparse options of one declared key. Every default is SUPPRESS, so the namespace
+    holds exactly the flags given, which then override the config file."""
+    default = setting.default_text()
+    help_text = setting.help + (f" (default {default})" if default is not None else "")
+    options: dict[str, Any] = {"dest": setting.name, "default": argparse.SUPPRESS}
+    options["help"] = help_text.replace("%", "%%")
+    if setting.type is bool:
+        options["action"] = argparse.BooleanOptionalAction
+        return options
+    options["type"] = _flag_type(setting)
+    if setting.choices:
+        options["choices"] = setting.choices
+    elif setting.metavar:
+        options["metavar"] = setting.metavar
+    return options
 
-    if _TRAIN_FLAGS:
-        return
-    _train_flag(
-        "--hidden",
-        "hidden",
-        type=_hidden,
-        metavar="WIDTHS",
-        help="hidden layer widths, e.g. 100,100; 'none' for softmax regression (default 100,100)",
-    )
-    _train_flag(
-        "--activation",
-        "activation",
-        type=_choice("activation"),
-        choices=c.ACTIVATIONS,
-        help="hidden non-linearity (default sigmoid)",
-    )
-    _train_flag(
-        "--error",
-        "error",
-        type=_choice("error"),
-        choices=c.ERRORS,
-        help="error function (default cross_entropy_softmax)",
-    )
-    _train_flag(
-        "--rule", "rule", type=_choice("rule"), choices=c.RULES, help="learning rule (default sgd)"
-    )
-    _train_flag(
-        "--learning-rate",
-        "learning_rate",
-        type=_positive_float,
-        metavar="LR",
-        help="step size (default 0.1 for sgd/momentum/nesterov, 1e-2 adagrad, "
-        "1e-3 rmsprop and adam)",
-    )
-    _train_flag(
-        "--mom-coeff",
-        "mom_coeff",
-        type=_fraction,
-        metavar="M",
-        help="momentum coefficient (default 0.9)",
-    )
-    _train_flag("--beta-1", "beta_1", type=_fraction, metavar="B", help="Adam beta_1 (0.9)")
-    _train_flag("--beta-2", "beta_2", type=_fraction, metavar="B", help="Adam beta_2 (0.999)")
-    _train_flag("--beta", "beta", type=_fraction, metavar="B", help="RMSProp decay (0.9)")
-    _train_flag(
-        "--epsilon",
-        "epsilon",
-        type=_positive_float,
-        metavar="EPS",
-        help="AdaGrad/RMSProp/Adam epsilon",
-    )
-    _train_flag(
-        "--schedule",
-        "schedule",
-        type=_choice("schedule"),
-        choices=c.SCHEDULES,
-        help="learning rate schedule over the epochs (default constant)",
-    )
-    _train_flag(
-        "--lr-min",
-        "lr_min",
-        type=_non_negative_float,
-        metavar="LR",
-        help="learning rate the cosine schedule reaches after the last epoch (default 0)",
-    )
-    _train_flag(
-        "--lr-decay",
-        "lr_decay",
-        type=_positive_float,
-        metavar="G",
-        help="factor per epoch of the exponential schedule (default 0.95)",
-    )
-    _train_flag(
-        "--init",
-        "init",
-        type=_choice("init"),
-        choices=c.INITIALISERS,
-        help="weight initialiser (default uniform)",
-    )
-    _train_flag(
-        "--init-scale",
-        "init_scale",
-        type=_non_negative_float,
-        metavar="S",
-        help="uniform half-width or normal std (default 0.1); gain of Glorot/He (1.0)",
-    )
-    _train_flag(
-        "--bias-init-scale",
-        "bias_init_scale",
-        type=_non_negative_float,
-        metavar="S",
-        help="biases uniform on +-S (default 0: zero biases)",
-    )
-    _train_flag(
-        "--dropout",
-        "dropout",
-        type=_fraction,
-        metavar="P",
-        help="probability of dropping each hidden unit while training (default 0)",
-    )
-    _train_flag(
-        "--input-dropout",
-        "input_dropout",
-        type=_fraction,
-        metavar="P",
-        help="probability of dropping each input while training (default 0)",
-    )
-    _train_flag(
-        "--dropout-share-across-batch",
-        "dropout_share_across_batch",
-        action=argparse.BooleanOptionalAction,
-        help="one dropout mask per batch instead of one per example",
-    )
-    _train_flag(
-        "--weight-decay",
-        "weight_decay",
-        type=_non_negative_float,
-        metavar="C",
-        help="L2 penalty 0.5*C*sum(w**2) on the weights (default 0)",
-    )
-    _train_flag("--epochs", "epochs", type=_positive_int, help="epochs to train (default 10)")
-    _train_flag("--batch-size", "batch_size", type=_positive_int, help="default 100")
-    _train_flag(
-        "--stats-interval",
-        "stats_interval",
-        type=_positive_int,
-        help="epochs between rows of statistics (default 1)",
-    )
-    _train_flag("--seed", "seed", type=_non_negative_int, help="random seed (default 123456)")
-    _train_flag(
-        "--max-train-examples",
-        "max_train_examples",
-        type=_positive_int,
-        metavar="N",
-        help="train on the first N training examples only (quick runs)",
-    )
-    _train_flag(
-        "--dataset", "dataset", type=_choice("dataset"), choices=c.DATASETS, help="default mnist"
-    )
-    _train_flag(
-        "--backend",
-        "backend",
-        type=_choice("backend"),
-        choices=c.BACKENDS,
-        help="numpy (the framework) or torch (the same model in PyTorch)",
-    )
-    _train_flag(
-        "--device",
-        "device",
-        type=_choice("device"),
-        choices=c.DEVICES,
-        help="torch device (default auto: CUDA when present)",
-    )
-    _train_flag("--dtype", "dtype", type=_choice("dtype"), choices=c.DTYPES, help="default float32")
-    _train_flag(
-        "--test",
-        "test",
-        action=argparse.BooleanOptionalAction,
-        help="also record the test-set accuracy at the end",
-    )
+
+def _train_flags() -> dict[str, dict[str, Any]]:
+    """--flag -> argparse options, for every config key but the run record's."""
+    from mlp.config import SETTINGS
+
+    return {
+        "--" + key.replace("_", "-"): _flag_options(setting)
+        for key, setting in SETTINGS.items()
+        if key not in _RECORD_KEYS
+    }
+
+
+def _names_epilog() -> str:
+    """The names each choice flag offers, with a line of help each (from the registry)."""
+    from mlp import registry
+    from mlp.config import CHOSEN_KINDS
+
+    width = 2 + max(len(name) for kind in CHOSEN_KINDS for name in registry.names(kind))
+    lines = ["names (mlp.registry):"]
+    for kind in CHOSEN_KINDS:
+        lines.append(f"  --{kind}")
+        lines.extend(f"    {e.name:<{width}}{e.help}" for e in registry.entries(kind))
+    return "\n".join(lines)
 
 
 def _add_train_parser(commands: Any) -> None:
-    _define_train_flags()
+    description = (
+        "Train one model from flags or a TOML file (flags win) and write its run record "
+        "to RUNS_DIR/NAME: config.toml, stats.csv, summary.json, params.npz, curves.png."
+    )
     train = commands.add_parser(
         "train",
         usage="mlp train [--config FILE] [--name NAME] [--resume RUN] [experiment flags]",
         help="train one model and write a run record",
-        description="Train one model from flags or a TOML file (flags win) and write its "
-        "run record to RUNS_DIR/NAME: config.toml, stats.csv, summary.json, params.npz, "
-        "curves.png.",
+        description=textwrap.fill(description, 88),
+        epilog=_names_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.set_defaults(subparser=train)
     record = train.add_argument_group("run record")
@@ -348,18 +200,16 @@ def _add_train_parser(commands: Any) -> None:
         help="progress bar (default: when stderr is a terminal)",
     )
     model = train.add_argument_group("experiment (override the config file)")
-    for flag, key, options in _TRAIN_FLAGS:
-        model.add_argument(flag, dest=key, default=argparse.SUPPRESS, **options)
+    for flag, options in _train_flags().items():
+        model.add_argument(flag, **options)
 
 
 def _train_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from mlp.config import ConfigError, ExperimentConfig, config_from_dict, load_config
+    from mlp.config import SETTINGS, ConfigError, ExperimentConfig, config_from_dict, load_config
     from mlp.datasets import DataError
     from mlp.runs import RunError, resume_run, run_experiment
 
-    overrides = {key: getattr(args, key) for _, key, _ in _TRAIN_FLAGS if hasattr(args, key)}
-    if hasattr(args, "name"):
-        overrides["name"] = args.name
+    overrides = {key: getattr(args, key) for key in SETTINGS if hasattr(args, key)}
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     if progress:
         logging.getLogger("mlp.optimisers").setLevel(logging.WARNING)
@@ -479,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="fetch and verify data sets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     fetch = data_commands.add_parser("fetch", help="fetch a data set into the data directory")
-    fetch.add_argument("dataset", nargs="?", default="mnist", choices=["mnist", "fashion-mnist"])
+    from mlp.config import DATASETS
+
+    fetch.add_argument("dataset", nargs="?", default="mnist", choices=DATASETS)
     fetch.add_argument("--data-dir", help="where to put the files (default: $MLP_DATA_DIR)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if present")
     fetch.add_argument("--no-progress", action="store_true", help="no download progress bar")

@@ -20,18 +20,18 @@ A TOML file holds the same keys as the dataclass fields, at the top level::
     epochs = 20
 
 Every problem (an unknown key, a wrong type, an impossible value, a TOML syntax error) is
-a `ConfigError` whose message names the key and, for files, the line.
+a `ConfigError` whose message names the key and, for files, the line. The checks are
+generated from `SETTINGS`, one declaration (type, range, default, help) per key; the
+names a key may take, and the hyperparameters of what it names, come from `mlp.registry`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import itertools
 import json
 import math
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,16 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from mlp import DEFAULT_SEED
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from mlp import DEFAULT_SEED, registry
+from mlp.compat import tomllib
+from mlp.registry import Hyperparameter
 
 __all__ = [
     "ACTIVATIONS",
     "BACKENDS",
+    "CHOSEN_KINDS",
     "DATASETS",
     "DEVICES",
     "DTYPES",
@@ -56,6 +54,7 @@ __all__ = [
     "INITIALISERS",
     "RULES",
     "SCHEDULES",
+    "SETTINGS",
     "ConfigError",
     "Experiment",
     "ExperimentConfig",
@@ -64,42 +63,26 @@ __all__ = [
     "config_from_dict",
     "learning_rate_at",
     "load_config",
+    "normalise_choice",
     "parse_hidden",
     "to_toml",
 ]
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
-ERRORS = (
-    "cross_entropy_softmax",
-    "cross_entropy",
-    "sum_of_squares",
-    "binary_cross_entropy_sigmoid",
-    "binary_cross_entropy",
-)
-RULES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-INITIALISERS = (
-    "uniform",
-    "normal",
-    "glorot_uniform",
-    "glorot_normal",
-    "he_uniform",
-    "he_normal",
-)
-SCHEDULES = ("constant", "cosine", "exponential")
-DATASETS = ("mnist", "fashion-mnist")
+# The names of each kind come from the registry; the others are this module's own.
+ACTIVATIONS = registry.names("activation")
+ERRORS = registry.names("error")
+RULES = registry.names("rule")
+INITIALISERS = registry.names("init")
+SCHEDULES = registry.names("schedule")
+DATASETS = ("mnist", "fashion-mnist")  # the data sets of `mlp.datasets` (a test checks)
 BACKENDS = ("numpy", "torch")
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("float32", "float64")
 
-_DEFAULT_LEARNING_RATES = {
-    "sgd": 0.1,
-    "momentum": 0.1,
-    "nesterov": 0.1,
-    "adagrad": 1e-2,
-    "rmsprop": 1e-3,
-    "adam": 1e-3,
-}
-_DEFAULT_EPSILONS = {"adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8}
+# The registry kinds a config chooses an entry of; each is also the name of the field
+# that chooses it. The chosen entry's declared hyperparameters that share a field's name
+# take that field's value (e.g. adam's learning_rate, beta_1, beta_2 and epsilon).
+CHOSEN_KINDS = ("activation", "error", "rule", "init", "schedule")
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
 
@@ -182,69 +165,51 @@ class ExperimentConfig:
     # --- checks -------------------------------------------------------------------------
 
     def validate(self) -> ExperimentConfig:
-        """Check every field and their combinations; returns self.
+        """Check every field (against its declaration in `SETTINGS`), the values the
+        chosen entries declare ranges of, and the combinations; returns self.
 
         Raises:
             ConfigError: naming the first field at fault and what it accepts.
         """
-        _check_choice("dataset", self.dataset, DATASETS)
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_choice("error", self.error, ERRORS)
-        _check_choice("rule", self.rule, RULES)
-        _check_choice("schedule", self.schedule, SCHEDULES)
-        _check_choice("init", self.init, INITIALISERS)
-        _check_choice("backend", self.backend, BACKENDS)
-        _check_choice("device", self.device, DEVICES)
-        _check_choice("dtype", self.dtype, DTYPES)
+        # The choices first: the checks after them look the chosen entries up.
+        for setting in SETTINGS.values():
+            if setting.choices:
+                _raise_problem(setting.problem(getattr(self, setting.name)))
         if self.name is not None and not _NAME_PATTERN.match(self.name):
             raise ConfigError(
                 f"name {self.name!r} is not a plain folder name: use letters, digits and . _ - = +"
             )
         if any(width < 1 for width in self.hidden):
             raise ConfigError(f"hidden widths must be positive integers, got {list(self.hidden)}")
-        for key in ("epochs", "batch_size", "stats_interval"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"{key} must be a positive integer, got {getattr(self, key)}")
+        for setting in SETTINGS.values():
+            if not setting.choices:
+                _raise_problem(setting.problem(getattr(self, setting.name)))
+        self._check_chosen_entries()
+        self._check_combinations()
+        return self
+
+    def _check_chosen_entries(self) -> None:
+        # An entry may declare a narrower range than the key's (Glorot's gain must be > 0).
+        for kind in CHOSEN_KINDS:
+            entry = self.entry(kind)
+            for hp in entry.hyperparameters:
+                value = getattr(self, hp.name, None)
+                if hp.name in _FIELDS and value is not None:
+                    _raise_problem(hp.problem(value, f" for {kind} {entry.name!r} ({hp.help})"))
+
+    def _check_combinations(self) -> None:
         if self.epochs % self.stats_interval:
             raise ConfigError(
                 f"epochs ({self.epochs}) must be a multiple of stats_interval "
                 f"({self.stats_interval}), so that the last epoch's statistics are recorded"
             )
-        if self.seed < 0 or self.seed >= 2**32:
-            raise ConfigError(f"seed must lie in 0 .. 2**32 - 1, got {self.seed}")
         if self.max_train_examples is not None and self.max_train_examples < self.batch_size:
             raise ConfigError(
                 f"max_train_examples ({self.max_train_examples}) must be at least batch_size "
                 f"({self.batch_size}): a partial last batch is dropped"
             )
-        if self.learning_rate is not None:
-            _check_finite_positive("learning_rate", self.learning_rate)
-        for key in ("mom_coeff", "beta_1", "beta_2", "beta"):
-            value = getattr(self, key)
-            if not 0 <= value < 1:
-                raise ConfigError(f"{key} must lie in [0, 1), got {value}")
-        if self.epsilon is not None:
-            _check_finite_positive("epsilon", self.epsilon)
-        if not (math.isfinite(self.lr_min) and self.lr_min >= 0):
-            raise ConfigError(f"lr_min must be >= 0, got {self.lr_min}")
-        if not 0 < self.lr_decay <= 1:
-            raise ConfigError(f"lr_decay must lie in (0, 1], got {self.lr_decay}")
-        if self.init_scale is not None:
-            _check_finite_positive("init_scale", self.init_scale, allow_zero=True)
-            if self.init.startswith(("glorot", "he")) and self.init_scale == 0:
-                raise ConfigError(f"init_scale is the gain of {self.init}: it must be > 0")
-        if not (math.isfinite(self.bias_init_scale) and self.bias_init_scale >= 0):
-            raise ConfigError(f"bias_init_scale must be >= 0, got {self.bias_init_scale}")
-        for key in ("dropout", "input_dropout"):
-            value = getattr(self, key)
-            if not 0 <= value < 1:
-                raise ConfigError(
-                    f"{key} is the probability of dropping a unit: it must lie in [0, 1), got {value}"
-                )
         if self.dropout and not self.hidden:
             raise ConfigError("dropout applies to hidden layers, and this model has none")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if self.backend == "numpy" and self.device != "auto" and self.device != "cpu":
             raise ConfigError(
                 f"device {self.device!r} needs backend 'torch'; the numpy backend runs on the CPU"
@@ -255,24 +220,40 @@ class ExperimentConfig:
                     "backend 'torch' draws a dropout mask per example: "
                     "dropout_share_across_batch must be false"
                 )
-        return self
 
     # --- resolved values ----------------------------------------------------------------
 
+    def entry(self, kind: str) -> registry.Entry:
+        """The registry entry this config chooses of `kind` (one of `CHOSEN_KINDS`).
+
+        Raises:
+            ConfigError: for a name the registry does not know.
+        """
+        if kind not in CHOSEN_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CHOSEN_KINDS)}; got {kind!r}")
+        try:
+            return registry.entry(kind, getattr(self, kind))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+
     def resolved(self) -> ExperimentConfig:
-        """A copy with every default that depends on other fields filled in."""
-        learning_rate = self.learning_rate
-        if learning_rate is None:
-            learning_rate = _DEFAULT_LEARNING_RATES[self.rule]
-        epsilon = self.epsilon
-        if epsilon is None and self.rule in _DEFAULT_EPSILONS:
-            epsilon = _DEFAULT_EPSILONS[self.rule]
-        init_scale = self.init_scale
-        if init_scale is None:
-            init_scale = 0.1 if self.init in ("uniform", "normal") else 1.0
-        return dataclasses.replace(
-            self, learning_rate=learning_rate, epsilon=epsilon, init_scale=init_scale
-        )
+        """A copy with every default that depends on other fields filled in (the chosen
+        entries' defaults, e.g. the rule's learning rate)."""
+        changes: dict[str, Any] = {}
+        for kind in CHOSEN_KINDS:
+            for hp in self.entry(kind).hyperparameters:
+                if hp.name in _FIELDS and getattr(self, hp.name) is None:
+                    changes.setdefault(hp.name, hp.default)
+        return dataclasses.replace(self, **changes)
+
+    def hyperparameters(self, kind: str) -> dict[str, Any]:
+        """The values the chosen entry of `kind` is built with: each hyperparameter it
+        declares, from the (resolved) field of that name, else its declared default."""
+        config = self.resolved()
+        return {
+            hp.name: getattr(config, hp.name) if hp.name in _FIELDS else hp.default
+            for hp in config.entry(kind).hyperparameters
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Field -> value, with `hidden` as a list and unset (None) fields left out."""
@@ -293,58 +274,21 @@ class ExperimentConfig:
         return f"{self.activation}-{widths}-{self.rule}"
 
 
-# --- reading and writing -------------------------------------------------------------------
+# --- the declarations of the keys ----------------------------------------------------------
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
-_INT_FIELDS = {"epochs", "batch_size", "stats_interval", "seed", "max_train_examples"}
-_FLOAT_FIELDS = {
-    "learning_rate",
-    "mom_coeff",
-    "beta_1",
-    "beta_2",
-    "beta",
-    "epsilon",
-    "lr_min",
-    "lr_decay",
-    "init_scale",
-    "bias_init_scale",
-    "dropout",
-    "input_dropout",
-    "weight_decay",
-}
-_BOOL_FIELDS = {"test", "dropout_share_across_batch"}
-_CHOICE_FIELDS = {
-    "dataset": DATASETS,
-    "activation": ACTIVATIONS,
-    "error": ERRORS,
-    "rule": RULES,
-    "schedule": SCHEDULES,
-    "init": INITIALISERS,
-    "backend": BACKENDS,
-    "device": DEVICES,
-    "dtype": DTYPES,
-}
 
 
-def _normalise_choice(key: str, value: str) -> str:
-    """Accept 'leaky-relu' for 'leaky_relu' and any case; datasets keep their dash."""
-    text = value.strip().lower()
-    if key == "dataset":
-        return text.replace("_", "-")
-    return text.replace("-", "_")
+def _raise_problem(message: str | None) -> None:
+    if message is not None:
+        raise ConfigError(message)
 
 
-def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        hint = difflib.get_close_matches(str(value), choices, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise ConfigError(f"{key} must be one of {', '.join(choices)}; got {value!r}{suggestion}")
-
-
-def _check_finite_positive(key: str, value: float, allow_zero: bool = False) -> None:
-    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        raise ConfigError(f"{key} must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+def normalise_choice(key: str, value: str) -> str:
+    """A choice as written to its canonical form: any case, and dashes or underscores as
+    the key's choices have them ('Leaky-ReLU' -> 'leaky_relu', 'fashion_mnist' ->
+    'fashion-mnist')."""
+    return SETTINGS[key].normalise(value)
 
 
 def parse_hidden(value: Any) -> tuple[int, ...]:
@@ -376,27 +320,100 @@ def parse_hidden(value: Any) -> tuple[int, ...]:
 
 
 def _coerce(key: str, value: Any) -> Any:
-    """One value checked against its field's type (TOML and flag values alike)."""
-    if key == "hidden":
-        return parse_hidden(value)
-    if key in _INT_FIELDS:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ConfigError(f"{key} must be an integer, got {value!r}")
-        return int(value)
-    if key in _FLOAT_FIELDS:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        return float(value)
-    if key in _BOOL_FIELDS:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key} must be true or false, got {value!r}")
-        return value
-    if not isinstance(value, str):
-        raise ConfigError(f"{key} must be a string, got {value!r}")
-    if key in _CHOICE_FIELDS:
-        value = _normalise_choice(key, value)
-        _check_choice(key, value, _CHOICE_FIELDS[key])
+    """One value as its declared type and checked against its declaration (TOML and
+    flag values alike)."""
+    setting = SETTINGS[key]
+    try:
+        value = setting.coerce(value)
+    except ConfigError:
+        raise
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    _raise_problem(setting.problem(value))
     return value
+
+
+def _declared(name: str, help: str, **options: Any) -> Hyperparameter:
+    """The declaration of a key of this module's own: its type, default and whether it
+    may be None come from its ExperimentConfig field; the rest (range, choices) here."""
+    annotation = str(_FIELDS[name].type)
+    base = annotation.split(" | ")[0].split("[")[0]
+    kind = {"int": int, "float": float, "bool": bool, "str": str, "tuple": tuple}[base]
+    optional = "None" in annotation
+    return Hyperparameter(name, kind, _FIELDS[name].default, help, optional=optional, **options)
+
+
+def _fraction(name: str, help: str) -> Hyperparameter:
+    return _declared(name, help, low=0.0, high=1.0, high_open=True, metavar="P")
+
+
+_OWN_KEYS = (
+    _declared("name", "run name: its folder under the runs directory; default: chosen"),
+    _declared("dataset", "data set", choices=DATASETS),
+    _declared(
+        "hidden",
+        "hidden layer widths, e.g. 100,100; 'none' for softmax regression",
+        metavar="WIDTHS",
+        convert=parse_hidden,
+    ),
+    _declared("activation", "non-linearity after each hidden affine layer", choices=ACTIVATIONS),
+    _declared("error", "error function trained on", choices=ERRORS),
+    _declared("rule", "learning rule", choices=RULES),
+    _declared("schedule", "learning rate schedule over the epochs", choices=SCHEDULES),
+    _declared("init", "weight initialiser", choices=INITIALISERS),
+    _declared(
+        "bias_init_scale", "biases uniform on +-S; 0 gives zero biases", low=0.0, metavar="S"
+    ),
+    _fraction("dropout", "probability of dropping each hidden unit while training"),
+    _fraction("input_dropout", "probability of dropping each input while training"),
+    _declared(
+        "dropout_share_across_batch", "one dropout mask per batch instead of one per example"
+    ),
+    _declared("weight_decay", "L2 penalty 0.5*C*sum(w**2) on the weights", low=0.0, metavar="C"),
+    _declared("epochs", "epochs to train", low=1),
+    _declared("batch_size", "examples per batch", low=1),
+    _declared("stats_interval", "epochs between rows of statistics", low=1),
+    _declared("seed", "seeds everything random in the run", low=0, high=2**32 - 1),
+    _declared(
+        "max_train_examples",
+        "train on the first N training examples only (quick runs)",
+        low=1,
+        metavar="N",
+    ),
+    _declared("test", "also record the test-set accuracy at the end"),
+    _declared(
+        "backend", "numpy (the framework) or torch (the same model in PyTorch)", choices=BACKENDS
+    ),
+    _declared("device", "torch device; auto picks CUDA when there is a GPU", choices=DEVICES),
+    _declared("dtype", "floating-point type of the numpy backend", choices=DTYPES),
+)
+
+
+def _entry_keys() -> dict[str, Hyperparameter]:
+    """The keys the chosen entries declare, one declaration per key across each kind."""
+    keys: dict[str, Hyperparameter] = {}
+    for kind in CHOSEN_KINDS:
+        for entry in registry.entries(kind):
+            for hp in entry.hyperparameters:
+                if hp.name in _FIELDS and hp.name not in keys:
+                    keys[hp.name] = registry.shared_hyperparameter(kind, hp.name)
+    return keys
+
+
+SETTINGS: dict[str, Hyperparameter] = {
+    name: declaration
+    for name, declaration in sorted(
+        {**{hp.name: hp for hp in _OWN_KEYS}, **_entry_keys()}.items(),
+        key=lambda item: list(_FIELDS).index(item[0]),
+    )
+}
+"""Config key -> its declaration (type, range, default, help), in field order: what the
+checks, the coercion of TOML values and the flags of `mlp train` are generated from.
+The keys the chosen entries take (learning_rate, mom_coeff, ...) are declared by the
+registry's entries; the others here."""
+
+
+# --- reading and writing -------------------------------------------------------------------
 
 
 def config_from_dict(
@@ -567,70 +584,73 @@ def _load_split(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _initialiser(config: ExperimentConfig, rng: np.random.RandomState) -> Any:
-    from mlp import initialisers
-
-    scale = config.init_scale
-    assert scale is not None
-    if config.init == "uniform":
-        return initialisers.UniformInit(-scale, scale, rng=rng)
-    if config.init == "normal":
-        return initialisers.NormalInit(0.0, scale, rng=rng)
-    cls = {
-        "glorot_uniform": initialisers.GlorotUniformInit,
-        "glorot_normal": initialisers.GlorotNormalInit,
-        "he_uniform": initialisers.HeUniformInit,
-        "he_normal": initialisers.HeNormalInit,
-    }[config.init]
-    return cls(gain=scale, rng=rng)
+    return config.entry("init").build(rng=rng, **config.hyperparameters("init"))
 
 
 def _error(name: str) -> Any:
-    from mlp import errors
-
-    return {
-        "cross_entropy_softmax": errors.CrossEntropySoftmaxError,
-        "cross_entropy": errors.CrossEntropyError,
-        "sum_of_squares": errors.SumOfSquaredDiffsError,
-        "binary_cross_entropy_sigmoid": errors.BinaryCrossEntropySigmoidError,
-        "binary_cross_entropy": errors.BinaryCrossEntropyError,
-    }[name]()
+    return registry.entry("error", name).build()
 
 
 def build_learning_rule(config: ExperimentConfig) -> Any:
     """The learning rule of a (resolved) config."""
-    from mlp import learning_rules as lr
-
-    config = config.resolved()
-    rate = config.learning_rate
-    if config.rule == "sgd":
-        return lr.GradientDescentLearningRule(rate)
-    if config.rule == "momentum":
-        return lr.MomentumLearningRule(rate, config.mom_coeff)
-    if config.rule == "nesterov":
-        return lr.NesterovMomentumLearningRule(rate, config.mom_coeff)
-    if config.rule == "adagrad":
-        return lr.AdaGradLearningRule(rate, config.epsilon)
-    if config.rule == "rmsprop":
-        return lr.RMSPropLearningRule(rate, config.beta, config.epsilon)
-    return lr.AdamLearningRule(rate, config.beta_1, config.beta_2, config.epsilon)
+    return config.entry("rule").build(**config.hyperparameters("rule"))
 
 
 def build_scheduler(config: ExperimentConfig) -> Any:
     """The learning-rate scheduler (`mlp.schedulers`) of a config's `schedule`."""
-    from mlp import schedulers
-
     config = config.resolved()
     base = float(config.learning_rate)  # type: ignore[arg-type]
-    if config.schedule == "constant":
-        return schedulers.ConstantLearningRateScheduler(base)
-    if config.schedule == "exponential":
-        return schedulers.ExponentialDecayScheduler(base, config.lr_decay)
-    return schedulers.CosineAnnealingScheduler(base, config.epochs, config.lr_min)
+    values = config.hyperparameters("schedule")
+    return config.entry("schedule").build(base, config.epochs, **values)
 
 
 def learning_rate_at(config: ExperimentConfig, epoch: int) -> float:
     """The learning rate of training epoch `epoch` (1-based) under the config's schedule."""
     return float(build_scheduler(config).learning_rate(epoch - 1))
+
+
+def _build_model(
+    config: ExperimentConfig, input_dim: int, rng: np.random.RandomState, weights_init: Any
+) -> Any:
+    """The model of a resolved config, its layers built by their registry entries in
+    order (the initialisers and dropout layers draw from `rng` in that order)."""
+    from mlp.initialisers import ConstantInit, UniformInit
+    from mlp.models import MultipleLayerModel
+    from mlp.penalties import L2Penalty
+
+    if config.bias_init_scale > 0:
+        biases_init: Any = UniformInit(-config.bias_init_scale, config.bias_init_scale, rng=rng)
+    else:
+        biases_init = ConstantInit(0.0)
+    penalty = L2Penalty(config.weight_decay) if config.weight_decay > 0 else None
+    share = config.dropout_share_across_batch
+    layers: list[Any] = []
+    shape: tuple[int, ...] = (input_dim,)
+
+    def add(entry: registry.Entry, **arguments: Any) -> None:
+        nonlocal shape
+        layer, shape = entry.build(shape, **arguments)
+        layers.append(layer)
+
+    dropout, affine = registry.entry("layer", "dropout"), registry.entry("layer", "affine")
+    if config.input_dropout > 0:
+        add(dropout, rng=rng, incl_prob=1 - config.input_dropout, share_across_batch=share)
+    for i, width in enumerate((*config.hidden, 10)):
+        add(
+            affine,
+            output_dim=width,
+            weights_initialiser=weights_init,
+            biases_initialiser=biases_init,
+            weights_penalty=penalty,
+        )
+        if i < len(config.hidden):
+            add(config.entry("activation"), **config.hyperparameters("activation"))
+            if config.dropout > 0:
+                add(dropout, rng=rng, incl_prob=1 - config.dropout, share_across_batch=share)
+    output_layer = config.entry("error").output_layer
+    if output_layer is not None:
+        add(registry.layer_entry(output_layer))
+    return MultipleLayerModel(layers)
 
 
 def build_experiment(config: ExperimentConfig) -> Experiment:
@@ -643,19 +663,7 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     """
     from mlp import dtypes
     from mlp.data_providers import OneOfKDataProvider
-    from mlp.initialisers import ConstantInit, UniformInit
-    from mlp.layers import (
-        AffineLayer,
-        DropoutLayer,
-        ELULayer,
-        LeakyReluLayer,
-        ReluLayer,
-        SigmoidLayer,
-        SoftmaxLayer,
-        TanhLayer,
-    )
-    from mlp.models import MultipleLayerModel
-    from mlp.penalties import L2Penalty
+    from mlp.layers import DropoutLayer
 
     config = config.resolved().validate()
     rng = np.random.RandomState(config.seed)
@@ -675,36 +683,7 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         valid_data = OneOfKDataProvider(
             inputs, labels, config.batch_size, rng=rng, num_classes=10, drop_last=False
         )
-
-        weights_init = _initialiser(config, rng)
-        if config.bias_init_scale > 0:
-            biases_init: Any = UniformInit(-config.bias_init_scale, config.bias_init_scale, rng=rng)
-        else:
-            biases_init = ConstantInit(0.0)
-        penalty = L2Penalty(config.weight_decay) if config.weight_decay > 0 else None
-        activation = {
-            "sigmoid": SigmoidLayer,
-            "tanh": TanhLayer,
-            "relu": ReluLayer,
-            "leaky_relu": LeakyReluLayer,
-            "elu": ELULayer,
-        }[config.activation]
-        share = config.dropout_share_across_batch
-        layers: list[Any] = []
-        if config.input_dropout > 0:
-            layers.append(DropoutLayer(rng, 1 - config.input_dropout, share))
-        widths = (inputs.shape[1], *config.hidden, 10)
-        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
-            layers.append(AffineLayer(fan_in, fan_out, weights_init, biases_init, penalty))
-            if i < len(widths) - 2:
-                layers.append(activation())
-                if config.dropout > 0:
-                    layers.append(DropoutLayer(rng, 1 - config.dropout, share))
-        if config.error == "cross_entropy":
-            layers.append(SoftmaxLayer())
-        elif config.error == "binary_cross_entropy":
-            layers.append(SigmoidLayer())
-        model = MultipleLayerModel(layers)
+        model = _build_model(config, inputs.shape[1], rng, _initialiser(config, rng))
 
     rule = build_learning_rule(config)
     rule.learning_rate = learning_rate_at(config, 1)

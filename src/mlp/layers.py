@@ -36,6 +36,7 @@ __all__ = [
     "SigmoidLayer",
     "SoftmaxLayer",
     "StochasticLayer",
+    "SwishLayer",
     "TanhLayer",
 ]
 
@@ -408,6 +409,36 @@ class ELULayer(Layer):
 
     def __repr__(self) -> str:
         return f"ELULayer(alpha={self.alpha})"
+
+
+class SwishLayer(Layer):
+    """outputs = x * sigmoid(x), elementwise (Swish with beta = 1, PyTorch's SiLU).
+
+    Shape: outputs like inputs (any shape).
+    """
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """x * sigmoid(x): about x for large positive x, about 0 for large negative x."""
+        inputs = _floats(inputs)
+        outputs = functional.sigmoid(inputs)
+        outputs *= inputs
+        return outputs
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx = s + x s (1 - s) = s (1 + x (1 - s)) with s = sigmoid(x)."""
+        _check_like(grads_wrt_outputs, outputs, self)
+        # s again from x, not from y / x (which is 0 / 0 at x = 0). In the tails the
+        # product stays finite: x (1 - s) -> 0 as x -> +inf, and s -> 0 as x -> -inf.
+        inputs = _floats(inputs)
+        sigmoid = functional.sigmoid(inputs)
+        grads: np.ndarray = np.subtract(1, sigmoid)
+        grads *= inputs
+        grads += 1
+        grads *= sigmoid
+        grads *= grads_wrt_outputs
+        return grads
 
 
 class SoftmaxLayer(Layer):

@@ -51,7 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from mlp.config import ConfigError, ExperimentConfig, config_from_dict, tomllib
+from mlp.compat import tomllib
+from mlp.config import ConfigError, ExperimentConfig, config_from_dict
 
 __all__ = ["Sweep", "SweepError", "load_sweep", "run_sweep", "summarise_sweep"]
 

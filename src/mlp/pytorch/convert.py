@@ -1,7 +1,7 @@
 """mlp models as `torch.nn` modules and back (`to_torch`, `from_torch`), and the devices
 they run on (`resolve_device`).
 
-Layer correspondence:
+Layer correspondence, as the layer entries of `mlp.registry` declare it; among them:
 
     AffineLayer      nn.Linear (weights (output_dim, input_dim) in both)
     SigmoidLayer     nn.Sigmoid          TanhLayer       nn.Tanh
@@ -16,24 +16,13 @@ shares one across the batch; `from_torch` gives `share_across_batch=False`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
-from mlp.layers import (
-    AffineLayer,
-    DropoutLayer,
-    ELULayer,
-    Layer,
-    LeakyReluLayer,
-    ReluLayer,
-    SigmoidLayer,
-    SoftmaxLayer,
-    TanhLayer,
-)
+from mlp.layers import Layer
 from mlp.models import MultipleLayerModel
 
 __all__ = ["NUMPY_DTYPES", "TORCH_DTYPES", "from_torch", "resolve_device", "to_torch"]
@@ -72,56 +61,39 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 # --- models: mlp <-> torch ---------------------------------------------------------------
 
-_SUPPORTED = (
-    "AffineLayer, SigmoidLayer, TanhLayer, ReluLayer, LeakyReluLayer, ELULayer, "
-    "SoftmaxLayer, DropoutLayer"
-)
-_SUPPORTED_TORCH = (
-    "nn.Linear (with bias), nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, "
-    "nn.Softmax (last dimension), nn.Dropout, and nn.Sequential of these"
-)
+
+def _supported_layers() -> str:
+    from mlp import registry
+
+    kinds = ("activation", "layer")
+    return ", ".join(
+        e.layer_class.__name__ for k in kinds for e in registry.entries(k) if e.layer_class
+    )
 
 
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    # A copy: mlp's arrays (read-only cached data among them) are never shared with torch.
-    return torch.from_numpy(np.array(array, copy=True, order="C"))
+def _supported_modules() -> str:
+    from mlp import registry
 
-
-def _affine_to_linear(layer: AffineLayer, index: int) -> nn.Linear:
-    if layer.weights_penalty is not None or layer.biases_penalty is not None:
-        warnings.warn(
-            f"to_torch: layer {index} ({layer!r}) has parameter penalties, which nn.Linear "
-            "cannot hold; they are left out (use the optimiser's weight_decay instead)",
-            stacklevel=4,
-        )
-    linear = nn.Linear(layer.input_dim, layer.output_dim, device="meta")  # no init draws
-    linear.weight = nn.Parameter(_to_tensor(layer.weights))
-    linear.bias = nn.Parameter(_to_tensor(layer.biases))
-    return linear
+    kinds = ("activation", "layer")
+    names = [
+        f"nn.{e.torch_class().__name__}"
+        for k in kinds
+        for e in registry.entries(k)
+        if e.torch_class
+    ]
+    return ", ".join(names) + ", and nn.Sequential of these"
 
 
 def _layer_to_torch(layer: Layer, index: int) -> nn.Module:
-    # Exact types (`type(layer) is ...`): a subclass may compute something else.
-    if type(layer) is AffineLayer:
-        return _affine_to_linear(layer, index)
-    if type(layer) is SigmoidLayer:
-        return nn.Sigmoid()
-    if type(layer) is TanhLayer:
-        return nn.Tanh()
-    if type(layer) is ReluLayer:
-        return nn.ReLU()
-    if type(layer) is LeakyReluLayer:
-        return nn.LeakyReLU(negative_slope=layer.alpha)
-    if type(layer) is ELULayer:
-        return nn.ELU(alpha=layer.alpha)
-    if type(layer) is SoftmaxLayer:
-        return nn.Softmax(dim=-1)
-    if type(layer) is DropoutLayer:
-        return nn.Dropout(p=1.0 - layer.incl_prob)
-    raise TypeError(
-        f"to_torch: layer {index} is a {type(layer).__name__} ({layer!r}), which has no "
-        f"PyTorch equivalent here; supported layers: {_SUPPORTED}"
-    )
+    from mlp import registry
+
+    entry = registry.entry_for_layer(layer)  # exact types: a subclass may compute something else
+    if entry is None or entry.torch is None:
+        raise TypeError(
+            f"to_torch: layer {index} is a {type(layer).__name__} ({layer!r}), which has no "
+            f"PyTorch equivalent here; supported layers: {_supported_layers()}"
+        )
+    return entry.build_torch(layer)  # type: ignore[no-any-return]
 
 
 def to_torch(model: MultipleLayerModel | Layer) -> nn.Sequential:
@@ -155,60 +127,19 @@ def _flatten(module: nn.Module) -> Iterator[nn.Module]:
         yield module
 
 
-def _to_array(tensor: torch.Tensor, what: str) -> np.ndarray:
-    if tensor.dtype not in NUMPY_DTYPES:
-        raise ValueError(
-            f"from_torch: {what} is {tensor.dtype}; mlp computes in float32 or float64"
-        )
-    return tensor.detach().cpu().numpy().copy()
-
-
-def _linear_to_affine(module: nn.Linear, index: int) -> AffineLayer:
-    if module.bias is None:
-        raise ValueError(
-            f"from_torch: module {index} ({module!r}) has no bias; AffineLayer always has one"
-        )
-    weights = _to_array(module.weight, f"module {index}'s weight")
-    biases = _to_array(module.bias, f"module {index}'s bias")
-    if weights.dtype != biases.dtype:
-        raise ValueError(f"from_torch: module {index} mixes {weights.dtype} and {biases.dtype}")
-    return AffineLayer(
-        module.in_features,
-        module.out_features,
-        weights_initialiser=lambda shape: weights,
-        biases_initialiser=lambda shape: biases,
-        dtype=weights.dtype,
-    )
-
-
 def _module_to_layer(module: nn.Module, index: int) -> Layer:
-    if type(module) is nn.Linear:
-        return _linear_to_affine(module, index)
-    if type(module) is nn.Sigmoid:
-        return SigmoidLayer()
-    if type(module) is nn.Tanh:
-        return TanhLayer()
-    if type(module) is nn.ReLU:
-        return ReluLayer()
-    if type(module) is nn.LeakyReLU:
-        return LeakyReluLayer(alpha=module.negative_slope)
-    if type(module) is nn.ELU:
-        return ELULayer(alpha=module.alpha)
-    if type(module) is nn.Softmax:
-        if module.dim not in (None, 1, -1):
-            raise ValueError(
-                f"from_torch: module {index} ({module!r}) normalises dimension {module.dim}; "
-                "SoftmaxLayer normalises each row (dim=-1)"
-            )
-        return SoftmaxLayer()
-    if type(module) is nn.Dropout:
-        if module.p >= 1:
-            raise ValueError(f"from_torch: module {index} ({module!r}) drops every unit")
-        return DropoutLayer(incl_prob=1.0 - module.p, share_across_batch=False)
-    raise TypeError(
-        f"from_torch: module {index} is a {type(module).__name__} ({module!r}), which has "
-        f"no mlp equivalent; supported modules: {_SUPPORTED_TORCH}"
-    )
+    from mlp import registry
+
+    entry = registry.entry_for_module(module)
+    if entry is None or entry.from_torch is None:
+        raise TypeError(
+            f"from_torch: module {index} is a {type(module).__name__} ({module!r}), which has "
+            f"no mlp equivalent; supported modules: {_supported_modules()}"
+        )
+    try:
+        return entry.from_torch(module)  # type: ignore[no-any-return]
+    except ValueError as error:
+        raise ValueError(f"from_torch: module {index} ({module!r}): {error}") from None
 
 
 def from_torch(module: nn.Module) -> MultipleLayerModel:

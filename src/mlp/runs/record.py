@@ -134,7 +134,7 @@ class RunRecord:
         epochs, stats, keys = read_stats(path / STATS)
         config: dict[str, Any] = {}
         if (path / CONFIG).exists():
-            from mlp.config import tomllib
+            from mlp.compat import tomllib
 
             try:
                 config = tomllib.loads((path / CONFIG).read_text(encoding="utf-8"))

@@ -32,44 +32,20 @@ def _with_model(experiment: Experiment, model: Any) -> Experiment:
 
 def _torch_loss(error: str) -> Any:
     """The torch counterpart of an mlp error, on one-of-K targets, mean over the batch."""
-    import torch
+    from mlp import registry
 
-    if error == "cross_entropy_softmax":
-        return lambda y, t: -(t * torch.log_softmax(y, dim=-1)).sum(dim=-1).mean()
-    if error == "cross_entropy":
-        tiny = torch.finfo(torch.float32).tiny
-        return lambda y, t: -(t * torch.log(y.clamp_min(tiny))).sum(dim=-1).mean()
-    if error == "sum_of_squares":
-        return lambda y, t: 0.5 * ((y - t) ** 2).sum(dim=-1).mean()
-    if error == "binary_cross_entropy_sigmoid":
-        bce = torch.nn.functional.binary_cross_entropy_with_logits
-        return lambda y, t: bce(y, t, reduction="sum") / y.shape[0]
-    bce = torch.nn.functional.binary_cross_entropy
-    return lambda y, t: bce(y, t, reduction="sum") / y.shape[0]
+    return registry.entry("error", error).build_torch()
 
 
 def _torch_optimizer(config: ExperimentConfig, module: Any) -> Any:
-    import torch
-
+    """The torch optimiser of the config's rule; weight decay on the weights only."""
     weights = [p for p in module.parameters() if p.ndim == 2]
     biases = [p for p in module.parameters() if p.ndim != 2]
     groups = [
         {"params": weights, "weight_decay": config.weight_decay},
         {"params": biases, "weight_decay": 0.0},
     ]
-    rate = config.learning_rate
-    if config.rule in ("sgd", "momentum", "nesterov"):
-        momentum = 0.0 if config.rule == "sgd" else config.mom_coeff
-        return torch.optim.SGD(
-            groups, lr=rate, momentum=momentum, nesterov=config.rule == "nesterov"
-        )
-    if config.rule == "adagrad":
-        return torch.optim.Adagrad(groups, lr=rate, eps=config.epsilon)
-    if config.rule == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=rate, alpha=config.beta, eps=config.epsilon)
-    return torch.optim.Adam(
-        groups, lr=rate, betas=(config.beta_1, config.beta_2), eps=config.epsilon
-    )
+    return config.entry("rule").build_torch(groups, **config.hyperparameters("rule"))
 
 
 def train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> RunRecord:
