@@ -15,6 +15,7 @@ Shape (for every layer here unless its docstring says otherwise):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -150,13 +151,16 @@ def _floats(inputs: np.ndarray) -> np.ndarray:
 _shared_defaults: dict[str, object] = {}
 
 
-def _shared_default(name: str, make: Callable[[], object]) -> object:
+_T = TypeVar("_T")
+
+
+def _shared_default(name: str, make: Callable[[], _T]) -> _T:
     """One object per process for every layer built without its own, as the course's
     default arguments give: two layers built alike then still get different weights
     (or dropout masks), and a fresh process repeats the same numbers."""
     if name not in _shared_defaults:
         _shared_defaults[name] = make()
-    return _shared_defaults[name]
+    return cast(_T, _shared_defaults[name])
 
 
 class AffineLayer(LayerWithParameters):

@@ -462,7 +462,7 @@ def _torch_module(path: str) -> Callable[[], type]:
         found: Any = torch
         for part in path.split("."):
             found = getattr(found, part)
-        return found  # type: ignore[no-any-return]
+        return found
 
     return lookup
 
@@ -603,7 +603,7 @@ def _to_array(tensor: Any, what: str) -> np.ndarray:
 
     if tensor.dtype not in (torch.float32, torch.float64):
         raise ValueError(f"{what} is {tensor.dtype}; mlp computes in float32 or float64")
-    return tensor.detach().cpu().numpy().copy()  # type: ignore[no-any-return]
+    return tensor.detach().cpu().numpy().copy()
 
 
 register(

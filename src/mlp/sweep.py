@@ -84,6 +84,12 @@ class Sweep:
     runs_dir: str = "runs"
     configs: list[ExperimentConfig] = field(default_factory=list)
 
+    def point_folder(self, folder: Path, config: ExperimentConfig) -> Path:
+        """The run folder of one of `configs` in the sweep's folder `folder`."""
+        if config.name is None:  # every point's config is named by sweep_from_dict
+            raise SweepError(f"sweep {self.name!r} has a point without a name")
+        return folder / config.name
+
     def point_name(self, point: Mapping[str, Any]) -> str:
         """A folder name made of the point's values, e.g. 'hidden=100x100+activation=relu'."""
         parts = [f"{key}={_short(point[key])}" for key in self.swept]
@@ -300,15 +306,23 @@ def run_sweep(
     folder.mkdir(parents=True, exist_ok=True)
     # A point already in the folder under another config (the sweep file was edited)
     # would be skipped or refused one by one; say so once, before running anything.
-    changed = [c.name for c in sweep.configs if config_differs(folder / c.name, c)]
+    changed = [
+        sweep.point_folder(folder, c).name
+        for c in sweep.configs
+        if config_differs(sweep.point_folder(folder, c), c)
+    ]
     if changed:
         raise SweepError(
             f"{len(changed)} point(s) in {folder} were run with another config than this "
             f"sweep file now gives ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''}): "
             "give the sweep a new name, or delete those folders to run them again"
         )
-    todo = [c for c in sweep.configs if not is_finished(folder / c.name)]
-    skipped = [c.name for c in sweep.configs if is_finished(folder / c.name)]
+    todo = [c for c in sweep.configs if not is_finished(sweep.point_folder(folder, c))]
+    skipped = [
+        sweep.point_folder(folder, c).name
+        for c in sweep.configs
+        if is_finished(sweep.point_folder(folder, c))
+    ]
     if skipped:
         logger.info(
             "%d of %d points already finished; skipping them", len(skipped), len(sweep.configs)
@@ -546,8 +560,9 @@ def command(args: Any) -> int:
         from mlp.runs import is_finished
 
         for config in sweep.configs:
-            state = "finished" if is_finished(folder / config.name) else "to run"
-            print(f"{config.name}  ({state})")
+            point = sweep.point_folder(folder, config)
+            state = "finished" if is_finished(point) else "to run"
+            print(f"{point.name}  ({state})")
         print(f"{len(sweep.configs)} points in {folder}")
         return 0
     try:

@@ -93,7 +93,7 @@ def _layer_to_torch(layer: Layer, index: int) -> nn.Module:
             f"to_torch: layer {index} is a {type(layer).__name__} ({layer!r}), which has no "
             f"PyTorch equivalent here; supported layers: {_supported_layers()}"
         )
-    return entry.build_torch(layer)  # type: ignore[no-any-return]
+    return entry.build_torch(layer)
 
 
 def to_torch(model: MultipleLayerModel | Layer) -> nn.Sequential:
@@ -137,7 +137,7 @@ def _module_to_layer(module: nn.Module, index: int) -> Layer:
             f"no mlp equivalent; supported modules: {_supported_modules()}"
         )
     try:
-        return entry.from_torch(module)  # type: ignore[no-any-return]
+        return entry.from_torch(module)
     except ValueError as error:
         raise ValueError(f"from_torch: module {index} ({module!r}): {error}") from None
 
