@@ -1,0 +1,606 @@
+"""The built-in entries: every name mlp ships, with its NumPy and PyTorch factories.
+
+Adding a name is one `register(...)` here (and, for a layer, its class in
+`mlp.layers`). PyTorch is imported only inside the torch factories, when called.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from mlp import errors, initialisers, layers, learning_rules, schedulers
+from mlp.registry.table import Entry, Hyperparameter, register
+
+# --- helpers for the table ---------------------------------------------------------------
+
+
+def _fraction(name: str, default: float, help: str, metavar: str = "B") -> Hyperparameter:
+    return Hyperparameter(name, float, default, help, 0.0, 1.0, high_open=True, metavar=metavar)
+
+
+def _positive(name: str, default: float, help: str, metavar: str) -> Hyperparameter:
+    return Hyperparameter(name, float, default, help, 0.0, low_open=True, metavar=metavar)
+
+
+def _at_least_zero(name: str, default: float, help: str, metavar: str) -> Hyperparameter:
+    return Hyperparameter(name, float, default, help, 0.0, metavar=metavar)
+
+
+def _torch_module(path: str) -> Callable[[], type]:
+    """The torch class at `path` (e.g. 'nn.SiLU'), looked up only when asked for."""
+
+    def lookup() -> type:
+        import torch
+
+        found: Any = torch
+        for part in path.split("."):
+            found = getattr(found, part)
+        return found
+
+    return lookup
+
+
+def _elementwise(
+    kind: str,
+    name: str,
+    help: str,
+    layer_class: type,
+    torch_path: str,
+    *hyperparameters: Hyperparameter,
+    torch_names: Mapping[str, str] | None = None,
+) -> Entry:
+    """An elementwise layer (output shape = input shape) whose hyperparameters are
+    attributes of the layer and, under `torch_names` (default: the same names), keyword
+    arguments and attributes of its torch module."""
+    renamed = dict(torch_names or {})
+    torch_class = _torch_module(torch_path)
+
+    def build(input_shape: tuple[int, ...], **values: Any) -> tuple[Any, tuple[int, ...]]:
+        return layer_class(**values), tuple(input_shape)
+
+    def to_torch(layer: Any) -> Any:
+        values = {renamed.get(hp.name, hp.name): getattr(layer, hp.name) for hp in hyperparameters}
+        return torch_class()(**values)
+
+    def from_torch(module: Any) -> Any:
+        return layer_class(
+            **{hp.name: getattr(module, renamed.get(hp.name, hp.name)) for hp in hyperparameters}
+        )
+
+    return Entry(
+        kind,
+        name,
+        help,
+        build,
+        to_torch,
+        tuple(hyperparameters),
+        layer_class=layer_class,
+        torch_class=torch_class,
+        from_torch=from_torch,
+    )
+
+
+def _alpha(default: float, help: str) -> Hyperparameter:
+    return _at_least_zero("alpha", default, help, "A")
+
+
+# --- activations (the elementwise layers `--activation` offers) --------------------------
+
+register(
+    _elementwise(
+        "activation",
+        "sigmoid",
+        "logistic sigmoid 1 / (1 + exp(-x))",
+        layers.SigmoidLayer,
+        "nn.Sigmoid",
+    )
+)
+register(_elementwise("activation", "tanh", "tanh(x)", layers.TanhLayer, "nn.Tanh"))
+register(_elementwise("activation", "relu", "max(0, x)", layers.ReluLayer, "nn.ReLU"))
+register(
+    _elementwise(
+        "activation",
+        "leaky_relu",
+        "x for x > 0, alpha * x otherwise",
+        layers.LeakyReluLayer,
+        "nn.LeakyReLU",
+        _alpha(0.01, "slope for x < 0"),
+        torch_names={"alpha": "negative_slope"},
+    )
+)
+register(
+    _elementwise(
+        "activation",
+        "elu",
+        "x for x > 0, alpha * (exp(x) - 1) otherwise",
+        layers.ELULayer,
+        "nn.ELU",
+        _alpha(1.0, "limit -alpha for x -> -inf"),
+    )
+)
+
+register(_elementwise("activation", "swish", "x * sigmoid(x) (SiLU)", layers.SwishLayer, "nn.SiLU"))
+
+
+# --- other layers --------------------------------------------------------------------------
+
+
+def _build_affine(
+    input_shape: tuple[int, ...], output_dim: int, **arguments: Any
+) -> tuple[Any, tuple[int, ...]]:
+    if len(input_shape) != 1:
+        raise ValueError(f"affine needs flat inputs of shape (dim,), got {tuple(input_shape)}")
+    return layers.AffineLayer(input_shape[0], output_dim, **arguments), (output_dim,)
+
+
+def _affine_to_torch(layer: Any) -> Any:
+    from torch import nn
+
+    if layer.weights_penalty is not None or layer.biases_penalty is not None:
+        warnings.warn(
+            f"to_torch: {layer!r} has parameter penalties, which nn.Linear cannot hold; "
+            "they are left out (use the optimiser's weight_decay instead)",
+            stacklevel=4,
+        )
+    linear = nn.Linear(layer.input_dim, layer.output_dim, device="meta")  # no init draws
+    linear.weight = nn.Parameter(_to_tensor(layer.weights))
+    linear.bias = nn.Parameter(_to_tensor(layer.biases))
+    return linear
+
+
+def _affine_from_torch(module: Any) -> Any:
+    if module.bias is None:
+        raise ValueError("it has no bias; AffineLayer always has one")
+    weights = _to_array(module.weight, "its weight")
+    biases = _to_array(module.bias, "its bias")
+    if weights.dtype != biases.dtype:
+        raise ValueError(f"it mixes {weights.dtype} and {biases.dtype}")
+    return layers.AffineLayer(
+        module.in_features,
+        module.out_features,
+        weights_initialiser=lambda shape: weights,
+        biases_initialiser=lambda shape: biases,
+        dtype=weights.dtype,
+    )
+
+
+def _to_tensor(array: np.ndarray) -> Any:
+    import torch
+
+    # A copy: mlp's arrays (read-only cached data among them) are never shared with torch.
+    return torch.from_numpy(np.array(array, copy=True, order="C"))
+
+
+def _to_array(tensor: Any, what: str) -> np.ndarray:
+    import torch
+
+    if tensor.dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"{what} is {tensor.dtype}; mlp computes in float32 or float64")
+    return tensor.detach().cpu().numpy().copy()
+
+
+register(
+    Entry(
+        "layer",
+        "affine",
+        "inputs @ weights.T + biases (keywords: weights_initialiser, biases_initialiser, "
+        "weights_penalty, biases_penalty, dtype)",
+        _build_affine,
+        _affine_to_torch,
+        (Hyperparameter("output_dim", int, None, "output width", 1, metavar="N"),),
+        layer_class=layers.AffineLayer,
+        torch_class=_torch_module("nn.Linear"),
+        from_torch=_affine_from_torch,
+    )
+)
+
+
+_SOFTMAX = _torch_module("nn.Softmax")
+
+
+def _softmax_from_torch(module: Any) -> Any:
+    if module.dim not in (None, 1, -1):
+        raise ValueError(
+            f"it normalises dimension {module.dim}; SoftmaxLayer normalises each row (dim=-1)"
+        )
+    return layers.SoftmaxLayer()
+
+
+register(
+    Entry(
+        "layer",
+        "softmax",
+        "exp(x) / sum(exp(x)) along the last axis",
+        lambda input_shape: (layers.SoftmaxLayer(), tuple(input_shape)),
+        lambda layer: _SOFTMAX()(dim=-1),
+        layer_class=layers.SoftmaxLayer,
+        torch_class=_SOFTMAX,
+        from_torch=_softmax_from_torch,
+    )
+)
+
+
+_DROPOUT = _torch_module("nn.Dropout")
+
+
+def _dropout_from_torch(module: Any) -> Any:
+    if module.p >= 1:
+        raise ValueError("it drops every unit")
+    # nn.Dropout draws one mask entry per element.
+    return layers.DropoutLayer(incl_prob=1.0 - module.p, share_across_batch=False)
+
+
+register(
+    Entry(
+        "layer",
+        "dropout",
+        "while training, zeroes each input with probability 1 - incl_prob (keyword: rng)",
+        lambda input_shape, **values: (layers.DropoutLayer(**values), tuple(input_shape)),
+        lambda layer: _DROPOUT()(p=1.0 - layer.incl_prob),
+        (
+            Hyperparameter(
+                "incl_prob", float, 0.5, "probability of keeping a unit", 0.0, 1.0, low_open=True
+            ),
+            Hyperparameter(
+                "share_across_batch", bool, True, "one mask for the batch, not one per example"
+            ),
+        ),
+        layer_class=layers.DropoutLayer,
+        torch_class=_DROPOUT,
+        from_torch=_dropout_from_torch,
+    )
+)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+Loss = Callable[[Any, Any], Any]
+
+
+def _torch_cross_entropy_softmax() -> Loss:
+    import torch
+
+    return lambda y, t: -(t * torch.log_softmax(y, dim=-1)).sum(dim=-1).mean()
+
+
+def _torch_cross_entropy() -> Loss:
+    import torch
+
+    tiny = torch.finfo(torch.float32).tiny
+    return lambda y, t: -(t * torch.log(y.clamp_min(tiny))).sum(dim=-1).mean()
+
+
+def _torch_sum_of_squares() -> Loss:
+    return lambda y, t: 0.5 * ((y - t) ** 2).sum(dim=-1).mean()
+
+
+def _torch_binary_cross_entropy_sigmoid() -> Loss:
+    from torch.nn import functional
+
+    bce = functional.binary_cross_entropy_with_logits
+    return lambda y, t: bce(y, t, reduction="sum") / y.shape[0]
+
+
+def _torch_binary_cross_entropy() -> Loss:
+    from torch.nn import functional
+
+    bce = functional.binary_cross_entropy
+    return lambda y, t: bce(y, t, reduction="sum") / y.shape[0]
+
+
+register(
+    Entry(
+        "error",
+        "cross_entropy_softmax",
+        "cross-entropy of the softmax of the outputs",
+        errors.CrossEntropySoftmaxError,
+        _torch_cross_entropy_softmax,
+    )
+)
+register(
+    Entry(
+        "error",
+        "cross_entropy",
+        "cross-entropy of probabilities (the model ends with softmax)",
+        errors.CrossEntropyError,
+        _torch_cross_entropy,
+        output_layer="softmax",
+    )
+)
+register(
+    Entry(
+        "error",
+        "sum_of_squares",
+        "0.5 * sum of squared differences",
+        errors.SumOfSquaredDiffsError,
+        _torch_sum_of_squares,
+    )
+)
+register(
+    Entry(
+        "error",
+        "binary_cross_entropy_sigmoid",
+        "binary cross-entropy of the sigmoid of the outputs",
+        errors.BinaryCrossEntropySigmoidError,
+        _torch_binary_cross_entropy_sigmoid,
+    )
+)
+register(
+    Entry(
+        "error",
+        "binary_cross_entropy",
+        "binary cross-entropy of probabilities (the model ends with sigmoid)",
+        errors.BinaryCrossEntropyError,
+        _torch_binary_cross_entropy,
+        output_layer="sigmoid",
+    )
+)
+
+
+# --- learning rules ------------------------------------------------------------------------
+
+
+def _rate(default: float) -> Hyperparameter:
+    return _positive("learning_rate", default, "step size", "LR")
+
+
+_MOM_COEFF = _fraction("mom_coeff", 0.9, "momentum coefficient", "M")
+
+
+def _epsilon(default: float) -> Hyperparameter:
+    return _positive("epsilon", default, "stabiliser added to the denominator", "EPS")
+
+
+def _torch_sgd(nesterov: bool) -> Callable[..., Any]:
+    def build(params: Any, learning_rate: float, mom_coeff: float = 0.0) -> Any:
+        import torch
+
+        return torch.optim.SGD(params, lr=learning_rate, momentum=mom_coeff, nesterov=nesterov)
+
+    return build
+
+
+def _torch_adagrad(params: Any, learning_rate: float, epsilon: float) -> Any:
+    import torch
+
+    return torch.optim.Adagrad(params, lr=learning_rate, eps=epsilon)
+
+
+def _torch_rmsprop(params: Any, learning_rate: float, beta: float, epsilon: float) -> Any:
+    import torch
+
+    return torch.optim.RMSprop(params, lr=learning_rate, alpha=beta, eps=epsilon)
+
+
+def _torch_adam(
+    params: Any, learning_rate: float, beta_1: float, beta_2: float, epsilon: float
+) -> Any:
+    import torch
+
+    return torch.optim.Adam(params, lr=learning_rate, betas=(beta_1, beta_2), eps=epsilon)
+
+
+register(
+    Entry(
+        "rule",
+        "sgd",
+        "gradient descent",
+        lambda learning_rate: learning_rules.GradientDescentLearningRule(learning_rate),
+        _torch_sgd(nesterov=False),
+        (_rate(0.1),),
+    )
+)
+register(
+    Entry(
+        "rule",
+        "momentum",
+        "gradient descent with momentum",
+        lambda learning_rate, mom_coeff: learning_rules.MomentumLearningRule(
+            learning_rate, mom_coeff
+        ),
+        _torch_sgd(nesterov=False),
+        (_rate(0.1), _MOM_COEFF),
+    )
+)
+register(
+    Entry(
+        "rule",
+        "nesterov",
+        "Nesterov's accelerated gradient",
+        lambda learning_rate, mom_coeff: learning_rules.NesterovMomentumLearningRule(
+            learning_rate, mom_coeff
+        ),
+        _torch_sgd(nesterov=True),
+        (_rate(0.1), _MOM_COEFF),
+    )
+)
+register(
+    Entry(
+        "rule",
+        "adagrad",
+        "AdaGrad: steps over the root of the summed squared gradients",
+        lambda learning_rate, epsilon: learning_rules.AdaGradLearningRule(learning_rate, epsilon),
+        _torch_adagrad,
+        (_rate(1e-2), _epsilon(1e-10)),
+    )
+)
+register(
+    Entry(
+        "rule",
+        "rmsprop",
+        "RMSProp: steps over a running root mean square of the gradients",
+        lambda learning_rate, beta, epsilon: learning_rules.RMSPropLearningRule(
+            learning_rate, beta, epsilon
+        ),
+        _torch_rmsprop,
+        (
+            _rate(1e-3),
+            _fraction("beta", 0.9, "RMSProp's decay of the average of squared gradients"),
+            _epsilon(1e-8),
+        ),
+    )
+)
+register(
+    Entry(
+        "rule",
+        "adam",
+        "Adam: bias-corrected averages of the gradients and their squares",
+        lambda learning_rate, beta_1, beta_2, epsilon: learning_rules.AdamLearningRule(
+            learning_rate, beta_1, beta_2, epsilon
+        ),
+        _torch_adam,
+        (
+            _rate(1e-3),
+            _fraction("beta_1", 0.9, "Adam's decay of the average of gradients"),
+            _fraction("beta_2", 0.999, "Adam's decay of the average of squared gradients"),
+            _epsilon(1e-8),
+        ),
+    )
+)
+
+
+# --- initialisers --------------------------------------------------------------------------
+
+
+def _nn_init() -> Any:
+    from torch.nn import init
+
+    return init
+
+
+def _torch_init(fill: Callable[[Any, float], Any]) -> Callable[[float], Callable[[Any], Any]]:
+    """A torch initialiser factory: init_scale -> fill(tensor), in place, for weights
+    shaped (output_dim, input_dim) as mlp's are."""
+
+    def make(init_scale: float) -> Callable[[Any], Any]:
+        def apply(tensor: Any) -> Any:
+            import torch
+
+            with torch.no_grad():
+                return fill(tensor, init_scale)
+
+        return apply
+
+    return make
+
+
+def _scaled_init(name: str, help: str, cls: type, fill: Callable[[Any, float], Any]) -> Entry:
+    gain = _positive("init_scale", 1.0, "gain of Glorot and He", "S")
+    return Entry(
+        "init",
+        name,
+        help,
+        lambda init_scale, rng: cls(gain=init_scale, rng=rng),
+        _torch_init(fill),
+        (gain,),
+    )
+
+
+register(
+    Entry(
+        "init",
+        "uniform",
+        "uniform on [-init_scale, init_scale]",
+        lambda init_scale, rng: initialisers.UniformInit(-init_scale, init_scale, rng=rng),
+        _torch_init(lambda t, s: _nn_init().uniform_(t, -s, s)),
+        (_at_least_zero("init_scale", 0.1, "half-width of uniform", "S"),),
+    )
+)
+register(
+    Entry(
+        "init",
+        "normal",
+        "normal with mean 0 and std init_scale",
+        lambda init_scale, rng: initialisers.NormalInit(0.0, init_scale, rng=rng),
+        _torch_init(lambda t, s: _nn_init().normal_(t, 0.0, s)),
+        (_at_least_zero("init_scale", 0.1, "std of normal", "S"),),
+    )
+)
+register(
+    _scaled_init(
+        "glorot_uniform",
+        "uniform on +-gain * sqrt(6 / (fan_in + fan_out))",
+        initialisers.GlorotUniformInit,
+        lambda t, s: _nn_init().xavier_uniform_(t, gain=s),
+    )
+)
+register(
+    _scaled_init(
+        "glorot_normal",
+        "normal with std gain * sqrt(2 / (fan_in + fan_out))",
+        initialisers.GlorotNormalInit,
+        lambda t, s: _nn_init().xavier_normal_(t, gain=s),
+    )
+)
+register(
+    _scaled_init(
+        "he_uniform",
+        "uniform on +-gain * sqrt(6 / fan_in)",
+        initialisers.HeUniformInit,
+        lambda t, s: _nn_init().kaiming_uniform_(t, nonlinearity="relu").mul_(s),
+    )
+)
+register(
+    _scaled_init(
+        "he_normal",
+        "normal with std gain * sqrt(2 / fan_in)",
+        initialisers.HeNormalInit,
+        lambda t, s: _nn_init().kaiming_normal_(t, nonlinearity="relu").mul_(s),
+    )
+)
+
+
+# --- learning-rate schedules ---------------------------------------------------------------
+
+register(
+    Entry(
+        "schedule",
+        "constant",
+        "the same learning rate every epoch",
+        lambda learning_rate, num_epochs: schedulers.ConstantLearningRateScheduler(learning_rate),
+    )
+)
+register(
+    Entry(
+        "schedule",
+        "cosine",
+        "half a cosine from learning_rate down towards lr_min",
+        lambda learning_rate, num_epochs, lr_min: schedulers.CosineAnnealingScheduler(
+            learning_rate, num_epochs, lr_min
+        ),
+        hyperparameters=(
+            _at_least_zero(
+                "lr_min",
+                0.0,
+                "learning rate the cosine schedule reaches after the last epoch",
+                "LR",
+            ),
+        ),
+    )
+)
+register(
+    Entry(
+        "schedule",
+        "exponential",
+        "the learning rate times lr_decay each epoch",
+        lambda learning_rate, num_epochs, lr_decay: schedulers.ExponentialDecayScheduler(
+            learning_rate, lr_decay
+        ),
+        hyperparameters=(
+            Hyperparameter(
+                "lr_decay",
+                float,
+                0.95,
+                "factor per epoch of the exponential schedule",
+                0.0,
+                1.0,
+                low_open=True,
+                metavar="G",
+            ),
+        ),
+    )
+)
