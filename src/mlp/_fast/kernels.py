@@ -148,13 +148,17 @@ def _adam(  # pragma: no cover
     learning_rate: float,
     epsilon: float,
 ) -> bool:
+    # x / 1 is x, bit for bit: once beta**t is too small to change 1 - beta**t (for beta_1
+    # = 0.9 after about 160 steps in float32), skip that division, a fifth of the time
+    # (LLVM moves the test out of the loop).
+    divide_1, divide_2 = bias_correction_1 != 1, bias_correction_2 != 1
     finite = True
     for i in range(param.size):
         g = grad[i]
         m = mom_1[i] * beta_1 + one_minus_beta_1 * g
         v = mom_2[i] * beta_2 + one_minus_beta_2 * (g * g)
-        m_hat = m / bias_correction_1
-        v_hat = v / bias_correction_2
+        m_hat = m / bias_correction_1 if divide_1 else m
+        v_hat = v / bias_correction_2 if divide_2 else v
         p = param[i] - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
         mom_1[i] = m
         mom_2[i] = v

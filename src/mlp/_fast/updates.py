@@ -130,11 +130,15 @@ def _adam(
     np.multiply(grad, grad, out=delta)
     delta *= one_minus_beta_2
     v += delta
-    np.divide(v, correction_2, out=work)  # v_hat
-    np.sqrt(work, out=work)
+    # v_hat and m_hat, without a pass where the correction is 1 in this dtype (x / 1 is x).
+    in_dtype = delta.dtype.type
+    np.sqrt(np.divide(v, correction_2, out=work) if in_dtype(correction_2) != 1 else v, out=work)
     work += eps
-    np.divide(m, correction_1, out=delta)  # m_hat
-    delta *= lr
+    if in_dtype(correction_1) != 1:
+        np.divide(m, correction_1, out=delta)
+        delta *= lr
+    else:
+        np.multiply(m, lr, out=delta)
     delta /= work
 
 
