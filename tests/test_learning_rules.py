@@ -90,15 +90,22 @@ def _run(rule, params: list[np.ndarray], grads_sequence) -> list[list[np.ndarray
     return trajectory
 
 
-def torch_discrepancy(case: RuleCase) -> float:
-    """Largest absolute difference from torch.optim over every step, float32."""
+def torch_discrepancy(
+    case: RuleCase,
+    make_update: Callable[[GradientDescentLearningRule], Callable | None] | None = None,
+    grads_sequence: list[list[np.ndarray]] | None = None,
+) -> float:
+    """Largest absolute difference from torch.optim over every step, float32, updating
+    with `rule.update_params` or with what `make_update(rule)` gives."""
     params = _initial_params()
     params_torch = [torch.tensor(p.copy(), requires_grad=True) for p in params]
     rule, optimiser = case.make(), case.make_torch(params_torch)
     rule.initialise(params)
+    update = rule.update_params if make_update is None else make_update(rule)
+    assert update is not None
     largest = 0.0
-    for grads in _gradient_sequence():
-        rule.update_params(grads)
+    for grads in _gradient_sequence() if grads_sequence is None else grads_sequence:
+        update(grads)
         for param_torch, grad in zip(params_torch, grads, strict=True):
             param_torch.grad = torch.from_numpy(grad.copy())
         optimiser.step()
@@ -286,3 +293,31 @@ def test_load_state_checks_shapes_and_gradients_may_be_lists():
         rule.load_state({"step_count": 1, "moms_1": [np.zeros((1, 4))], "moms_2": [np.zeros(4)]})
     rule.update_params([[[1.0] * 4] * 3])
     assert rule.step_count == 1 and (param < 0).all()
+
+
+EPSILON_CASES = [  # large epsilon, small gradients: where epsilon sits shows clearly
+    RuleCase(
+        "AdaGradLearningRule",
+        lambda: AdaGradLearningRule(learning_rate=0.1, epsilon=1e-1),
+        lambda params: torch.optim.Adagrad(params, lr=0.1, eps=1e-1),
+    ),
+    RuleCase(
+        "RMSPropLearningRule",
+        lambda: RMSPropLearningRule(learning_rate=0.1, beta=0.8, epsilon=1e-1),
+        lambda params: torch.optim.RMSprop(params, lr=0.1, alpha=0.8, eps=1e-1),
+    ),
+    RuleCase(
+        "AdamLearningRule",
+        lambda: AdamLearningRule(learning_rate=0.1, beta_1=0.8, beta_2=0.95, epsilon=1e-1),
+        lambda params: torch.optim.Adam(params, lr=0.1, betas=(0.8, 0.95), eps=1e-1),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", EPSILON_CASES, ids=str)
+def test_epsilon_is_added_outside_the_square_root_as_in_torch(case: RuleCase) -> None:
+    # With g ~ 1e-2 and epsilon = 0.1, sqrt(v) + eps ~ 0.11 but sqrt(v + eps) ~ 0.32: a
+    # step about three times too small, which moves the parameters by ~1e-2 in 20 steps.
+    small = [[g * np.float32(1e-2) for g in grads] for grads in _gradient_sequence()]
+    diff = torch_discrepancy(case, grads_sequence=small)
+    assert diff < TORCH_TOL, f"{case}: differs from torch.optim by {diff:.2e}"

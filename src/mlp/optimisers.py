@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mlp._fast import training_step
 from mlp.callbacks import Callback, LambdaCallback
 from mlp.schedulers import Scheduler
 
@@ -306,6 +307,9 @@ class Optimiser(TrainingLoop):
         self.error = error
         self.learning_rule = learning_rule
         self.learning_rule.initialise(self.model.params)
+        # Forward, backward and update of one batch, done by the fast path (`mlp._fast`)
+        # with the numbers of the plain calls that train_step's docstring lists.
+        self._train_step = training_step(self.model, self.error, self.learning_rule)
         self.train_dataset = train_dataset
         self.valid_dataset = valid_dataset
         self.data_monitors: dict[str, Monitor] = {"error": error}
@@ -322,11 +326,18 @@ class Optimiser(TrainingLoop):
     # --- one epoch of training ---------------------------------------------------------
 
     def train_step(self, inputs_batch: np.ndarray, targets_batch: np.ndarray) -> None:
-        """One gradient step on one batch: forward, error gradient, backward, update."""
-        activations = self.model.fprop(inputs_batch)
-        grads_wrt_outputs = self.error.grad(activations[-1], targets_batch)
-        grads_wrt_params = self.model.grads_wrt_params(activations, grads_wrt_outputs)
-        self.learning_rule.update_params(grads_wrt_params)
+        """One gradient step on one batch: forward, error gradient, backward, update:
+
+            activations = self.model.fprop(inputs_batch)
+            grads_wrt_outputs = self.error.grad(activations[-1], targets_batch)
+            grads_wrt_params = self.model.grads_wrt_params(activations, grads_wrt_outputs)
+            self.learning_rule.update_params(grads_wrt_params)
+
+        Args:
+            inputs_batch: array of shape (batch_size, input_dim).
+            targets_batch: the batch's targets, e.g. one-of-K (batch_size, num_classes).
+        """
+        self._train_step(inputs_batch, targets_batch)
 
     def do_training_epoch(self) -> None:
         """One pass over the training data, one update per batch."""
