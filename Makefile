@@ -21,6 +21,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
 
 test: lint
 	$(VENV)/bin/pytest -n 2

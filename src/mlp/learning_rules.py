@@ -172,6 +172,17 @@ class GradientDescentLearningRule:
             for array, value in zip(getattr(self, name), values, strict=True):
                 array[...] = value
 
+    @classmethod
+    def updates_like(cls, base: type[GradientDescentLearningRule]) -> bool:
+        """True when this class updates exactly as `base` does: it changes none of
+        `_step`, `update_params` and `state_names` (a subclass that only adds, say,
+        a repr). The fast path takes over only such rules."""
+        return (
+            cls._step is base._step
+            and cls.update_params is base.update_params
+            and cls.state_names == base.state_names
+        )
+
     def _hyperparameters(self) -> str:
         return f"learning_rate={self.learning_rate}"
 

@@ -1,5 +1,5 @@
-"""The training loop: `Optimiser.train` runs epochs of mini-batch updates and records
-statistics (error and any monitors, on training and validation data) as it goes.
+"""Training a model: `Optimiser.train` runs epochs of mini-batch gradient steps and
+records statistics (error and any monitors, on training and validation data) as it goes.
 
     optimiser = Optimiser(model, error, learning_rule, train_data, valid_data,
                           data_monitors={'acc': accuracy})
@@ -7,30 +7,34 @@ statistics (error and any monitors, on training and validation data) as it goes.
     stats[:, keys['acc(valid)']]          # validation accuracy, one value per row
 
 `stats` has one row before training and one row after every `stats_interval` epochs;
-`keys` maps labels such as 'error(train)' and 'acc(valid)' to columns.
+`keys` maps labels such as 'error(train)' and 'acc(valid)' to columns. Each step is
+`train_step`: forward pass, error gradient, backward pass, update. The epoch loop
+itself (schedulers, callbacks, Ctrl-C) is `mlp.training_loop.TrainingLoop`, which the
+PyTorch twin shares.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 import numpy as np
 
 from mlp._fast import training_step
-from mlp.callbacks import Callback, LambdaCallback
+from mlp.callbacks import Callback
+from mlp.protocols import Error, LearningRule, Model
 from mlp.schedulers import Scheduler
+from mlp.training_loop import EpochCallback, StatsCallback, TrainingLoop, check_count
 
 __all__ = ["Monitor", "Optimiser", "TrainingLoop", "accuracy"]
 
 logger = logging.getLogger(__name__)
 
 Monitor = Callable[[np.ndarray, np.ndarray], float]
-StatsCallback = Callable[[int, dict[str, float]], None]
-EpochCallback = Callable[[int, float], None]
+"""monitor(outputs, targets) -> the batch mean of a statistic, e.g. `accuracy`."""
+
+Batch = tuple[np.ndarray, np.ndarray]
+"""(inputs_batch, targets_batch), what a data provider serves."""
 
 
 def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
@@ -52,212 +56,6 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
             f"integer labels of shape {outputs.shape[:-1]}, got {targets.dtype} {targets.shape}"
         )
     return float((outputs.argmax(-1) == labels).mean())
-
-
-class TrainingLoop:
-    """The epoch loop and statistics bookkeeping shared by `Optimiser` and the PyTorch
-    twin's `mlp.pytorch.TorchTrainer`, so both record statistics the same way.
-
-    A subclass provides `do_training_epoch()` and `eval_monitors(dataset, label)`, and
-    sets `train_dataset`, `valid_dataset`, `data_monitors` (name -> monitor, 'error'
-    first), `learning_rule` (anything with a `learning_rate` the schedulers set),
-    `schedulers` and `callbacks` (see `mlp.callbacks`).
-    """
-
-    train_dataset: Any
-    valid_dataset: Any
-    data_monitors: dict[str, Any]
-    learning_rule: Any
-    schedulers: list[Scheduler]
-    callbacks: list[Callback]
-    interrupted: bool = False
-    _warned_non_finite: bool = False
-
-    def _set_hooks(
-        self,
-        schedulers: Iterable[Scheduler] | None,
-        callbacks: Iterable[Callback] | None,
-        on_stats: StatsCallback | None = None,
-        on_epoch_end: EpochCallback | None = None,
-    ) -> None:
-        """Check and keep the schedulers and callbacks; the `on_stats` and `on_epoch_end`
-        functions of earlier versions become one more callback."""
-        self.schedulers = list(schedulers or [])
-        for i, scheduler in enumerate(self.schedulers):
-            if isinstance(scheduler, type) or not callable(
-                getattr(scheduler, "update_learning_rule", None)
-            ):
-                raise TypeError(
-                    f"schedulers[{i}] is {scheduler!r}: pass scheduler instances with an "
-                    "update_learning_rule(learning_rule, epoch_number) method"
-                )
-        self.callbacks = list(callbacks or [])
-        for i, callback in enumerate(self.callbacks):
-            if not isinstance(callback, Callback):
-                hint = ", an instance" if isinstance(callback, type) else ""
-                raise TypeError(
-                    f"callbacks[{i}] is {callback!r}: pass mlp.callbacks.Callback objects{hint}"
-                )
-        if on_stats is not None or on_epoch_end is not None:
-            self.callbacks.append(LambdaCallback(on_stats=on_stats, on_epoch_end=on_epoch_end))
-
-    def _notify(self, hook: str, *args: Any) -> None:
-        for callback in self.callbacks:
-            getattr(callback, hook)(self, *args)
-
-    def do_training_epoch(self) -> None:
-        """One pass over the training data, one update per batch."""
-        raise NotImplementedError
-
-    def eval_monitors(self, dataset: Any, label: str) -> dict[str, float]:
-        """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}."""
-        raise NotImplementedError
-
-    def _epoch_batches(self) -> Iterable:
-        """The training batches of one epoch, behind a progress bar when `progress`."""
-        batches: Iterable = self.train_dataset
-        if getattr(self, "progress", False):
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
-        return batches
-
-    def _synchronise(self) -> None:
-        """Wait until the epoch's work is done (a GPU runs asynchronously), for timing."""
-
-    def stat_keys(self) -> dict[str, int]:
-        """The `keys` that `train` returns: label -> column, e.g. {'error(train)': 0, ...}."""
-        labels = ["(train)"] + (["(valid)"] if self.valid_dataset is not None else [])
-        names = [f"{key}{label}" for label in labels for key in self.data_monitors]
-        return {name: i for i, name in enumerate(names)}
-
-    def get_epoch_stats(self) -> dict[str, float]:
-        """Monitors on the training data and, when given, the validation data."""
-        stats = self.eval_monitors(self.train_dataset, "(train)")
-        if self.valid_dataset is not None:
-            stats.update(self.eval_monitors(self.valid_dataset, "(valid)"))
-        return stats
-
-    def log_stats(self, epoch: int, epoch_time: float, stats: Mapping[str, float]) -> None:
-        """Log one line of statistics through the `logging` module."""
-        values = ", ".join(f"{key}={value:.3e}" for key, value in stats.items())
-        logger.info("Epoch %d: %.2fs to complete\n    %s", epoch, epoch_time, values)
-
-    def _record(self, epoch: int, stats: dict[str, float], rows: list[list[float]]) -> None:
-        rows.append(list(stats.values()))
-        if not self._warned_non_finite and not all(math.isfinite(v) for v in stats.values()):
-            self._warned_non_finite = True
-            logger.warning(
-                "epoch %d: statistics are not finite (training diverged); "
-                "try a smaller learning rate or initialisation scale",
-                epoch,
-            )
-        self._notify("on_stats", epoch, stats)
-
-    def _start_learning_rate(self, epoch: int) -> None:
-        """Let every scheduler set the rate of epoch `epoch` (1-based), in order."""
-        for scheduler in self.schedulers:
-            scheduler.update_learning_rule(self.learning_rule, epoch - 1)
-
-    # --- the loop ----------------------------------------------------------------------
-
-    def train(
-        self,
-        num_epochs: int,
-        stats_interval: int = 5,
-        *,
-        start_epoch: int = 0,
-        previous_stats: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, dict[str, int], float]:
-        """Train for `num_epochs` epochs, recording statistics every `stats_interval`.
-
-        Args:
-            num_epochs: the epoch to train up to.
-            stats_interval: record statistics after every this many epochs.
-            start_epoch: the number of epochs already trained (continuing a run restored
-                from a checkpoint): training runs epochs start_epoch + 1 .. num_epochs,
-                and the row before training is not computed again when start_epoch > 0.
-            previous_stats: array of shape (num_rows, num_keys), the rows recorded before
-                `start_epoch`; they head the returned `stats`.
-
-        Returns:
-            stats: array of shape (1 + num_epochs // stats_interval, num_keys): a row
-                before training, then one per interval (when continuing, the previous
-                rows followed by the new ones).
-            keys: label -> column of `stats`, e.g. {'error(train)': 0, 'acc(train)': 1,
-                'error(valid)': 2, 'acc(valid)': 3}.
-            run_time: seconds the whole call took.
-
-        Ctrl-C (KeyboardInterrupt) stops training cleanly: the statistics recorded so far
-        are returned and `self.interrupted` is set.
-        """
-        check_count("num_epochs", num_epochs, 0)
-        check_count("stats_interval", stats_interval, 1)
-        if (
-            not isinstance(start_epoch, (int, np.integer))
-            or isinstance(start_epoch, bool)
-            or not 0 <= start_epoch <= num_epochs
-        ):
-            raise ValueError(
-                f"start_epoch must be an integer in 0 .. num_epochs ({num_epochs}), got {start_epoch!r}"
-            )
-        keys = self.stat_keys()
-        rows = self._previous_rows(start_epoch, previous_stats, len(keys))
-        self.interrupted = False
-        self.epoch_times = []
-        start = time.perf_counter()
-        self._notify("on_train_begin")
-        try:
-            if start_epoch == 0:
-                self._record(0, self.get_epoch_stats(), rows)
-            for epoch in range(start_epoch + 1, num_epochs + 1):
-                self._run_epoch(epoch, stats_interval, rows)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            # Leave the training data at the start of an epoch, not in the middle of the
-            # interrupted one, so the next `train` call begins with a full epoch.
-            new_epoch = getattr(self.train_dataset, "new_epoch", None)
-            if new_epoch is not None:
-                new_epoch()
-            logger.warning(
-                "training interrupted; returning the %d rows of statistics recorded so far",
-                len(rows),
-            )
-        self._notify("on_train_end")
-        stats_array = np.array(rows, dtype=np.float64).reshape(len(rows), len(keys))
-        return stats_array, keys, time.perf_counter() - start
-
-    def _previous_rows(
-        self, start_epoch: int, previous_stats: np.ndarray | None, num_keys: int
-    ) -> list[list[float]]:
-        """The rows a continued run starts from (checked), as lists."""
-        if start_epoch == 0:
-            if previous_stats is not None:
-                raise ValueError("previous_stats is for continuing a run (start_epoch > 0)")
-            return []
-        if previous_stats is None:
-            return []
-        previous = np.asarray(previous_stats, dtype=np.float64)
-        if previous.ndim != 2 or previous.shape[1] != num_keys:
-            raise ValueError(
-                f"previous_stats must have shape (num_rows, {num_keys}), got {previous.shape}"
-            )
-        return [list(row) for row in previous]
-
-    def _run_epoch(self, epoch: int, stats_interval: int, rows: list[list[float]]) -> None:
-        """Epoch `epoch` (1-based): its rate, its training pass, its statistics row."""
-        self._start_learning_rate(epoch)
-        self._notify("on_epoch_begin", epoch)
-        epoch_start = time.perf_counter()
-        self.do_training_epoch()
-        self._synchronise()
-        epoch_time = time.perf_counter() - epoch_start
-        self.epoch_times.append(epoch_time)
-        if epoch % stats_interval == 0:
-            stats = self.get_epoch_stats()
-            self.log_stats(epoch, epoch_time, stats)
-            self._record(epoch, stats, rows)
-        self._notify("on_epoch_end", epoch, epoch_time)
 
 
 class Optimiser(TrainingLoop):
@@ -288,11 +86,11 @@ class Optimiser(TrainingLoop):
 
     def __init__(
         self,
-        model: Any,
-        error: Any,
-        learning_rule: Any,
-        train_dataset: Iterable,
-        valid_dataset: Iterable | None = None,
+        model: Model,
+        error: Error,
+        learning_rule: LearningRule,
+        train_dataset: Iterable[Batch],
+        valid_dataset: Iterable[Batch] | None = None,
         data_monitors: Mapping[str, Monitor] | None = None,
         notebook: bool = False,
         *,
@@ -346,7 +144,7 @@ class Optimiser(TrainingLoop):
 
     # --- statistics --------------------------------------------------------------------
 
-    def eval_monitors(self, dataset: Iterable, label: str) -> dict[str, float]:
+    def eval_monitors(self, dataset: Iterable[Batch], label: str) -> dict[str, float]:
         """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}.
 
         Batch means are weighted by batch size, so the values are exact means over the
@@ -366,21 +164,7 @@ class Optimiser(TrainingLoop):
         return values
 
 
-def check_count(name: str, value: int, minimum: int) -> None:
-    """Raise a ValueError unless `value` is an integer (not a bool) >= `minimum`."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        kind = "non-negative" if minimum == 0 else "positive"
-        raise ValueError(f"{name} must be a {kind} integer, got {value!r}")
-
-
-def _length(batches: Iterable) -> int | None:
-    try:
-        return len(batches)  # type: ignore[arg-type]
-    except TypeError:
-        return None
-
-
-def _evaluation_batches(dataset: Iterable, batch_size: int) -> Iterable:
+def _evaluation_batches(dataset: Iterable[Batch], batch_size: int) -> Iterable[Batch]:
     """Large in-order batches from a provider that offers them, else its own batches."""
     evaluation_batches = getattr(dataset, "evaluation_batches", None)
     if evaluation_batches is not None:

@@ -22,7 +22,7 @@ from mlp import DEFAULT_SEED
 from mlp.initialisers import UniformInit
 from mlp.layers import AffineLayer, Layer, ReluLayer
 from mlp.models import MultipleLayerModel
-from mlp.optimisers import StatsCallback, accuracy
+from mlp.optimisers import accuracy
 from mlp.seed_experiment import (
     BATCH_SIZE,
     LEARNING_RATE,
@@ -37,6 +37,7 @@ from mlp.seed_experiment import (
     seed_arrays,
     seed_split,
 )
+from mlp.training_loop import StatsCallback
 
 __all__ = [
     "MNIST_MEAN",

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from mlp import learning_rules as rules
 from mlp._fast.updates import fast_updater
+from mlp.protocols import Error, LearningRule, Model
 
-__all__ = ["Error", "LearningRule", "Model", "TrainingStep", "training_step"]
-
-
-class Model(Protocol):
-    """What a training step needs of a model (see `mlp.models`)."""
-
-    def fprop(self, inputs: np.ndarray) -> list[np.ndarray]: ...
-
-    def grads_wrt_params(
-        self, activations: Sequence[np.ndarray], grads_wrt_outputs: np.ndarray
-    ) -> list[np.ndarray]: ...
-
-
-class Error(Protocol):
-    """What a training step needs of an error (see `mlp.errors`)."""
-
-    def grad(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray: ...
-
-
-class LearningRule(Protocol):
-    """What a training step needs of a learning rule (see `mlp.learning_rules`)."""
-
-    def update_params(self, grads_wrt_params: Sequence[ArrayLike]) -> None: ...
+__all__ = ["TrainingStep", "training_step"]
 
 
 TrainingStep = Callable[[np.ndarray, np.ndarray], None]

@@ -191,11 +191,7 @@ def fast_updater(rule: rules.GradientDescentLearningRule) -> FastUpdater | None:
     base = next((c for c in cls.__mro__ if c in FAST_RULES), None)
     if base is None:
         return None
-    if (
-        cls._step is not base._step
-        or cls.update_params is not base.update_params
-        or cls.state_names != base.state_names
-    ):
+    if not cls.updates_like(base):
         return None
     return FastUpdater(rule, FAST_RULES[base])
 

@@ -14,7 +14,6 @@ from torch import nn
 
 from mlp import DEFAULT_SEED
 from mlp.callbacks import EpochTimer
-from mlp.optimisers import StatsCallback
 from mlp.pytorch.convert import resolve_device
 from mlp.pytorch.monitors import accuracy, evaluate_accuracy
 from mlp.pytorch.trainer import TorchTrainer
@@ -25,6 +24,7 @@ from mlp.seed_experiment import (
     mnist_providers,
     resolve_subset_size,
 )
+from mlp.training_loop import StatsCallback
 
 __all__ = ["make_adam", "run_seed_experiment", "seed_model"]
 

@@ -7,7 +7,7 @@ serves both::
                                   train_data, valid_data, num_epochs=10, stats_interval=1)
     stats[:, keys['acc(valid)']]
 
-`TorchTrainer` is a `mlp.optimisers.TrainingLoop`, so it honours `mlp.schedulers` and
+`TorchTrainer` is a `mlp.training_loop.TrainingLoop`, so it honours `mlp.schedulers` and
 `mlp.callbacks` as `Optimiser` does. The data set moves to the device once (see
 `mlp.pytorch.data`); `device='auto'` picks CUDA when there is a GPU.
 """
@@ -23,11 +23,11 @@ from torch import nn
 
 from mlp.callbacks import Callback
 from mlp.data_providers import DataProvider
-from mlp.optimisers import StatsCallback, TrainingLoop, check_count
 from mlp.pytorch.convert import resolve_device
 from mlp.pytorch.data import DeviceData, ResidentData, StreamedData, shuffle_seed
 from mlp.pytorch.monitors import accuracy, as_torch_monitor
 from mlp.schedulers import Scheduler
+from mlp.training_loop import StatsCallback, TrainingLoop, check_count
 
 __all__ = ["OptimizerLearningRate", "TorchTrainer", "train"]
 
