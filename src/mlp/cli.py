@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive_int,
         default=2,
-        help="worker processes, each using one BLAS thread (default 2)",
+        help="worker processes, each with cores // jobs BLAS threads (default 2)",
     )
     lab.add_argument(
         "--fresh",
