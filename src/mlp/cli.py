@@ -325,7 +325,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlp", description="Multiple-layer models in NumPy.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_data_parser(commands)
+    _add_quickstart_parser(commands)
+    _add_train_parser(commands)
+    _add_plot_parser(commands)
+    _add_compare_parser(commands)
+    _add_lab_parser(commands)
+    from mlp import sweep
 
+    sweep.add_parser(commands)
+    return parser
+
+
+def _add_data_parser(commands: Any) -> None:
     data = commands.add_parser("data", help="fetch and verify data sets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     fetch = data_commands.add_parser("fetch", help="fetch a data set into the data directory")
@@ -336,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--force", action="store_true", help="fetch again even if present")
     fetch.add_argument("--no-progress", action="store_true", help="no download progress bar")
 
+
+def _add_quickstart_parser(commands: Any) -> None:
     quick = commands.add_parser("quickstart", help="train softmax regression on MNIST")
     quick.add_argument(
         "--epochs", type=_positive_int, default=5, help="training epochs (default 5)"
@@ -353,8 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="examples per batch, at most 50,000 (default 100)",
     )
 
-    _add_train_parser(commands)
 
+def _add_plot_parser(commands: Any) -> None:
     plot = commands.add_parser(
         "plot", help="curves of several runs on shared axes, as an image (PNG, PDF or SVG)"
     )
@@ -370,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--no-train", action="store_true", help="validation curves only")
     plot.add_argument("--title", help="figure title")
 
+
+def _add_compare_parser(commands: Any) -> None:
     compare = commands.add_parser("compare", help="a table of runs' final and best figures")
     compare.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders of runs")
     compare.add_argument("--format", choices=["text", "markdown", "csv"], default="text")
@@ -380,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="order of the rows (acc: best final validation accuracy first)",
     )
 
+
+def _add_lab_parser(commands: Any) -> None:
     lab = commands.add_parser(
         "lab",
         help="run the seed lab's experiments and write a report",
@@ -411,10 +429,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="run every experiment again instead of keeping finished ones",
     )
 
-    from mlp import sweep
 
-    sweep.add_parser(commands)
-    return parser
+def _data_command(args: argparse.Namespace) -> int:
+    from mlp import datasets
+
+    fetch_args = ["fetch", args.dataset]
+    if args.data_dir:
+        fetch_args += ["--data-dir", args.data_dir]
+    if args.force:
+        fetch_args.append("--force")
+    if args.no_progress:
+        fetch_args.append("--no-progress")
+    return datasets.main(fetch_args, prog="mlp data")
+
+
+def _quickstart_command(args: argparse.Namespace) -> int:
+    from mlp.datasets import DataError
+
+    try:
+        quickstart(args.epochs, args.learning_rate, args.batch_size)
+    except (ValueError, DataError) as error:
+        print(f"mlp quickstart: error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _interrupt_on_sigterm() -> None:
@@ -435,25 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "data":
-            from mlp import datasets
-
-            fetch_args = ["fetch", args.dataset]
-            if args.data_dir:
-                fetch_args += ["--data-dir", args.data_dir]
-            if args.force:
-                fetch_args.append("--force")
-            if args.no_progress:
-                fetch_args.append("--no-progress")
-            return datasets.main(fetch_args, prog="mlp data")
+            return _data_command(args)
         if args.command == "quickstart":
-            from mlp.datasets import DataError
-
-            try:
-                quickstart(args.epochs, args.learning_rate, args.batch_size)
-            except (ValueError, DataError) as error:
-                print(f"mlp quickstart: error: {error}", file=sys.stderr)
-                return 2
-            return 0
+            return _quickstart_command(args)
         if args.command == "train":
             _interrupt_on_sigterm()
             return _train_command(args, args.subparser)
