@@ -75,19 +75,20 @@ def check_real(name: str, value: Any, where: str = "") -> float:
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{_prefix(where)}{name} must be a real number, got {_shown(value)}")
+        raise TypeError(f"{_prefix(where)}{name} must be a number, got {_shown(value)}")
     return float(value)
 
 
 def check_integer(name: str, value: Any, minimum: int, where: str = "") -> int:
     """`value` as an int when it is an integer (not a bool, not a float such as 2.7)
     of at least `minimum`; else a TypeError (wrong type) or a ValueError (too small)."""
+    kind = {0: "a non-negative integer", 1: "a positive integer"}.get(
+        minimum, f"an integer >= {minimum}"
+    )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"{_prefix(where)}{name} must be an integer >= {minimum}, got {_shown(value)}"
-        )
+        raise TypeError(f"{_prefix(where)}{name} must be {kind}, got {_shown(value)}")
     if value < minimum:
-        raise ValueError(f"{_prefix(where)}{name} must be an integer >= {minimum}, got {value}")
+        raise ValueError(f"{_prefix(where)}{name} must be {kind}, got {value}")
     return int(value)
 
 
