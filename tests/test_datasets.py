@@ -519,10 +519,55 @@ def test_fetch_killed_midway_leaves_no_file_that_loads(tiny, tmp_path, hang_on):
             datasets.load("tiny", split, data_dir=directory, fetch=False)[1],
             data.expected(split)[1],
         )
-    old = time.time() - 2 * datasets.STALE_TEMP_SECONDS
-    os.utime(partial[0], (old, old))
+    assert not partial[0].exists()  # removed once a fetch of its file succeeded
+
+
+def _part_file(directory: Path, filename: str, age: float) -> Path:
+    """A partial file of `filename` as a killed fetch leaves it, last changed `age` s ago."""
+    part = directory / f".{filename}.abcd1234.part"
+    part.write_bytes(b"half a file")
+    then = time.time() - age
+    os.utime(part, (then, then))
+    return part
+
+
+def test_a_fetch_that_writes_a_file_removes_its_partial_files(tiny):
+    _, directory = tiny
+    directory.mkdir()
+    left = _part_file(directory, "tiny-valid.npz", age=5)  # younger than STALE_TEMP_SECONDS
     datasets.fetch("tiny", data_dir=directory, progress=False)
-    assert not partial[0].exists()  # leftovers of killed fetches are cleaned up later
+    assert not left.exists()
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "tiny-test.npz",
+        "tiny-train.npz",
+        "tiny-valid.npz",
+    ]
+
+
+def test_partial_files_of_files_not_fetched_are_kept_until_stale(tiny):
+    _, directory = tiny
+    datasets.fetch("tiny", data_dir=directory, progress=False)
+    # Another fetch may be writing a young one; an old one is what a killed fetch left.
+    young = _part_file(directory, "tiny-valid.npz", age=5)
+    old = _part_file(directory, "tiny-test.npz", age=2 * datasets.STALE_TEMP_SECONDS)
+    datasets.fetch("tiny", data_dir=directory, progress=False)  # nothing to fetch
+    assert young.exists() and not old.exists()
+
+
+def test_a_folder_where_a_data_file_goes_is_named_with_the_fix(tiny):
+    _, directory = tiny
+    datasets.fetch("tiny", data_dir=directory, progress=False)
+    valid = directory / "tiny-valid.npz"
+    valid.unlink()
+    valid.mkdir()
+    with pytest.raises(DataError, match=r"tiny-valid.npz is a folder.*remove that folder"):
+        datasets.load("tiny", "valid", data_dir=directory, fetch=False)
+    with pytest.raises(DataError, match=r"tiny-valid.npz is a folder.*remove that folder") as info:
+        datasets.fetch("tiny", data_dir=directory, progress=False)
+    assert "writable" not in str(info.value) and "write to" not in str(info.value)
+    valid.rmdir()  # what the message says to do
+    datasets.fetch("tiny", data_dir=directory, progress=False)
+    datasets.load("tiny", "valid", data_dir=directory, fetch=False)
 
 
 def test_failed_write_leaves_neither_file_nor_temporary(tiny, monkeypatch):
