@@ -260,7 +260,14 @@ def test_sweep_files_refuse_names_and_types_they_cannot_mean(tmp_path, line, mes
     path = tmp_path / "sweep.toml"
     path.write_text(line + '\n[grid]\nactivation = ["relu"]\n')
     if "random" in line:
-        path.write_text(line + '\n[random]\nlearning_rate = {log_uniform = [0.01, 0.1]}\n')
+        path.write_text(line + "\n[random]\nlearning_rate = {log_uniform = [0.01, 0.1]}\n")
     with pytest.raises(SweepError, match=message) as error:
         load_sweep(path)
     assert str(error.value).startswith(f"{path}: ")
+
+
+def test_a_point_too_large_to_train_is_refused_before_anything_runs(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text('name = "big"\n[grid]\nhidden = [[10], [1000000000]]\n')
+    with pytest.raises(SweepError, match=r"point hidden=1000000000: this model needs about"):
+        load_sweep(path)

@@ -235,6 +235,7 @@ def _point_configs(sweep: Sweep, source: str) -> list[ExperimentConfig]:
         point_name = sweep.point_name(point)
         try:
             config = config_from_dict({**sweep.base, **point, "name": point_name})
+            config.check_memory()  # a point too large to train is refused before any runs
         except ConfigError as error:
             raise SweepError(f"{source}: point {point_name}: {error}") from None
         if point_name in seen:
@@ -550,6 +551,8 @@ def add_parser(commands: Any) -> None:
 
 def command(args: Any) -> int:
     """Run `mlp sweep` from parsed arguments; returns the exit status."""
+    from mlp.runs import RunError
+
     if args.jobs == 0 or args.jobs < -1:
         print("mlp sweep: --jobs must be a positive integer or -1", file=sys.stderr)
         return 2
@@ -581,6 +584,9 @@ def command(args: Any) -> int:
         )
     except SweepError as error:
         print(f"mlp sweep: {error}", file=sys.stderr)
+        return 2
+    except RunError as error:  # a point's record that cannot be resumed (damaged, say)
+        print(f"mlp sweep: error: {error}", file=sys.stderr)
         return 2
     print(
         f"sweep {sweep.name}: ran {len(result['ran'])} points, skipped {len(result['skipped'])} "
