@@ -225,7 +225,7 @@ def _check_rule(
         raise RunRecordError(path, f"has no learning-rule state {missing}", _fix(path))
 
 
-_RNG_FIELDS = {
+_RNG_FIELDS: dict[str, dict[str, type]] = {
     "RandomState": {"kind": str, "pos": int, "has_gauss": int, "cached_gaussian": float},
     "Generator": {"state": dict},
 }
