@@ -185,8 +185,7 @@ def shape(value: object, name: str, owner: object) -> tuple[int, ...]:
         value = (value,)
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)):
         raise TypeError(
-            f"{_owner(owner)} {name} must be a shape, a tuple of sizes such as (3, 4), "
-            f"got {value!r}"
+            f"{_owner(owner)} {name} must be a tuple of sizes such as (3, 4), got {value!r}"
         )
     sizes = tuple(value)
     for size in sizes:

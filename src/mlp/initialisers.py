@@ -116,9 +116,11 @@ class _ScaledInit:
         """Weight matrix of `shape` = (output_dim, input_dim)."""
         shape = _checks.shape(shape, "shape", self)
         fan_in, fan_out = _fans(shape, type(self).__name__)
-        std = self.gain * np.sqrt(self._variance(fan_in, fan_out))
-        if not math.isfinite(3 * std):  # a uniform's bound is sqrt(3) * std
+        variance = self._variance(fan_in, fan_out)
+        # In Python floats, which overflow to inf silently; a uniform's bound is sqrt(3) std.
+        if not math.isfinite(3 * self.gain * math.sqrt(variance)):
             raise ValueError(f"{self!r} gives an infinite scale for shape {shape}: lower gain")
+        std = self.gain * np.sqrt(variance)
         return self._draw(std, shape).astype(dtypes.get_default_dtype(), copy=False)
 
     def __repr__(self) -> str:
