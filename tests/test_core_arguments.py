@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import mlp
-from mlp import errors, functional, initialisers, layers, penalties
+from mlp import errors, functional, initialisers, layers, penalties, registry
 from mlp.errors import CrossEntropySoftmaxError, SumOfSquaredDiffsError
 from mlp.gradcheck import (
     check_error_gradients,
@@ -518,3 +518,67 @@ def test_gradcheck_takes_lists_and_checks_its_numbers() -> None:
     with pytest.raises(TypeError, match=r"relative_error analytic must be an array of numbers"):
         relative_error(["a"], [1.0])
     assert relative_error([1, 2], [1.0, 2.0]) == 0.0
+
+
+# ---------------------------------------------------------------------------------------
+# The classes agree with the registry's declarations
+# ---------------------------------------------------------------------------------------
+
+
+def _refused_values(hp) -> list[object]:
+    """Values the registry's declaration of `hp` refuses: out of range, inf, a string."""
+    values: list[object] = ["a", INF]
+    if hp.low is not None:
+        values.append(hp.low if hp.low_open else hp.low - 0.5)
+    if hp.high is not None:
+        values.append(hp.high if hp.high_open else hp.high + 0.5)
+    return values
+
+
+def _declared_numbers(kinds: tuple[str, ...]):
+    for kind in kinds:
+        for entry in registry.entries(kind):
+            for hp in entry.hyperparameters:
+                if hp.type is float:
+                    yield pytest.param(entry, hp, id=f"{entry.name}-{hp.name}")
+
+
+@pytest.mark.parametrize(("entry", "hp"), list(_declared_numbers(("activation", "layer"))))
+def test_layers_built_directly_refuse_what_the_registry_refuses(entry, hp) -> None:
+    for value in _refused_values(hp):
+        assert isinstance(value, str) or hp.problem(value) is not None
+        with pytest.raises(
+            (TypeError, ValueError), match=rf"{entry.layer_class.__name__} {hp.name} must be"
+        ):
+            entry.layer_class(**{hp.name: value})
+    entry.layer_class(**{hp.name: hp.default})
+
+
+@pytest.mark.parametrize(("entry", "hp"), list(_declared_numbers(("init",))))
+def test_initialisers_built_directly_refuse_what_the_registry_refuses(entry, hp) -> None:
+    # The factory without the registry's own check (`entry.build` checks first); no
+    # string, which a factory may negate before the class sees it.
+    for value in _refused_values(hp)[1:]:
+        with pytest.raises(
+            (TypeError, ValueError),
+            match=r"Init (low|high|std|gain) must be|UniformInit needs low <= high",
+        ):
+            entry.numpy(**{hp.name: value, "rng": None})
+    entry.numpy(**{hp.name: hp.default, "rng": None})
+
+
+def test_dropout_fprop_takes_only_a_bool_for_stochastic() -> None:
+    with pytest.raises(
+        TypeError, match=r"DropoutLayer\(.*\) stochastic must be True or False, got 'no'"
+    ):
+        DropoutLayer(np.random.RandomState(0)).fprop(np.ones((2, 3)), stochastic="no")
+
+
+def test_affine_params_must_be_a_list_of_two_arrays() -> None:
+    layer = _affine()
+    with pytest.raises(
+        TypeError, match=r"AffineLayer\(.*\) params must be a list \[weights, biases\], got 3"
+    ):
+        layer.params = 3
+    layer.params = (w for w in [np.zeros((3, DIM)), np.zeros(3)])  # any iterable
+    assert not layer.weights.any()

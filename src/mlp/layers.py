@@ -14,7 +14,7 @@ Shape (for every layer here unless its docstring says otherwise):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeVar, cast
 
 import numpy as np
@@ -268,6 +268,9 @@ class AffineLayer(LayerWithParameters):
         # `model.params` keeps updating the arrays the layer uses, and the caller's
         # arrays are never aliased (training would otherwise overwrite a saved copy).
         # Only a change of dtype (`layer.dtype = ...` first) gives new arrays.
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise TypeError(f"{self!r} params must be a list [weights, biases], got {values!r}")
+        values = list(values)
         if len(values) != 2:
             raise ValueError(f"{self!r} has 2 parameters (weights, biases), got {len(values)}")
         weights, biases = (np.asarray(v) for v in values)
@@ -490,7 +493,7 @@ class DropoutLayer(StochasticLayer):
     def fprop(self, inputs: np.ndarray, stochastic: bool = True) -> np.ndarray:
         """inputs * mask / incl_prob when stochastic, else inputs unchanged."""
         inputs = _batch(inputs, self)
-        if not stochastic:
+        if not _checks.flag(stochastic, "stochastic", self):
             self._scaled_mask = None  # a following bprop is then the identity too
             return inputs
         shape = (1, *inputs.shape[1:]) if self.share_across_batch else inputs.shape
