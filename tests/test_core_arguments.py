@@ -131,8 +131,8 @@ def test_a_refused_dropout_layer_leaves_its_rng_alone() -> None:
         ({"weights_penalty": 1e-4}, TypeError, r"AffineLayer weights_penalty must be a penalty such as L2Penalty\(1e-4\) .*, got 0.0001"),
         ({"weights_penalty": L2Penalty}, TypeError, r"weights_penalty got the class L2Penalty: pass L2Penalty\(\.\.\.\), an instance"),
         ({"biases_penalty": lambda p: 0.0}, TypeError, r"AffineLayer biases_penalty must be a penalty .*grad"),
-        ({"dtype": "abc"}, TypeError, r"AffineLayer dtype must be np.float32 or np.float64 .*, got 'abc'"),
-        ({"dtype": np.int64}, ValueError, r"AffineLayer dtype must be np.float32 or np.float64"),
+        ({"dtype": "abc"}, TypeError, r"AffineLayer dtype must be float32 or float64 .*, got 'abc'"),
+        ({"dtype": np.int64}, ValueError, r"AffineLayer dtype must be float32 or float64"),
     ],
 )  # fmt: skip
 def test_affine_arguments_of_the_wrong_kind_are_named(kwargs, error, message: str) -> None:

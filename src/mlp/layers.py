@@ -558,7 +558,7 @@ def _check_2d(inputs: np.ndarray, dim: int, what: str, layer: Layer) -> None:
 
 def _layer_dtype(dtype: np.dtype | type | None, owner: str) -> np.dtype:
     """`dtypes.resolve(dtype)`, its error naming the argument."""
-    expected = "np.float32 or np.float64 (None: mlp.get_default_dtype())"
+    expected = "float32 or float64 (np.float32, np.float64, or None for the default)"
     try:
         return dtypes.resolve(dtype)
     except TypeError:  # NumPy does not know it as a dtype at all
