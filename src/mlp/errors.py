@@ -11,14 +11,15 @@ Shape:
     grad: (batch_size, output_dim)
 
 All stay finite and warning-free for logits of +-1000 and for probabilities of exactly
-0 or 1.
+0 or 1. Lists and integer outputs are taken as floats (the default dtype); targets may
+be floats, integers or booleans.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mlp import functional
+from mlp import _checks, functional
 
 __all__ = [
     "BinaryCrossEntropyError",
@@ -29,7 +30,13 @@ __all__ = [
 ]
 
 
-def _check(outputs: np.ndarray, targets: np.ndarray, error: object) -> int:
+def _check(
+    outputs: np.ndarray, targets: np.ndarray, error: object
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """outputs as floats and targets as numbers, of one shape (batch_size, output_dim)
+    with both sizes at least 1, and the batch size; else a ValueError or TypeError."""
+    outputs = _checks.floats(outputs, "outputs", error)
+    targets = _checks.numeric_array(targets, "targets", error)
     if outputs.shape != targets.shape or outputs.ndim != 2:
         raise ValueError(
             f"{error!r} needs outputs and targets of one shape (batch_size, output_dim), "
@@ -40,7 +47,9 @@ def _check(outputs: np.ndarray, targets: np.ndarray, error: object) -> int:
             f"{error!r} got an empty batch (0 examples): a mean over no examples is "
             "undefined; check the batch size and the data provider"
         )
-    return outputs.shape[0]
+    if outputs.shape[1] == 0:
+        raise ValueError(f"{error!r} needs at least one output per example, got {outputs.shape}")
+    return outputs, targets, outputs.shape[0]
 
 
 def _safe_log(probabilities: np.ndarray) -> np.ndarray:
@@ -60,13 +69,13 @@ class SumOfSquaredDiffsError:
 
     def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         """Error averaged over the batch, a scalar."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         diff = outputs - targets
         return 0.5 * float(np.vdot(diff, diff)) / batch_size
 
     def grad(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """(y - t) / batch_size, shape (batch_size, output_dim)."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         # In the outputs' dtype, as the other errors: float64 targets must not upcast.
         grads = np.subtract(outputs, targets, dtype=outputs.dtype)
         grads /= batch_size
@@ -81,12 +90,12 @@ class CrossEntropyError:
 
     def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         """Error averaged over the batch, a scalar."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         return -float(np.vdot(targets, _safe_log(outputs))) / batch_size
 
     def grad(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """-t / y / batch_size, shape (batch_size, output_dim)."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         grads = targets / _safe_divisor(outputs)
         grads *= -1.0 / batch_size
         return grads.astype(outputs.dtype, copy=False)
@@ -105,12 +114,12 @@ class CrossEntropySoftmaxError:
 
     def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         """-mean over the batch of sum_k t_k log softmax(y)_k, a scalar."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         return -float(np.vdot(targets, functional.log_softmax(outputs))) / batch_size
 
     def grad(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """(softmax(y) - t) / batch_size, shape (batch_size, output_dim)."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         grads = functional.softmax(outputs)
         grads -= targets
         grads /= batch_size
@@ -128,13 +137,13 @@ class BinaryCrossEntropyError:
 
     def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         """Error averaged over the batch, a scalar."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         total = np.vdot(targets, _safe_log(outputs)) + np.vdot(1 - targets, _safe_log(1 - outputs))
         return -float(total) / batch_size
 
     def grad(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """((1 - t) / (1 - y) - t / y) / batch_size, shape (batch_size, output_dim)."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         grads = (1 - targets) / _safe_divisor(1 - outputs) - targets / _safe_divisor(outputs)
         grads /= batch_size
         return grads.astype(outputs.dtype, copy=False)
@@ -152,13 +161,13 @@ class BinaryCrossEntropySigmoidError:
 
     def __call__(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         """Error averaged over the batch, a scalar."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         per_unit = functional.softplus(outputs) - targets * outputs
         return float(per_unit.sum()) / batch_size
 
     def grad(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """(sigmoid(y) - t) / batch_size, shape (batch_size, output_dim)."""
-        batch_size = _check(outputs, targets, self)
+        outputs, targets, batch_size = _check(outputs, targets, self)
         grads = functional.sigmoid(outputs)
         grads -= targets
         grads /= batch_size

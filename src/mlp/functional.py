@@ -4,18 +4,20 @@ Each works row-wise on arrays of shape (batch_size, dim), never overflows and ne
 warns, whatever the size of its arguments: softmax and log-softmax subtract the row
 maximum first; the logistic sigmoid lets exp(-x) overflow to inf for x below about -89
 (float32), which gives exactly the right limit 1 / (1 + inf) = 0, with that one expected
-overflow silenced.
+overflow silenced. Lists and integer arrays are taken as floats (the default dtype).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from mlp import _checks
+
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Logistic sigmoid 1 / (1 + exp(-x)), elementwise, accurate to full relative
     precision in both tails (0.5 + 0.5 * tanh(x / 2) would round to 0 below x = -17)."""
-    out = np.negative(x, out=out)
+    out = np.negative(_checks.floats(x, "x", "sigmoid"), out=out)
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
     out += 1
@@ -25,6 +27,7 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 def log_softmax(x: np.ndarray) -> np.ndarray:
     """Row-wise log-softmax of x, shape (batch_size, dim) -> (batch_size, dim)."""
+    x = _rows(x, "log_softmax")
     shifted = x - x.max(axis=-1, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return shifted
@@ -32,6 +35,7 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
 
 def softmax(x: np.ndarray) -> np.ndarray:
     """Row-wise softmax of x, shape (batch_size, dim) -> (batch_size, dim); rows sum to 1."""
+    x = _rows(x, "softmax")
     out = x - x.max(axis=-1, keepdims=True)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)
@@ -40,4 +44,13 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 def softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + exp(x)), elementwise, as max(x, 0) + log1p(exp(-|x|))."""
+    x = _checks.floats(x, "x", "softplus")
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _rows(x: np.ndarray, name: str) -> np.ndarray:
+    """x as floats with at least one axis and one value per row (a maximum needs one)."""
+    x = _checks.floats(x, "x", name)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(f"{name} needs x of shape (batch_size, dim) with dim >= 1, got {x.shape}")
+    return x

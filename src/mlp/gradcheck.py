@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from mlp import _checks
 from mlp.layers import Layer, LayerWithParameters, StochasticLayer
 from mlp.rngs import RandomState, make_rng
 
@@ -52,6 +53,14 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-4)
     Returns:
         array shaped like `x`.
     """
+    _checks.callable_instance(f, "f", "numerical_gradient", "a function of no arguments")
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(
+            "numerical_gradient x must be a float array it can perturb in place (e.g. "
+            f"np.array(x, dtype=np.float64)), got {type(x).__name__} "
+            f"{getattr(x, 'dtype', '')}".rstrip()
+        )
+    eps = _checks.number(eps, "eps", "numerical_gradient", low=0, low_open=True)
     grad = np.zeros_like(x, dtype=np.float64)
     flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat_x, x):
@@ -75,7 +84,9 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     resolve them better than about 1e-12 absolute; every other entry is judged by its
     own size, so a wrong small gradient still shows.
     """
-    analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    analytic = _checks.numeric_array(analytic, "analytic", "relative_error").astype(np.float64)
+    numeric = _checks.numeric_array(numeric, "numeric", "relative_error").astype(np.float64)
+    floor = _checks.number(floor, "floor", "relative_error", low=0, low_open=True)
     if analytic.shape != numeric.shape:
         raise ValueError(f"gradient has shape {analytic.shape}, expected {numeric.shape}")
     if analytic.size == 0:
@@ -121,9 +132,15 @@ def check_layer_gradients(
     Returns:
         {'inputs': error, 'params[0]': error, ...}, one entry per parameter array.
     """
+    _checks.not_a_class(layer, "layer", "check_layer_gradients")
+    if not (callable(getattr(layer, "fprop", None)) and callable(getattr(layer, "bprop", None))):
+        raise TypeError(
+            f"check_layer_gradients layer must be a layer with fprop and bprop, got {layer!r}"
+        )
+    x = _checks.numeric_array(inputs, "inputs", "check_layer_gradients").astype(np.float64)
+    eps = _checks.number(eps, "eps", "check_layer_gradients", low=0, low_open=True)
     rng = make_rng(rng)
     layer = _float64_copy(layer)
-    x = np.array(inputs, dtype=np.float64)
     # A stochastic layer must draw the same mask for every evaluation.
     stochastic = layer if isinstance(layer, StochasticLayer) else None
     rng_state = _rng_state(stochastic.rng) if stochastic is not None else None
@@ -163,7 +180,12 @@ def check_error_gradients(
         outputs: array of shape (batch_size, output_dim).
         targets: array of shape (batch_size, output_dim).
     """
-    y = np.array(outputs, dtype=np.float64)
-    t = np.asarray(targets, dtype=np.float64)
+    expected = "an error object, callable with a grad method"
+    _checks.callable_instance(error, "error", "check_error_gradients", expected)
+    if not callable(getattr(error, "grad", None)):
+        raise TypeError(f"check_error_gradients error must be {expected}, got {error!r}")
+    y = _checks.numeric_array(outputs, "outputs", "check_error_gradients").astype(np.float64)
+    t = _checks.numeric_array(targets, "targets", "check_error_gradients").astype(np.float64)
+    eps = _checks.number(eps, "eps", "check_error_gradients", low=0, low_open=True)
     numeric = numerical_gradient(lambda: float(error(y, t)), y, eps)
     return relative_error(error.grad(y, t), numeric)

@@ -7,14 +7,17 @@ use `np.random.RandomState(mlp.DEFAULT_SEED)`, created once per initialiser, so 
 initialiser shared by several layers still gives each layer different values.
 
 Weight matrices have shape (output_dim, input_dim), so `shape[-1]` is the fan-in and
-`shape[0]` the fan-out.
+`shape[0]` the fan-out. A shape is a tuple of sizes (an int n is taken as (n,)); the
+Glorot and He schemes need both fans at least 1.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from mlp import dtypes
+from mlp import _checks, dtypes
 from mlp.rngs import RandomState, make_rng
 
 __all__ = [
@@ -35,6 +38,8 @@ def _fans(shape: tuple[int, ...], name: str) -> tuple[int, int]:
             f"{name} needs a 2-D weight shape (output_dim, input_dim), got {shape}; "
             "initialise biases with ConstantInit(0.) instead"
         )
+    if min(shape) < 1:  # the variance would divide by a fan of 0
+        raise ValueError(f"{name} needs fan_in and fan_out of at least 1, got shape {shape}")
     return shape[1], shape[0]
 
 
@@ -42,10 +47,11 @@ class ConstantInit:
     """Every entry equal to `value`."""
 
     def __init__(self, value: float) -> None:
-        self.value = float(value)
+        self.value = _checks.number(value, "value", "ConstantInit")
 
     def __call__(self, shape: tuple[int, ...]) -> np.ndarray:
         """Array of `shape` filled with `value`."""
+        shape = _checks.shape(shape, "shape", self)
         return np.full(shape, self.value, dtype=dtypes.get_default_dtype())
 
     def __repr__(self) -> str:
@@ -56,13 +62,18 @@ class UniformInit:
     """Independent draws from the uniform distribution on [low, high)."""
 
     def __init__(self, low: float, high: float, rng: RandomState | None = None) -> None:
-        if not high >= low:
-            raise ValueError(f"UniformInit needs low <= high, got low={low}, high={high}")
-        self.low, self.high = float(low), float(high)
+        low = _checks.number(low, "low", "UniformInit")
+        high = _checks.number(high, "high", "UniformInit")
+        if not high >= low or not math.isfinite(high - low):  # NumPy cannot draw wider
+            raise ValueError(
+                f"UniformInit needs low <= high, a finite width apart, got low={low}, high={high}"
+            )
+        self.low, self.high = low, high
         self.rng = make_rng(rng)
 
     def __call__(self, shape: tuple[int, ...]) -> np.ndarray:
         """Array of `shape` with entries uniform on [low, high)."""
+        shape = _checks.shape(shape, "shape", self)
         draws = self.rng.uniform(low=self.low, high=self.high, size=shape)
         return draws.astype(dtypes.get_default_dtype(), copy=False)
 
@@ -74,13 +85,13 @@ class NormalInit:
     """Independent draws from a normal distribution with the given mean and std."""
 
     def __init__(self, mean: float, std: float, rng: RandomState | None = None) -> None:
-        if not std >= 0:
-            raise ValueError(f"NormalInit needs std >= 0, got {std}")
-        self.mean, self.std = float(mean), float(std)
+        self.mean = _checks.number(mean, "mean", "NormalInit")
+        self.std = _checks.number(std, "std", "NormalInit", low=0)
         self.rng = make_rng(rng)
 
     def __call__(self, shape: tuple[int, ...]) -> np.ndarray:
         """Array of `shape` with entries drawn from N(mean, std**2)."""
+        shape = _checks.shape(shape, "shape", self)
         draws = self.rng.normal(loc=self.mean, scale=self.std, size=shape)
         return draws.astype(dtypes.get_default_dtype(), copy=False)
 
@@ -92,9 +103,7 @@ class _ScaledInit:
     """Shared machinery of the Glorot and He schemes: a scale computed from the fans."""
 
     def __init__(self, gain: float = 1.0, rng: RandomState | None = None) -> None:
-        if not gain > 0:
-            raise ValueError(f"{type(self).__name__} needs gain > 0, got {gain}")
-        self.gain = float(gain)
+        self.gain = _checks.number(gain, "gain", type(self).__name__, low=0, low_open=True)
         self.rng = make_rng(rng)
 
     def _variance(self, fan_in: int, fan_out: int) -> float:
@@ -105,8 +114,13 @@ class _ScaledInit:
 
     def __call__(self, shape: tuple[int, ...]) -> np.ndarray:
         """Weight matrix of `shape` = (output_dim, input_dim)."""
-        fan_in, fan_out = _fans(tuple(shape), type(self).__name__)
-        std = self.gain * np.sqrt(self._variance(fan_in, fan_out))
+        shape = _checks.shape(shape, "shape", self)
+        fan_in, fan_out = _fans(shape, type(self).__name__)
+        variance = self._variance(fan_in, fan_out)
+        # In Python floats, which overflow to inf silently; a uniform's bound is sqrt(3) std.
+        if not math.isfinite(3 * self.gain * math.sqrt(variance)):
+            raise ValueError(f"{self!r} gives an infinite scale for shape {shape}: lower gain")
+        std = self.gain * np.sqrt(variance)
         return self._draw(std, shape).astype(dtypes.get_default_dtype(), copy=False)
 
     def __repr__(self) -> str:

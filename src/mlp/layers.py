@@ -14,17 +14,24 @@ Shape (for every layer here unless its docstring says otherwise):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar, cast
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 
-from mlp import dtypes, functional
-from mlp.penalties import L1Penalty, L2Penalty
+from mlp import _checks, dtypes, functional
 from mlp.rngs import RandomState, make_rng, uniform01
 
 Initialiser = Callable[[tuple[int, ...]], np.ndarray]
-Penalty = L1Penalty | L2Penalty
+
+
+class Penalty(Protocol):
+    """What a layer needs of a penalty: `mlp.penalties.L1Penalty`, `L2Penalty`, or yours."""
+
+    def __call__(self, parameter: np.ndarray) -> float: ...
+
+    def grad(self, parameter: np.ndarray) -> np.ndarray: ...
+
 
 __all__ = [
     "AffineLayer",
@@ -123,31 +130,6 @@ class StochasticLayer(Layer):
         raise NotImplementedError
 
 
-def _check_2d(inputs: np.ndarray, dim: int, what: str, layer: Layer) -> None:
-    if inputs.ndim != 2 or inputs.shape[1] != dim:
-        raise ValueError(
-            f"{layer!r} expects {what} of shape (batch_size, {dim}), got {inputs.shape}"
-        )
-
-
-def _check_like(grads: np.ndarray, like: np.ndarray, layer: Layer) -> None:
-    # Broadcasting would silently turn a (batch_size, 1) gradient into a wrong answer.
-    if np.shape(grads) != like.shape:
-        raise ValueError(
-            f"{layer!r} bprop needs grads_wrt_outputs shaped like its outputs {like.shape}, "
-            f"got {np.shape(grads)}"
-        )
-
-
-def _floats(inputs: np.ndarray) -> np.ndarray:
-    """inputs as an array of floats: integer or boolean arrays (and lists) are converted
-    to the default dtype, float arrays are left as they are."""
-    inputs = np.asarray(inputs)
-    if inputs.dtype.kind != "f":
-        inputs = inputs.astype(dtypes.get_default_dtype())
-    return inputs
-
-
 _shared_defaults: dict[str, object] = {}
 
 
@@ -178,6 +160,9 @@ class AffineLayer(LayerWithParameters):
             initialiser share (so each gets different weights), and zero biases.
         weights_penalty, biases_penalty: optional `L1Penalty`/`L2Penalty`.
         dtype: np.float32 or np.float64; default `mlp.get_default_dtype()`.
+
+    Every argument is checked before any initialiser draws, so a refused call leaves
+    the initialisers' rngs as they were.
     """
 
     def __init__(
@@ -192,18 +177,19 @@ class AffineLayer(LayerWithParameters):
     ) -> None:
         from mlp.initialisers import ConstantInit, UniformInit
 
-        for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"AffineLayer {name} must be a positive integer, got {value!r}")
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
-        self.dtype = dtypes.resolve(dtype)
+        self.input_dim = _checks.integer(input_dim, "input_dim", "AffineLayer", low=1)
+        self.output_dim = _checks.integer(output_dim, "output_dim", "AffineLayer", low=1)
+        self.dtype = _layer_dtype(dtype, "AffineLayer")
+        _check_initialiser(weights_initialiser, "weights_initialiser")
+        _check_initialiser(biases_initialiser, "biases_initialiser")
+        self.weights_penalty = _checked_penalty(weights_penalty, "weights_penalty")
+        self.biases_penalty = _checked_penalty(biases_penalty, "biases_penalty")
         if weights_initialiser is None:  # one for all such layers, as in the course
             weights_initialiser = _shared_default("weights", lambda: UniformInit(-0.1, 0.1))
-        biases_initialiser = biases_initialiser or ConstantInit(0.0)
+        if biases_initialiser is None:
+            biases_initialiser = ConstantInit(0.0)
         self.weights = self._initial(weights_initialiser, (self.output_dim, self.input_dim))
         self.biases = self._initial(biases_initialiser, (self.output_dim,))
-        self.weights_penalty = weights_penalty
-        self.biases_penalty = biases_penalty
 
     def _initial(self, initialiser: Initialiser, shape: tuple[int, ...]) -> np.ndarray:
         # Draw in the layer's own dtype, so a float64 layer built under the float32
@@ -216,7 +202,7 @@ class AffineLayer(LayerWithParameters):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """outputs (batch_size, output_dim) = inputs (batch_size, input_dim) @ W.T + b."""
-        inputs = np.asarray(inputs)
+        inputs = _checks.numeric_array(inputs, "inputs", self)
         _check_2d(inputs, self.input_dim, "inputs", self)
         outputs = np.asarray(inputs, dtype=self.dtype) @ self.weights.T
         outputs += self.biases
@@ -226,7 +212,7 @@ class AffineLayer(LayerWithParameters):
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """grads_wrt_inputs (batch_size, input_dim) = grads_wrt_outputs @ W."""
-        _check_2d(grads_wrt_outputs, self.output_dim, "grads_wrt_outputs", self)
+        inputs, grads_wrt_outputs = self._check_batch(inputs, grads_wrt_outputs)
         return grads_wrt_outputs @ self.weights
 
     def grads_wrt_params(
@@ -237,14 +223,7 @@ class AffineLayer(LayerWithParameters):
         Each is summed over the batch (errors already divide by the batch size), plus
         the penalty's gradient where the layer has one.
         """
-        inputs = np.asarray(inputs)
-        _check_2d(inputs, self.input_dim, "inputs", self)
-        _check_2d(grads_wrt_outputs, self.output_dim, "grads_wrt_outputs", self)
-        if inputs.shape[0] != grads_wrt_outputs.shape[0]:
-            raise ValueError(
-                f"{self!r} got {inputs.shape[0]} inputs but {grads_wrt_outputs.shape[0]} "
-                "rows of grads_wrt_outputs: pass the batch fprop was given"
-            )
+        inputs, grads_wrt_outputs = self._check_batch(inputs, grads_wrt_outputs)
         grads_wrt_weights = grads_wrt_outputs.T @ np.asarray(inputs, dtype=self.dtype)
         grads_wrt_biases = grads_wrt_outputs.sum(axis=0)
         if self.weights_penalty is not None:
@@ -252,6 +231,22 @@ class AffineLayer(LayerWithParameters):
         if self.biases_penalty is not None:
             grads_wrt_biases += self.biases_penalty.grad(self.biases)
         return [grads_wrt_weights, grads_wrt_biases]
+
+    def _check_batch(
+        self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """inputs (batch_size, input_dim) and grads_wrt_outputs (batch_size, output_dim)
+        as arrays (the gradients as floats), or a ValueError saying which is wrong."""
+        inputs = _checks.numeric_array(inputs, "inputs", self)
+        grads_wrt_outputs = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", self)
+        _check_2d(inputs, self.input_dim, "inputs", self)
+        _check_2d(grads_wrt_outputs, self.output_dim, "grads_wrt_outputs", self)
+        if inputs.shape[0] != grads_wrt_outputs.shape[0]:
+            raise ValueError(
+                f"{self!r} got {inputs.shape[0]} inputs but {grads_wrt_outputs.shape[0]} "
+                "rows of grads_wrt_outputs: pass the batch fprop was given"
+            )
+        return inputs, grads_wrt_outputs
 
     def params_penalty(self) -> float:
         """Sum of the weight and bias penalties (0 without penalties)."""
@@ -273,6 +268,9 @@ class AffineLayer(LayerWithParameters):
         # `model.params` keeps updating the arrays the layer uses, and the caller's
         # arrays are never aliased (training would otherwise overwrite a saved copy).
         # Only a change of dtype (`layer.dtype = ...` first) gives new arrays.
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise TypeError(f"{self!r} params must be a list [weights, biases], got {values!r}")
+        values = list(values)
         if len(values) != 2:
             raise ValueError(f"{self!r} has 2 parameters (weights, biases), got {len(values)}")
         weights, biases = (np.asarray(v) for v in values)
@@ -297,13 +295,13 @@ class SigmoidLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Logistic sigmoid of each input, in (0, 1); finite for any input."""
-        return functional.sigmoid(_floats(inputs))
+        return functional.sigmoid(_batch(inputs, self))
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx = y (1 - y), so grads_wrt_inputs = grads_wrt_outputs * y * (1 - y)."""
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         grads = np.subtract(1, outputs)
         grads *= outputs
         grads *= grads_wrt_outputs
@@ -315,13 +313,13 @@ class TanhLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Hyperbolic tangent of each input, in (-1, 1)."""
-        return np.tanh(_floats(inputs))
+        return np.tanh(_batch(inputs, self))
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx = 1 - y**2, so grads_wrt_inputs = grads_wrt_outputs * (1 - y**2)."""
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         grads = np.square(outputs)
         np.subtract(1, grads, out=grads)
         grads *= grads_wrt_outputs
@@ -333,7 +331,7 @@ class ReluLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Positive part of each input."""
-        return np.maximum(_floats(inputs), 0)
+        return np.maximum(_batch(inputs, self), 0)
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
@@ -341,7 +339,7 @@ class ReluLayer(Layer):
         """dy/dx is 1 where x > 0 and 0 elsewhere (0 at x = 0, as PyTorch takes it)."""
         # Multiplying by the boolean mask is exact and about seven times faster than
         # np.where, whose branches mispredict on the random signs of activations.
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         return np.multiply(grads_wrt_outputs, inputs > 0, dtype=grads_wrt_outputs.dtype)
 
 
@@ -349,15 +347,13 @@ class LeakyReluLayer(Layer):
     """outputs = x where x > 0, alpha * x elsewhere. Shape: outputs like inputs."""
 
     def __init__(self, alpha: float = 0.01) -> None:
-        if not alpha >= 0:
-            raise ValueError(f"LeakyReluLayer needs alpha >= 0, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = _checks.number(alpha, "alpha", "LeakyReluLayer", low=0)
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """x for positive x, alpha * x otherwise."""
         # max(x, 0) + alpha * min(x, 0): one term is exactly 0, so this is exact, and it
         # avoids np.where, which is slow on data with random signs.
-        inputs = _floats(inputs)
+        inputs = _batch(inputs, self)
         outputs = np.minimum(inputs, 0)
         outputs *= self.alpha
         outputs += np.maximum(inputs, 0)
@@ -367,7 +363,7 @@ class LeakyReluLayer(Layer):
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx is 1 where x > 0 and alpha elsewhere."""
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         dtype = grads_wrt_outputs.dtype
         positive = inputs > 0
         grads = np.multiply(grads_wrt_outputs, ~positive, dtype=dtype)
@@ -383,14 +379,12 @@ class ELULayer(Layer):
     """outputs = x where x > 0, alpha * (exp(x) - 1) elsewhere. Shape: outputs like inputs."""
 
     def __init__(self, alpha: float = 1.0) -> None:
-        if not alpha >= 0:
-            raise ValueError(f"ELULayer needs alpha >= 0, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = _checks.number(alpha, "alpha", "ELULayer", low=0)
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """x for positive x, alpha * (exp(x) - 1) otherwise; exp never overflows."""
         # max(x, 0) + alpha * expm1(min(x, 0)): one term is exactly 0 for every x.
-        inputs = _floats(inputs)
+        inputs = _batch(inputs, self)
         outputs = np.expm1(np.minimum(inputs, 0))
         outputs *= self.alpha
         outputs += np.maximum(inputs, 0)
@@ -400,7 +394,7 @@ class ELULayer(Layer):
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx is 1 where x > 0 and alpha * exp(x) elsewhere."""
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         dtype = grads_wrt_outputs.dtype
         positive = inputs > 0
         # alpha * exp(min(x, 0)), not y + alpha: that sum loses every digit for very
@@ -423,7 +417,7 @@ class SwishLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """x * sigmoid(x): about x for large positive x, about 0 for large negative x."""
-        inputs = _floats(inputs)
+        inputs = _batch(inputs, self)
         outputs = functional.sigmoid(inputs)
         outputs *= inputs
         return outputs
@@ -432,10 +426,9 @@ class SwishLayer(Layer):
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx = s + x s (1 - s) = s (1 + x (1 - s)) with s = sigmoid(x)."""
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         # s again from x, not from y / x (which is 0 / 0 at x = 0). In the tails the
         # product stays finite: x (1 - s) -> 0 as x -> +inf, and s -> 0 as x -> -inf.
-        inputs = _floats(inputs)
         sigmoid = functional.sigmoid(inputs)
         grads: np.ndarray = np.subtract(1, sigmoid)
         grads *= inputs
@@ -454,13 +447,16 @@ class SoftmaxLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Row-wise softmax: each row of outputs is a probability vector."""
-        return functional.softmax(_floats(inputs))
+        inputs = _batch(inputs, self)
+        if inputs.shape[-1] == 0:
+            raise ValueError(f"{self!r} needs at least one input per row, got {inputs.shape}")
+        return functional.softmax(inputs)
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dx_i = y_i * (g_i - sum_j g_j y_j), row by row (the softmax Jacobian applied)."""
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         weighted = (grads_wrt_outputs * outputs).sum(axis=-1, keepdims=True)
         return outputs * (grads_wrt_outputs - weighted)
 
@@ -477,6 +473,8 @@ class DropoutLayer(StochasticLayer):
         incl_prob: probability of keeping a unit, in (0, 1].
         share_across_batch: one mask of shape (1, dim) for the whole batch (the
             course's default) rather than one per example.
+
+    Integer inputs are computed in the default float dtype, float inputs in their own.
     """
 
     def __init__(
@@ -485,19 +483,20 @@ class DropoutLayer(StochasticLayer):
         incl_prob: float = 0.5,
         share_across_batch: bool = True,
     ) -> None:
+        self.incl_prob = _checks.number(incl_prob, "incl_prob", "DropoutLayer", 0, 1, low_open=True)
+        self.share_across_batch = _checks.flag(
+            share_across_batch, "share_across_batch", "DropoutLayer"
+        )
         super().__init__(rng)
-        if not 0 < incl_prob <= 1:
-            raise ValueError(f"DropoutLayer needs 0 < incl_prob <= 1, got {incl_prob}")
-        self.incl_prob = float(incl_prob)
-        self.share_across_batch = bool(share_across_batch)
         self._scaled_mask: np.ndarray | None = None
 
     def fprop(self, inputs: np.ndarray, stochastic: bool = True) -> np.ndarray:
         """inputs * mask / incl_prob when stochastic, else inputs unchanged."""
-        if not stochastic:
+        inputs = _batch(inputs, self)
+        if not _checks.flag(stochastic, "stochastic", self):
             self._scaled_mask = None  # a following bprop is then the identity too
             return inputs
-        shape = (1, inputs.shape[1]) if self.share_across_batch else inputs.shape
+        shape = (1, *inputs.shape[1:]) if self.share_across_batch else inputs.shape
         keep = uniform01(self.rng, shape) < self.incl_prob
         self._scaled_mask = keep.astype(inputs.dtype) / np.asarray(self.incl_prob, inputs.dtype)
         return inputs * self._scaled_mask
@@ -506,7 +505,7 @@ class DropoutLayer(StochasticLayer):
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """grads_wrt_outputs through the mask of the latest stochastic fprop."""
-        _check_like(grads_wrt_outputs, outputs, self)
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
         if self._scaled_mask is None:
             return grads_wrt_outputs  # the latest fprop was deterministic: the identity
         return grads_wrt_outputs * self._scaled_mask
@@ -516,3 +515,73 @@ class DropoutLayer(StochasticLayer):
             f"DropoutLayer(incl_prob={self.incl_prob}, "
             f"share_across_batch={self.share_across_batch})"
         )
+
+
+# --- argument checks (each names the argument; see mlp._checks) --------------------------
+
+
+def _batch(inputs: np.ndarray, layer: Layer) -> np.ndarray:
+    """inputs as floats (`_checks.floats`), with a batch axis: not a 0-d array."""
+    inputs = _checks.floats(inputs, "inputs", layer)
+    if inputs.ndim == 0:
+        raise ValueError(f"{layer!r} needs inputs of shape (batch_size, ...), got a 0-d array")
+    return inputs
+
+
+def _checked(
+    layer: Layer, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An elementwise layer's bprop arguments as float arrays of one shape."""
+    # Broadcasting would silently turn a (batch_size, 1) array into a wrong answer.
+    inputs = _checks.floats(inputs, "inputs", layer)
+    outputs = _checks.floats(outputs, "outputs", layer)
+    grads_wrt_outputs = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", layer)
+    if grads_wrt_outputs.shape != outputs.shape:
+        raise ValueError(
+            f"{layer!r} bprop needs grads_wrt_outputs shaped like its outputs "
+            f"{outputs.shape}, got {grads_wrt_outputs.shape}"
+        )
+    if inputs.shape != outputs.shape:
+        raise ValueError(
+            f"{layer!r} bprop needs inputs shaped like its outputs {outputs.shape}, "
+            f"got {inputs.shape}: pass the inputs fprop was given"
+        )
+    return inputs, outputs, grads_wrt_outputs
+
+
+def _check_2d(inputs: np.ndarray, dim: int, what: str, layer: Layer) -> None:
+    if inputs.ndim != 2 or inputs.shape[1] != dim:
+        raise ValueError(
+            f"{layer!r} expects {what} of shape (batch_size, {dim}), got {inputs.shape}"
+        )
+
+
+def _layer_dtype(dtype: np.dtype | type | None, owner: str) -> np.dtype:
+    """`dtypes.resolve(dtype)`, its error naming the argument."""
+    expected = "float32 or float64 (np.float32, np.float64, or None for the default)"
+    try:
+        return dtypes.resolve(dtype)
+    except TypeError:  # NumPy does not know it as a dtype at all
+        raise TypeError(f"{owner} dtype must be {expected}, got {dtype!r}") from None
+    except ValueError:
+        raise ValueError(f"{owner} dtype must be {expected}, got {dtype!r}") from None
+
+
+def _check_initialiser(initialiser: object, name: str) -> None:
+    if initialiser is not None:
+        _checks.callable_instance(
+            initialiser,
+            name,
+            "AffineLayer",
+            "an initialiser (a callable taking a shape, e.g. UniformInit(-0.1, 0.1)) or None",
+        )
+
+
+def _checked_penalty(penalty: object, name: str) -> Penalty | None:
+    if penalty is None:
+        return None
+    expected = "a penalty such as L2Penalty(1e-4) (callable, with a grad method) or None"
+    _checks.callable_instance(penalty, name, "AffineLayer", expected)
+    if not callable(getattr(penalty, "grad", None)):
+        raise TypeError(f"AffineLayer {name} must be {expected}, got {penalty!r}")
+    return cast(Penalty, penalty)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlp import _checks
+
 __all__ = ["L1Penalty", "L2Penalty"]
 
 
 class _Penalty:
     def __init__(self, coefficient: float) -> None:
-        if not coefficient >= 0:
-            raise ValueError(f"{type(self).__name__} needs coefficient >= 0, got {coefficient}")
-        self.coefficient = float(coefficient)
+        self.coefficient = _checks.number(coefficient, "coefficient", type(self).__name__, low=0)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.coefficient})"
@@ -26,10 +26,12 @@ class L1Penalty(_Penalty):
 
     def __call__(self, parameter: np.ndarray) -> float:
         """Penalty of `parameter` (any shape), a scalar."""
+        parameter = _checks.floats(parameter, "parameter", self)
         return self.coefficient * float(np.abs(parameter).sum())
 
     def grad(self, parameter: np.ndarray) -> np.ndarray:
         """Gradient with respect to `parameter`, same shape (sign(0) taken as 0)."""
+        parameter = _checks.floats(parameter, "parameter", self)
         return self.coefficient * np.sign(parameter)
 
 
@@ -38,8 +40,10 @@ class L2Penalty(_Penalty):
 
     def __call__(self, parameter: np.ndarray) -> float:
         """Penalty of `parameter` (any shape), a scalar."""
+        parameter = _checks.floats(parameter, "parameter", self)
         return 0.5 * self.coefficient * float(np.vdot(parameter, parameter))
 
     def grad(self, parameter: np.ndarray) -> np.ndarray:
         """Gradient with respect to `parameter`, same shape."""
+        parameter = _checks.floats(parameter, "parameter", self)
         return self.coefficient * parameter
