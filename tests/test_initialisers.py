@@ -174,7 +174,7 @@ def test_normal_init_statistics() -> None:
     ],
 )
 def test_bad_arguments_raise_value_error(make) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"Init needs (low <= high|std >= 0|gain > 0), got"):
         make()
 
 
