@@ -92,6 +92,52 @@ def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
     assert path.read_text() == "two" and not _tmp_files(tmp_path)
 
 
+def _rewrite(name: str, path: Path) -> None:
+    """Write the record file `name` of the finished run in `path` again, as training does."""
+    from mlp.config import build_experiment
+    from mlp.runs.checkpoint import save_checkpoint
+    from mlp.runs.record import finish_record, write_config, write_curves
+
+    record = RunRecord.load(path)
+    if name == "config.toml":
+        write_config(path, record.experiment_config())
+    elif name == "stats.csv":
+        StatsLog(path / name, record.keys).write_header(list(zip(record.epochs, record.stats)))
+    elif name == "params.npz":
+        finish_record(path, {}, [p * 2 for p in record.params()], curves=False)
+    elif name == "summary.json":
+        finish_record(path, {"note": "rewritten"}, curves=False)
+    elif name == "curves.png":
+        write_curves(record)
+    else:
+        experiment = build_experiment(record.experiment_config())
+        experiment.learning_rule.initialise(experiment.model.params)
+        timing = {"train_seconds": 1.0, "run_seconds": 1.0, "sessions": 1}
+        save_checkpoint(path / name, experiment, 1, timing)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["config.toml", "stats.csv", "params.npz", "summary.json", "curves.png", CHECKPOINT],
+)
+def test_run_record_files_are_written_atomically(tmp_path, monkeypatch, mnist_dir, name):
+    """A write that fails before its file is complete (here: the rename of a finished
+    temporary file fails, as on a full disk) leaves the old file whole and no part."""
+    path = run_experiment(dataclasses.replace(SMALL, epochs=1), tmp_path, name="r").path
+    if name == CHECKPOINT:
+        _rewrite(name, path)  # a finished run has none: write one to replace
+    before = (path / name).read_bytes()
+
+    def failing_replace(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left on device"):
+        _rewrite(name, path)
+    assert (path / name).read_bytes() == before
+    assert not _tmp_files(tmp_path)
+
+
 def test_summarise_stats_final_and_best():
     keys = {"error(valid)": 0, "acc(valid)": 1}
     stats = np.array([[2.3, 0.1], [0.5, 0.9], [0.4, 0.85], [0.6, 0.88]])
