@@ -102,7 +102,8 @@ def _rewrite(name: str, path: Path) -> None:
     if name == "config.toml":
         write_config(path, record.experiment_config())
     elif name == "stats.csv":
-        StatsLog(path / name, record.keys).write_header(list(zip(record.epochs, record.stats)))
+        rows = list(zip(record.epochs, record.stats, strict=True))
+        StatsLog(path / name, record.keys).write_header(rows)
     elif name == "params.npz":
         finish_record(path, {}, [p * 2 for p in record.params()], curves=False)
     elif name == "summary.json":
@@ -371,11 +372,13 @@ def test_torch_backend_writes_the_same_kind_of_record(tmp_path):
     assert record.finished and record.summary["backend"] == "torch"
     assert record.stats.shape == (5, 4) and 0 < record.summary["test"]["acc"] <= 1
     numpy_record = run_experiment(dataclasses.replace(config, backend="numpy"), tmp_path, name="n")
-    # Same model, data order and initial weights; dropout masks differ, so only roughly equal.
-    assert (
-        abs(record.summary["final"]["acc(valid)"] - numpy_record.summary["final"]["acc(valid)"])
-        < 0.1
-    )
+    # Same model, data order and initial weights; dropout masks and float rounding differ,
+    # and 4 epochs of Adam on 500 examples amplify both, so only roughly equal. Measured
+    # (one BLAS thread): 0.0149 at this seed, 0.008 to 0.050 over seeds 1 to 5 (0.001 to
+    # 0.084 even without dropout). 0.025 holds this seed's gap with room for another
+    # torch's rounding, and fails a backend that trains another model or ignores a setting.
+    gap = abs(record.summary["final"]["acc(valid)"] - numpy_record.summary["final"]["acc(valid)"])
+    assert gap < 0.025
     with pytest.raises(RunError, match="torch"):
         os.remove(record.path / "summary.json")
         resume_run(record.path)
