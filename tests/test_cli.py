@@ -26,7 +26,9 @@ QUICK = ["--max-train-examples", "500", "--epochs", "2", "--no-progress"]
 
 
 # Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
-pytestmark = pytest.mark.usefixtures("one_blas_thread")
+# ...and MNIST in the data directory (skipped with MLP_OFFLINE=1 when it is missing, not
+# downloaded).
+pytestmark = pytest.mark.usefixtures("one_blas_thread", "mnist_dir")
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:

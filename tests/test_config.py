@@ -153,7 +153,7 @@ def test_learning_rate_schedules():
     assert all(learning_rate_at(constant, e) == 1e-3 for e in (1, 5, 11))
 
 
-def test_build_experiment_follows_the_config():
+def test_build_experiment_follows_the_config(mnist_dir):
     config = ExperimentConfig(
         hidden=(20, 20),
         activation="sigmoid",
@@ -177,7 +177,7 @@ def test_build_experiment_follows_the_config():
     assert {"train", "valid", "dropout_0"} <= set(experiment.rngs)
 
 
-def test_same_seed_same_model_other_seed_other_model():
+def test_same_seed_same_model_other_seed_other_model(mnist_dir):
     config = ExperimentConfig(hidden=(10,), rule="adam", max_train_examples=200)
     a, b = build_experiment(config), build_experiment(config)
     c = build_experiment(dataclasses.replace(config, seed=1))
@@ -188,7 +188,7 @@ def test_same_seed_same_model_other_seed_other_model():
     np.testing.assert_array_equal(a.train_data._order, b.train_data._order)
 
 
-def test_uniform_init_scale_and_bias_scale():
+def test_uniform_init_scale_and_bias_scale(mnist_dir):
     config = ExperimentConfig(
         hidden=(), init_scale=0.01, bias_init_scale=0.01, max_train_examples=100
     )
@@ -225,12 +225,12 @@ def test_epochs_must_be_a_multiple_of_stats_interval():
     assert config_from_dict({"epochs": 6, "stats_interval": 2}).epochs == 6
 
 
-def test_a_batch_larger_than_the_training_set_is_a_config_error():
+def test_a_batch_larger_than_the_training_set_is_a_config_error(mnist_dir):
     with pytest.raises(ConfigError, match="larger than the 50000 training examples"):
         build_experiment(ExperimentConfig(batch_size=60_000, epochs=1, stats_interval=1))
 
 
-def test_the_test_error_includes_the_penalty_as_the_other_errors_do():
+def test_the_test_error_includes_the_penalty_as_the_other_errors_do(mnist_dir):
     from mlp.optimisers import Optimiser
     from mlp.runs.finish import evaluate_test_set
 

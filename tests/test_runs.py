@@ -59,7 +59,9 @@ ONE_THREAD_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": 
 
 
 # Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
-pytestmark = pytest.mark.usefixtures("one_blas_thread")
+# ...and MNIST in the data directory (skipped with MLP_OFFLINE=1 when it is missing, not
+# downloaded).
+pytestmark = pytest.mark.usefixtures("one_blas_thread", "mnist_dir")
 
 
 def _tmp_files(path: Path) -> list[Path]:

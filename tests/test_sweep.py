@@ -14,6 +14,10 @@ from mlp.config import config_from_dict
 from mlp.runs import RunRecord, run_experiment
 from mlp.sweep import SweepError, load_sweep, run_sweep, sweep_from_dict
 
+# The points train on MNIST: the data directory must hold it (the test is skipped with
+# MLP_OFFLINE=1 when it does not, instead of downloading it).
+pytestmark = pytest.mark.usefixtures("mnist_dir")
+
 BASE = {"epochs": 2, "max_train_examples": 400, "batch_size": 50, "stats_interval": 1, "seed": 5}
 GRID = {"hidden": [[16], [16, 16]], "activation": ["sigmoid", "relu"]}
 
