@@ -26,7 +26,9 @@ QUICK = ["--max-train-examples", "500", "--epochs", "2", "--no-progress"]
 
 
 # Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
-pytestmark = pytest.mark.usefixtures("one_blas_thread")
+# ...and MNIST in the data directory (skipped with MLP_OFFLINE=1 when it is missing, not
+# downloaded).
+pytestmark = pytest.mark.usefixtures("one_blas_thread", "mnist_dir")
 
 
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
@@ -200,9 +202,30 @@ def test_plot_writes_the_format_its_suffix_names_and_checks_the_folder(tmp_path,
     assert status == 2 and ".docx" in err
 
 
-def test_data_fetch_forwards_its_flags(mnist_dir, capsys):
-    status, out, _ = run_cli(["data", "fetch", "mnist", "--no-progress"], capsys)
-    assert status == 0 and "mnist-train.npz" in out
+def test_data_fetch_forwards_its_flags(tmp_path, monkeypatch, capsys):
+    """Each flag of `mlp data fetch` reaches the fetch: its folder, force and progress."""
+    from mlp.datasets import SPLITS
+    from mlp.datasets import cli as data_cli
+
+    calls = []
+
+    def recording_fetch(spec, directory, *, force, progress):
+        calls.append({"name": spec.name, "directory": directory, "force": force})
+        calls[-1]["progress"] = progress
+        paths = {split: directory / f"{spec.name}-{split}.npz" for split in SPLITS}
+        return paths, False
+
+    monkeypatch.setattr(data_cli, "fetch_spec", recording_fetch)
+    monkeypatch.setenv("MLP_DATA_DIR", str(tmp_path / "default"))
+    args = ["data", "fetch", "fashion-mnist", "--data-dir", str(tmp_path / "d")]
+    status, out, _ = run_cli([*args, "--force", "--no-progress"], capsys)
+    assert status == 0 and str(tmp_path / "d" / "fashion-mnist-train.npz") in out
+    status, _, _ = run_cli(["data", "fetch"], capsys)
+    assert status == 0
+    assert calls == [
+        {"name": "fashion-mnist", "directory": tmp_path / "d", "force": True, "progress": False},
+        {"name": "mnist", "directory": tmp_path / "default", "force": False, "progress": True},
+    ]
 
 
 # --- swish: one layer class and one registry entry, usable everywhere --------------------

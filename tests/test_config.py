@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -83,7 +84,7 @@ def test_flags_override_the_file(tmp_path):
 def test_bad_files_name_the_key_and_line(tmp_path, text, expected):
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigError, match=re.escape(expected[0])) as info:
         load_config(path)
     for fragment in expected:
         assert fragment in str(info.value)
@@ -95,19 +96,22 @@ def test_missing_file_is_a_config_error(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "message"),
     [
-        {"device": "cuda"},  # numpy backend
-        {"backend": "torch", "dropout": 0.5, "dropout_share_across_batch": True},
-        {"hidden": (), "dropout": 0.5},
-        {"seed": -1},
-        {"beta_1": 1.0},
-        {"lr_decay": 0.0},
-        {"name": "a/b"},
+        ({"device": "cuda"}, "device 'cuda' needs backend 'torch'"),  # numpy backend
+        (
+            {"backend": "torch", "dropout": 0.5, "dropout_share_across_batch": True},
+            "dropout_share_across_batch must be false",
+        ),
+        ({"hidden": (), "dropout": 0.5}, "dropout applies to hidden layers"),
+        ({"seed": -1}, "seed must be an integer"),
+        ({"beta_1": 1.0}, r"beta_1 must be a number in \[0, 1\)"),
+        ({"lr_decay": 0.0}, r"lr_decay must be a number in \(0, 1\]"),
+        ({"name": "a/b"}, "name 'a/b' is not a plain folder name"),
     ],
 )
-def test_impossible_combinations_are_refused(values):
-    with pytest.raises(ConfigError):
+def test_impossible_combinations_are_refused(values, message):
+    with pytest.raises(ConfigError, match=message):
         config_from_dict(values)
 
 
@@ -125,7 +129,7 @@ def test_parse_hidden(text, widths):
 
 @pytest.mark.parametrize("text", ["10,x", "10,,3", "-5", "1.5"])
 def test_parse_hidden_rejects(text):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"hidden (must be comma-separated|widths must be pos)"):
         parse_hidden(text)
 
 
@@ -149,7 +153,7 @@ def test_learning_rate_schedules():
     assert all(learning_rate_at(constant, e) == 1e-3 for e in (1, 5, 11))
 
 
-def test_build_experiment_follows_the_config():
+def test_build_experiment_follows_the_config(mnist_dir):
     config = ExperimentConfig(
         hidden=(20, 20),
         activation="sigmoid",
@@ -173,7 +177,7 @@ def test_build_experiment_follows_the_config():
     assert {"train", "valid", "dropout_0"} <= set(experiment.rngs)
 
 
-def test_same_seed_same_model_other_seed_other_model():
+def test_same_seed_same_model_other_seed_other_model(mnist_dir):
     config = ExperimentConfig(hidden=(10,), rule="adam", max_train_examples=200)
     a, b = build_experiment(config), build_experiment(config)
     c = build_experiment(dataclasses.replace(config, seed=1))
@@ -184,7 +188,7 @@ def test_same_seed_same_model_other_seed_other_model():
     np.testing.assert_array_equal(a.train_data._order, b.train_data._order)
 
 
-def test_uniform_init_scale_and_bias_scale():
+def test_uniform_init_scale_and_bias_scale(mnist_dir):
     config = ExperimentConfig(
         hidden=(), init_scale=0.01, bias_init_scale=0.01, max_train_examples=100
     )
@@ -221,12 +225,12 @@ def test_epochs_must_be_a_multiple_of_stats_interval():
     assert config_from_dict({"epochs": 6, "stats_interval": 2}).epochs == 6
 
 
-def test_a_batch_larger_than_the_training_set_is_a_config_error():
+def test_a_batch_larger_than_the_training_set_is_a_config_error(mnist_dir):
     with pytest.raises(ConfigError, match="larger than the 50000 training examples"):
         build_experiment(ExperimentConfig(batch_size=60_000, epochs=1, stats_interval=1))
 
 
-def test_the_test_error_includes_the_penalty_as_the_other_errors_do():
+def test_the_test_error_includes_the_penalty_as_the_other_errors_do(mnist_dir):
     from mlp.optimisers import Optimiser
     from mlp.runs.finish import evaluate_test_set
 

@@ -141,7 +141,7 @@ def test_default_dtype_context_manager_restores_even_after_an_error() -> None:
         assert dtype == np.float64 == mlp.get_default_dtype()
         assert AffineLayer(2, 2).weights.dtype == np.float64
     assert mlp.get_default_dtype() == np.float32
-    with pytest.raises(RuntimeError), mlp.default_dtype(np.float64):
+    with pytest.raises(RuntimeError, match="boom"), mlp.default_dtype(np.float64):
         raise RuntimeError("boom")
     assert mlp.get_default_dtype() == np.float32
 

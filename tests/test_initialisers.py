@@ -174,7 +174,10 @@ def test_normal_init_statistics() -> None:
     ],
 )
 def test_bad_arguments_raise_value_error(make) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError,
+        match=r"Init (needs low <= high, a finite width apart|(low|std|gain) must be a finite number( >= 0| > 0)?), got",
+    ):
         make()
 
 

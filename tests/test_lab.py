@@ -27,7 +27,9 @@ HAVE_TORCH_TWIN = all(
 
 
 # Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
-pytestmark = pytest.mark.usefixtures("one_blas_thread")
+# ...and MNIST in the data directory (skipped with MLP_OFFLINE=1 when it is missing, not
+# downloaded).
+pytestmark = pytest.mark.usefixtures("one_blas_thread", "mnist_dir")
 
 
 def png_size(path) -> tuple[int, int]:

@@ -505,7 +505,7 @@ def test_affine_params_round_trip() -> None:
 def test_affine_params_setter_rejects_wrong_shapes(values) -> None:
     layer = AffineLayer(4, 3)
     before = [p.copy() for p in layer.params]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"AffineLayer\(.*\) (has 2 parameters|needs weights)"):
         layer.params = values
     for param, saved in zip(layer.params, before, strict=True):
         np.testing.assert_array_equal(param, saved)

@@ -314,10 +314,16 @@ EPSILON_CASES = [  # large epsilon, small gradients: where epsilon sits shows cl
 ]
 
 
+@pytest.mark.parametrize("path", ["update_params", "fast"])
 @pytest.mark.parametrize("case", EPSILON_CASES, ids=str)
-def test_epsilon_is_added_outside_the_square_root_as_in_torch(case: RuleCase) -> None:
+def test_epsilon_is_added_outside_the_square_root_as_in_torch(case: RuleCase, path: str) -> None:
     # With g ~ 1e-2 and epsilon = 0.1, sqrt(v) + eps ~ 0.11 but sqrt(v + eps) ~ 0.32: a
     # step about three times too small, which moves the parameters by ~1e-2 in 20 steps.
+    # Both the textbook `_step` (update_params) and the fast path training uses (the
+    # compiled kernel with numba, the fused NumPy update under MLP_NO_JIT=1) are checked.
+    from mlp._fast import fast_updater
+
     small = [[g * np.float32(1e-2) for g in grads] for grads in _gradient_sequence()]
-    diff = torch_discrepancy(case, grads_sequence=small)
+    make_update = fast_updater if path == "fast" else None
+    diff = torch_discrepancy(case, make_update=make_update, grads_sequence=small)
     assert diff < TORCH_TOL, f"{case}: differs from torch.optim by {diff:.2e}"

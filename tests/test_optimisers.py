@@ -121,8 +121,15 @@ def test_divergence_is_reported(caplog):
 
 
 def test_progress_bar_runs(capsys):
-    stats, _, _ = _optimiser(progress=True).train(num_epochs=1, stats_interval=1)
+    optimiser = _optimiser(progress=True)
+    stats, _, _ = optimiser.train(num_epochs=1, stats_interval=1)
     assert stats.shape[0] == 2
+    batches = len(list(optimiser.train_dataset))
+    bar = capsys.readouterr().err  # tqdm draws on stderr
+    assert "epoch:" in bar and f"/{batches} [" in bar and "batch/s" in bar
+    quiet = _optimiser(progress=False)
+    quiet.train(num_epochs=1, stats_interval=1)
+    assert "epoch:" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("epochs", "interval"), [(-1, 1), (2, 0), (2.5, 1), (2, None)])

@@ -78,7 +78,7 @@ def test_plot_runs_shares_axes_across_runs(tmp_path):
     assert len(valid_only.axes) == 1 and len(valid_only.axes[0].get_lines()) == 3
     save_figure(fig, tmp_path / "runs.png")
     assert png_size(tmp_path / "runs.png")[0] > 500
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="plot_runs needs at least one run"):
         plot_runs([])
 
 

@@ -216,7 +216,7 @@ RANGED = [s for s in SETTINGS.values() if s.type in (int, float) and s.low is no
 @pytest.mark.parametrize("setting", RANGED, ids=lambda s: s.name)
 def test_config_errors_name_the_key_the_value_and_the_declared_range(setting) -> None:
     value = _outside(setting)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigError, match=f"^{setting.name} ") as info:
         config_from_dict({setting.name: value})
     message = str(info.value)
     assert message.startswith(setting.name + " ")

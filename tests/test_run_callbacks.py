@@ -73,7 +73,7 @@ def test_progress_bar_counts_epochs_shows_accuracy_and_closes(capsys):
     assert "run" in capsys.readouterr().err
 
 
-def test_the_callbacks_in_the_training_loop(tmp_path):
+def test_the_callbacks_in_the_training_loop(tmp_path, mnist_dir):
     experiment = build_experiment(TINY)
     optimiser = Optimiser(
         experiment.model,
@@ -101,7 +101,7 @@ def test_the_callbacks_in_the_training_loop(tmp_path):
     assert clock.train_seconds == sum(optimiser.epoch_times) == epochs_saved[-1][1]
 
 
-def test_a_run_with_a_progress_bar_shows_every_epoch(tmp_path, capsys):
+def test_a_run_with_a_progress_bar_shows_every_epoch(tmp_path, capsys, mnist_dir):
     record = run_experiment(
         dataclasses.replace(TINY, epochs=2, stats_interval=1), tmp_path, progress=True
     )
@@ -110,7 +110,7 @@ def test_a_run_with_a_progress_bar_shows_every_epoch(tmp_path, capsys):
     assert "2/2" in err and "acc_valid=" in err
 
 
-def test_cli_trains_torch_with_a_cosine_schedule_recording_every_5_epochs(tmp_path):
+def test_cli_trains_torch_with_a_cosine_schedule_recording_every_5_epochs(tmp_path, mnist_dir):
     pytest.importorskip("torch")
     pytest.importorskip("mlp.pytorch")
     from mlp.cli import main

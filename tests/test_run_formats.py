@@ -30,7 +30,7 @@ SMALL = ExperimentConfig(hidden=(8,), epochs=3, max_train_examples=200, stats_in
 
 
 @pytest.fixture
-def interrupted(tmp_path, monkeypatch):
+def interrupted(tmp_path, monkeypatch, mnist_dir):
     """A run stopped (Ctrl-C) after the checkpoint of epoch 1: its folder."""
     save = mlp.runs.training.save_checkpoint
 
@@ -113,7 +113,7 @@ def test_the_command_the_refusal_gives_trains_the_run_again(interrupted, capsys)
 
 
 @pytest.fixture
-def version_1_record(tmp_path):
+def version_1_record(tmp_path, mnist_dir):
     """A finished record as earlier versions wrote it: no format_version in summary.json."""
     record = run_experiment(dataclasses.replace(SMALL, epochs=2), tmp_path / "runs", name="old")
     summary = json.loads((record.path / "summary.json").read_text())

@@ -59,7 +59,9 @@ ONE_THREAD_ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": 
 
 
 # Bitwise comparisons between runs need one BLAS thread count (see conftest.py).
-pytestmark = pytest.mark.usefixtures("one_blas_thread")
+# ...and MNIST in the data directory (skipped with MLP_OFFLINE=1 when it is missing, not
+# downloaded).
+pytestmark = pytest.mark.usefixtures("one_blas_thread", "mnist_dir")
 
 
 def _tmp_files(path: Path) -> list[Path]:
@@ -90,6 +92,53 @@ def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
     atomic_write_text(path, "one")
     atomic_write_text(path, "two")
     assert path.read_text() == "two" and not _tmp_files(tmp_path)
+
+
+def _rewrite(name: str, path: Path) -> None:
+    """Write the record file `name` of the finished run in `path` again, as training does."""
+    from mlp.config import build_experiment
+    from mlp.runs.checkpoint import save_checkpoint
+    from mlp.runs.record import finish_record, write_config, write_curves
+
+    record = RunRecord.load(path)
+    if name == "config.toml":
+        write_config(path, record.experiment_config())
+    elif name == "stats.csv":
+        rows = list(zip(record.epochs, record.stats, strict=True))
+        StatsLog(path / name, record.keys).write_header(rows)
+    elif name == "params.npz":
+        finish_record(path, {}, [p * 2 for p in record.params()], curves=False)
+    elif name == "summary.json":
+        finish_record(path, {"note": "rewritten"}, curves=False)
+    elif name == "curves.png":
+        write_curves(record)
+    else:
+        experiment = build_experiment(record.experiment_config())
+        experiment.learning_rule.initialise(experiment.model.params)
+        timing = {"train_seconds": 1.0, "run_seconds": 1.0, "sessions": 1}
+        save_checkpoint(path / name, experiment, 1, timing)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["config.toml", "stats.csv", "params.npz", "summary.json", "curves.png", CHECKPOINT],
+)
+def test_run_record_files_are_written_atomically(tmp_path, monkeypatch, mnist_dir, name):
+    """A write that fails before its file is complete (here: the rename of a finished
+    temporary file fails, as on a full disk) leaves the old file whole and no part."""
+    path = run_experiment(dataclasses.replace(SMALL, epochs=1), tmp_path, name="r").path
+    if name == CHECKPOINT:
+        _rewrite(name, path)  # a finished run has none: write one to replace
+    before = (path / name).read_bytes()
+
+    def failing_replace(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left on device"):
+        _rewrite(name, path)
+    assert (path / name).read_bytes() == before
+    assert not _tmp_files(tmp_path)
 
 
 def test_summarise_stats_final_and_best():
@@ -325,11 +374,13 @@ def test_torch_backend_writes_the_same_kind_of_record(tmp_path):
     assert record.finished and record.summary["backend"] == "torch"
     assert record.stats.shape == (5, 4) and 0 < record.summary["test"]["acc"] <= 1
     numpy_record = run_experiment(dataclasses.replace(config, backend="numpy"), tmp_path, name="n")
-    # Same model, data order and initial weights; dropout masks differ, so only roughly equal.
-    assert (
-        abs(record.summary["final"]["acc(valid)"] - numpy_record.summary["final"]["acc(valid)"])
-        < 0.1
-    )
+    # Same model, data order and initial weights; dropout masks and float rounding differ,
+    # and 4 epochs of Adam on 500 examples amplify both, so only roughly equal. Measured:
+    # 0.032 here and 0.015 at this seed in a script with other thread settings, 0.008 to
+    # 0.050 over seeds 1 to 5 (0.001 to 0.084 even without dropout).
+    # 0.06 is above every gap seen, and still fails a backend that trains another model.
+    gap = abs(record.summary["final"]["acc(valid)"] - numpy_record.summary["final"]["acc(valid)"])
+    assert gap < 0.06
     with pytest.raises(RunError, match="torch"):
         os.remove(record.path / "summary.json")
         resume_run(record.path)

@@ -14,6 +14,10 @@ from mlp.config import config_from_dict
 from mlp.runs import RunRecord, run_experiment
 from mlp.sweep import SweepError, load_sweep, run_sweep, sweep_from_dict
 
+# The points train on MNIST: the data directory must hold it (the test is skipped with
+# MLP_OFFLINE=1 when it does not, instead of downloading it).
+pytestmark = pytest.mark.usefixtures("mnist_dir")
+
 BASE = {"epochs": 2, "max_train_examples": 400, "batch_size": 50, "stats_interval": 1, "seed": 5}
 GRID = {"hidden": [[16], [16, 16]], "activation": ["sigmoid", "relu"]}
 
@@ -90,6 +94,52 @@ def test_an_unfinished_point_is_resumed_to_the_uninterrupted_result(tmp_path):
     result = run_sweep(sweep, tmp_path / "b", jobs=1, progress=False)
     assert result["ran"] == [config.name]
     np.testing.assert_array_equal(_stats(point), expected)
+
+
+def _count_epochs(monkeypatch) -> list[int]:
+    """From now on, every training epoch of this process appends to the list returned."""
+    from mlp.optimisers import Optimiser
+
+    epochs: list[int] = []
+    real = Optimiser.do_training_epoch
+
+    def counted(self):
+        epochs.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Optimiser, "do_training_epoch", counted)
+    return epochs
+
+
+def test_a_point_interrupted_mid_run_resumes_its_remaining_epochs(
+    tmp_path, monkeypatch, interrupt_at_epoch
+):
+    """Ctrl-C in a point's third epoch; running the sweep again trains only the epochs
+    left (3 and 4 of 4, not all four from scratch) and ends with the uninterrupted run's
+    statistics and parameters, bit for bit."""
+    base = {**BASE, "epochs": 4}
+    sweep = sweep_from_dict({"name": "one", "base": base, "grid": {"hidden": [[16]]}})
+    (config,) = sweep.configs
+    with threadpool_limits(1):
+        expected = run_experiment(config, tmp_path / "alone", name=config.name)
+        calls = interrupt_at_epoch(3)
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(sweep, tmp_path, jobs=1, progress=False)
+        point = tmp_path / "one" / config.name
+        stopped = RunRecord.load(point)
+        assert not stopped.finished and stopped.epochs.tolist() == [0, 1, 2]
+        assert len(calls) == 3
+        monkeypatch.undo()
+        trained = _count_epochs(monkeypatch)
+        result = run_sweep(sweep, tmp_path, jobs=1, progress=False)
+    assert result["ran"] == [config.name]
+    assert len(trained) == 2  # epochs 3 and 4 only: resumed, not started again
+    resumed = RunRecord.load(point)
+    assert resumed.finished and resumed.summary["sessions"] == 2
+    np.testing.assert_array_equal(resumed.epochs, expected.epochs)
+    np.testing.assert_array_equal(resumed.stats, expected.stats)
+    for a, b in zip(resumed.params(), expected.params(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.slow

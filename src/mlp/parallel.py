@@ -195,7 +195,7 @@ def _terminate_workers(executor: ProcessPoolExecutor, already: set[Any]) -> None
         return
     # Before 3.14: the executor's workers are the child processes started since.
     for process in set(multiprocessing.active_children()) - already:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # best effort: a worker may have exited already
             process.terminate()
 
 
