@@ -230,7 +230,7 @@ def classify_exception(case: Case, exc: BaseException) -> Outcome:
 
 def classify_cli(case: Case, status: Any, out: str, err: str) -> Outcome:
     both = out + err
-    if status == "fetch":
+    if status == "fetch" or "FuzzFetchAttempted" in both:
         kind = "clear" if case.fetch_ok else "failure"
         return Outcome(case, kind, "tried to download a data set")
     detail = f"exit {status}: {_short(err.strip().splitlines()[-1] if err.strip() else out)}"
