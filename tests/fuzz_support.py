@@ -381,9 +381,10 @@ def cli_case(
     env: dict[str, str] | None = None,
     fetch_ok: bool = False,
     work_ok: bool = False,
+    label: str | None = None,
 ) -> Case:
     argv = [str(a) for a in argv]
-    label = "mlp " + " ".join(a if a and " " not in a else repr(a) for a in argv)
+    label = label or "mlp " + " ".join(a if a and " " not in a else repr(a) for a in argv)
     return Case(
         area,
         group,

@@ -170,9 +170,20 @@ def generate(tmp: Path) -> dict[str, list[Case]]:
                 names,
             )
         )
-        groups["compare"].append(cli_case(AREA, "compare", ["compare", folder], names, env=ENV))
+        groups["compare"].append(
+            cli_case(
+                AREA, "compare", ["compare", folder], names, env=ENV, label=f"mlp compare <{label}>"
+            )
+        )
         groups["plot"].append(
-            cli_case(AREA, "plot", ["plot", folder, "-o", folder / "out.png"], names, env=ENV)
+            cli_case(
+                AREA,
+                "plot",
+                ["plot", folder, "-o", folder / "out.png"],
+                names,
+                env=ENV,
+                label=f"mlp plot <{label}> -o out.png",
+            )
         )
     for index, (label, corrupt) in enumerate(corruptions(interrupted, rng).items()):
         if not label.startswith(("checkpoint", "config", "stats")):
@@ -189,6 +200,7 @@ def generate(tmp: Path) -> dict[str, list[Case]]:
                 names,
                 env=ENV,
                 work_ok=True,
+                label=f"mlp train --resume <{label}>",
             )
         )
     lock_only = tmp / "runs" / "lock-only"
