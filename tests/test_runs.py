@@ -154,11 +154,11 @@ def test_unnamed_runs_get_distinct_descriptive_names(tmp_path):
 
 
 def test_find_runs_refuses_what_is_not_a_run(tmp_path):
-    with pytest.raises(RunError):
+    with pytest.raises(RunError, match="absent does not exist"):
         find_runs([tmp_path / "absent"])
-    with pytest.raises(RunError):
+    with pytest.raises(RunError, match=r"holds no run records \(no stats.csv in it or below it\)"):
         find_runs([tmp_path])
-    with pytest.raises(RunError):
+    with pytest.raises(RunError, match=r"stats\.csv does not exist: not a run record"):
         RunRecord.load(tmp_path)
 
 

@@ -239,3 +239,35 @@ def test_a_bad_random_seed_is_a_sweep_error():
     values["random"] = {"learning_rate": {"uniform": [0.01, 0.1]}}
     with pytest.raises(SweepError, match="seed must be an integer"):
         sweep_from_dict(values)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('name = ".."', r"'name' must be a plain folder name .*got '\.\.'"),
+        ('name = "."', r"'name' must be a plain folder name .*got '\.'"),
+        ('name = ".hidden"', r"'name' must be a plain folder name .*got '\.hidden'"),
+        ('name = "x"\nruns_dir = ["a", "b"]', r"runs_dir must be a folder name \(a string\)"),
+        ('name = "x"\nruns_dir = 3', r"runs_dir must be a folder name \(a string\), got 3"),
+        (
+            'name = "x"\nmode = "random"\nnum_samples = true',
+            "num_samples, a positive integer, got True",
+        ),
+    ],
+    ids=["dot-dot", "dot", "hidden", "runs-dir-list", "runs-dir-number", "num-samples-bool"],
+)
+def test_sweep_files_refuse_names_and_types_they_cannot_mean(tmp_path, line, message):
+    path = tmp_path / "sweep.toml"
+    path.write_text(line + '\n[grid]\nactivation = ["relu"]\n')
+    if "random" in line:
+        path.write_text(line + "\n[random]\nlearning_rate = {log_uniform = [0.01, 0.1]}\n")
+    with pytest.raises(SweepError, match=message) as error:
+        load_sweep(path)
+    assert str(error.value).startswith(f"{path}: ")
+
+
+def test_a_point_too_large_to_train_is_refused_before_anything_runs(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text('name = "big"\n[grid]\nhidden = [[10], [1000000000]]\n')
+    with pytest.raises(SweepError, match=r"point hidden=1000000000: this model needs about"):
+        load_sweep(path)

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import json
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,7 +53,9 @@ __all__ = [
     "DEVICES",
     "DTYPES",
     "ERRORS",
+    "EVAL_BATCH_SIZE",
     "INITIALISERS",
+    "MAX_MEMORY_GB",
     "RULES",
     "SCHEDULES",
     "SETTINGS",
@@ -128,6 +132,10 @@ class ExperimentConfig:
         backend: 'numpy' (the framework) or 'torch' (the same model via `mlp.pytorch`).
         device: torch device: 'auto' picks CUDA when there is a GPU.
         dtype: 'float32' or 'float64' (numpy backend).
+        max_memory_gb: the most memory, in GB, the run may need by `memory_estimate`;
+            a larger model is refused before anything is built. None takes
+            $MLP_MAX_MEMORY_GB, else `MAX_MEMORY_GB` (8). It does not change the run's
+            numbers, so resuming a run ignores it.
     """
 
     name: str | None = None
@@ -161,6 +169,7 @@ class ExperimentConfig:
     backend: str = "numpy"
     device: str = "auto"
     dtype: str = "float32"
+    max_memory_gb: float | None = None
 
     # --- checks -------------------------------------------------------------------------
 
@@ -261,6 +270,70 @@ class ExperimentConfig:
         values["hidden"] = list(self.hidden)
         return {key: value for key, value in values.items() if value is not None}
 
+    def memory_estimate(self) -> dict[str, int]:
+        """An estimate, in bytes, of the memory training this config's model takes
+        (the data sets aside), computed from the widths alone, before anything is built.
+
+        Returns:
+            {'parameters': weights and biases, 'rule state': their gradients and the
+            learning rule's arrays (Adam's two moments, say), 'activations': the layers'
+            outputs and gradients for a training batch, or the outputs for a statistics
+            batch of `EVAL_BATCH_SIZE` examples, whichever is larger; 'total': the sum}.
+        """
+        itemsize = np.dtype(self.dtype).itemsize
+        widths = (784, *self.hidden, 10)
+        num_params = sum((a + 1) * b for a, b in itertools.pairwise(widths))
+        # Gradients twice (the layers' and the fast path's flat buffer), and the rule's own.
+        state_arrays = 2 + len(build_learning_rule(self.resolved()).state_names)
+        per_hidden = 2 + (self.dropout > 0)  # affine, activation (and dropout) outputs
+        units = 784 * (1 + (self.input_dropout > 0)) + per_hidden * sum(self.hidden) + 20
+        rows = max(2 * self.batch_size, EVAL_BATCH_SIZE)  # forward and backward, or forward
+        estimate = {
+            "parameters": num_params * itemsize,
+            "rule state": num_params * itemsize * state_arrays,
+            "activations": rows * units * itemsize,
+        }
+        return {**estimate, "total": sum(estimate.values())}
+
+    def memory_limit_gb(self) -> float:
+        """The limit `check_memory` applies: `max_memory_gb`, else $MLP_MAX_MEMORY_GB,
+        else `MAX_MEMORY_GB`.
+
+        Raises:
+            ConfigError: when $MLP_MAX_MEMORY_GB is not a positive number.
+        """
+        if self.max_memory_gb is not None:
+            return float(self.max_memory_gb)
+        text = os.environ.get("MLP_MAX_MEMORY_GB", "").strip()
+        if not text:
+            return MAX_MEMORY_GB
+        try:
+            limit = float(text)
+        except ValueError:
+            limit = math.nan
+        if not (math.isfinite(limit) and limit > 0):
+            raise ConfigError(f"$MLP_MAX_MEMORY_GB must be a positive number of GB, got {text!r}")
+        return limit
+
+    def check_memory(self) -> None:
+        """Refuse a model whose `memory_estimate` exceeds `memory_limit_gb()` (a
+        `--hidden 1000000000` typo would otherwise end in NumPy's memory error).
+
+        Raises:
+            ConfigError: giving the estimate, and the flags that change it.
+        """
+        estimate, limit = self.memory_estimate(), self.memory_limit_gb()
+        if estimate["total"] <= limit * 1e9:
+            return
+        parts = ", ".join(
+            f"{key} {_gb(value)}" for key, value in estimate.items() if key != "total"
+        )
+        raise ConfigError(
+            f"this model needs about {_gb(estimate['total'])} of memory ({parts}), more than "
+            f"max_memory_gb ({limit:g} GB): make --hidden (or --batch-size) smaller, or "
+            "raise the limit with --max-memory-gb or $MLP_MAX_MEMORY_GB"
+        )
+
     def architecture(self) -> str:
         """A short description such as '784-100-100-10 sigmoid'."""
         widths = "-".join(str(w) for w in (784, *self.hidden, 10))
@@ -272,6 +345,19 @@ class ExperimentConfig:
             return f"softmax-{self.rule}"
         widths = "x".join(str(w) for w in self.hidden)
         return f"{self.activation}-{widths}-{self.rule}"
+
+
+MAX_MEMORY_GB = 8.0
+"""The most memory, in GB, a run may need (`ExperimentConfig.check_memory`) when neither
+its max_memory_gb nor $MLP_MAX_MEMORY_GB says otherwise."""
+
+EVAL_BATCH_SIZE = 10_000
+"""The batch size of the statistics passes (`Optimiser`'s default `eval_batch_size`),
+for the memory estimate."""
+
+
+def _gb(num_bytes: float) -> str:
+    return f"{num_bytes / 1e9:,.3g} GB" if num_bytes < 1e12 else f"{num_bytes / 1e9:,.0f} GB"
 
 
 # --- the declarations of the keys ----------------------------------------------------------
@@ -386,6 +472,14 @@ _OWN_KEYS = (
     ),
     _declared("device", "torch device; auto picks CUDA when there is a GPU", choices=DEVICES),
     _declared("dtype", "floating-point type of the numpy backend", choices=DTYPES),
+    _declared(
+        "max_memory_gb",
+        "refuse a model that needs more than GB of memory (estimated before building)",
+        low=0.0,
+        low_open=True,
+        metavar="GB",
+        default_help=f"$MLP_MAX_MEMORY_GB, else {MAX_MEMORY_GB:g}",
+    ),
 )
 
 
@@ -666,6 +760,7 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     from mlp.layers import DropoutLayer
 
     config = config.resolved().validate()
+    config.check_memory()  # before the data are loaded or anything is allocated
     rng = np.random.RandomState(config.seed)
     with dtypes.default_dtype(np.dtype(config.dtype)):
         inputs, labels = _load_split(config.dataset, "train")

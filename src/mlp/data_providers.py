@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from mlp import dtypes
+from mlp._argchecks import check_flag, check_integer, check_numeric_array
 from mlp.rngs import RandomState, make_rng
 
 __all__ = [
@@ -84,7 +85,8 @@ class DataProvider:
         rng: RandomState | None = None,
         drop_last: bool = True,
     ) -> None:
-        inputs, targets = np.asarray(inputs), np.asarray(targets)
+        inputs = check_numeric_array("inputs", inputs, type(self).__name__)
+        targets = check_numeric_array("targets", targets, type(self).__name__)
         if inputs.ndim < 1 or targets.ndim < 1 or inputs.shape[0] != targets.shape[0]:
             raise ValueError(
                 f"inputs and targets need one row per example, got {inputs.shape[:1]} "
@@ -98,8 +100,8 @@ class DataProvider:
         self.targets = targets
         self._batch_size = _check_batch_size(batch_size)
         self._max_num_batches = _check_max_num_batches(max_num_batches)
-        self.shuffle_order = bool(shuffle_order)
-        self.drop_last = bool(drop_last)
+        self.shuffle_order = check_flag("shuffle_order", shuffle_order, type(self).__name__)
+        self.drop_last = check_flag("drop_last", drop_last, type(self).__name__)
         self._check_serves_a_batch()
         self.rng = make_rng(rng)
         self._order = np.arange(self.num_examples)
@@ -206,7 +208,16 @@ class DataProvider:
         Used for statistics: it leaves the epoch in progress untouched, serves a partial
         last batch, and respects `max_num_batches` by covering only as many examples as
         an epoch serves.
+
+        Args:
+            batch_size: rows per batch, >= 1.
+        Yields:
+            (inputs, targets) of up to batch_size rows each.
         """
+        batch_size = check_integer("batch_size", batch_size, 1, "evaluation_batches")
+        return self._evaluation_batches(batch_size)
+
+    def _evaluation_batches(self, batch_size: int) -> Iterator[Batch]:
         stop = self.num_examples_per_epoch if self.max_num_batches != -1 else self.num_examples
         for start in range(0, stop, batch_size):
             end = min(start + batch_size, stop)
@@ -245,6 +256,8 @@ class DataProvider:
                 permutation of this data set's examples, a position out of range, a
                 generator state of another kind).
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state: state must be a dict, got {type(state).__name__}")
         missing = [
             key for key in ("order", "position", "batches_served", "rng") if key not in state
         ]
@@ -327,7 +340,7 @@ class OneOfKDataProvider(DataProvider):
         drop_last: bool = True,
         num_classes: int | None = None,
     ) -> None:
-        labels = np.asarray(targets)
+        labels = check_numeric_array("targets", targets, type(self).__name__)
         if labels.size == 0:
             raise ValueError("cannot serve batches from an empty data set")
         if labels.ndim != 1 or labels.dtype.kind not in "iu":
@@ -336,7 +349,9 @@ class OneOfKDataProvider(DataProvider):
             )
         if labels.size and labels.min() < 0:
             raise ValueError("class labels must be >= 0")
-        num_classes = int(labels.max()) + 1 if num_classes is None else int(num_classes)
+        if num_classes is None:
+            num_classes = int(labels.max()) + 1
+        num_classes = check_integer("num_classes", num_classes, 1, type(self).__name__)
         if labels.size and labels.max() >= num_classes:
             raise ValueError(f"label {labels.max()} is out of range for num_classes={num_classes}")
         self.num_classes = num_classes
@@ -349,7 +364,19 @@ class OneOfKDataProvider(DataProvider):
         )
 
     def to_one_of_k(self, int_targets: np.ndarray) -> np.ndarray:
-        """Integer labels of shape (n,) as one-of-K rows of shape (n, num_classes)."""
+        """Integer labels of shape (n,) (a list is converted), each in 0..num_classes-1, as
+        one-of-K rows of shape (n, num_classes)."""
+        int_targets = check_numeric_array("int_targets", int_targets, "to_one_of_k")
+        if int_targets.ndim != 1 or int_targets.dtype.kind not in "iu":
+            raise ValueError(
+                f"to_one_of_k needs 1-D integer labels, got {int_targets.dtype} {int_targets.shape}"
+            )
+        if int_targets.size and not 0 <= int_targets.min() <= int_targets.max() < self.num_classes:
+            bad = int_targets[(int_targets < 0) | (int_targets >= self.num_classes)][0]
+            raise ValueError(
+                f"to_one_of_k: label {bad} is out of range 0..{self.num_classes - 1} "
+                f"(num_classes={self.num_classes})"
+            )
         one_of_k = np.zeros((int_targets.shape[0], self.num_classes), dtype=self.targets.dtype)
         one_of_k[np.arange(int_targets.shape[0]), int_targets] = 1
         return one_of_k

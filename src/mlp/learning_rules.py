@@ -23,10 +23,12 @@ that gives exactly the numbers of the `_step` below, which stays the definition.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from mlp._argchecks import check_real
 
 __all__ = [
     "AdaGradLearningRule",
@@ -39,8 +41,7 @@ __all__ = [
 
 
 def _positive(name: str, value: float, rule: str, allow_zero: bool = True) -> float:
-    # A Python float: a NumPy float64 would make NumPy compute float32 updates in float64.
-    value = float(value)
+    value = check_real(name, value, rule)
     if not (value >= 0 if allow_zero else value > 0) or not np.isfinite(value):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{rule}: {name} must be finite and {bound}, got {value}")
@@ -48,10 +49,39 @@ def _positive(name: str, value: float, rule: str, allow_zero: bool = True) -> fl
 
 
 def _fraction(name: str, value: float, rule: str) -> float:
-    value = float(value)
+    value = check_real(name, value, rule)
     if not 0 <= value < 1:
         raise ValueError(f"{rule}: {name} must lie in [0, 1), got {value}")
     return value
+
+
+def _checked_params(params: Sequence[np.ndarray], rule: str) -> list[np.ndarray]:
+    """The parameters as a list, after checking each is a float array (the rule updates
+    them in place, so a list or an integer array could not be)."""
+    if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
+        raise TypeError(
+            f"{rule}.initialise: params must be a list of arrays (model.params), "
+            f"got {type(params).__name__}"
+        )
+    for i, param in enumerate(params):
+        if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
+            what = param.dtype if isinstance(param, np.ndarray) else type(param).__name__
+            raise TypeError(
+                f"{rule}.initialise: params[{i}] is {what}, not a float array: the rule "
+                "updates its parameters in place, so pass the arrays themselves (model.params)"
+            )
+    return list(params)
+
+
+def _check_state_keys(state: Mapping[str, object], keys: Sequence[str], rule: str) -> None:
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{rule}.load_state: state must be a dict, got {type(state).__name__}")
+    missing = [key for key in keys if key not in state]
+    if missing:
+        raise ValueError(
+            f"{rule}.load_state: the state has no {', '.join(map(repr, missing))}: "
+            "pass what state() returned"
+        )
 
 
 class GradientDescentLearningRule:
@@ -82,8 +112,12 @@ class GradientDescentLearningRule:
         self._learning_rate = _positive("learning_rate", value, type(self).__name__)
 
     def initialise(self, params: Sequence[np.ndarray]) -> None:
-        """Remember the parameter arrays to update and allocate state shaped like them."""
-        self.params = list(params)
+        """Remember the parameter arrays to update and allocate state shaped like them.
+
+        Args:
+            params: float arrays of any shapes (a model's `params`), updated in place.
+        """
+        self.params = _checked_params(params, type(self).__name__)
         # The state, and every update, in the parameters' common dtype.
         self._dtype = np.result_type(*self.params) if self.params else np.dtype(np.float32)
         for name in self.state_names:
@@ -131,15 +165,18 @@ class GradientDescentLearningRule:
                 f"{type(self).__name__} got {len(grads_wrt_params)} gradients for "
                 f"{len(self.params)} parameters; call initialise(model.params) first"
             )
-        for i, (param, grad) in enumerate(zip(self.params, grads_wrt_params, strict=True)):
-            if np.shape(grad) != param.shape:
+        grads = [np.asarray(grad) for grad in grads_wrt_params]
+        for i, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
+            if grad.shape != param.shape:
                 raise ValueError(
-                    f"gradient {i} has shape {np.shape(grad)}, its parameter {param.shape}"
+                    f"gradient {i} has shape {grad.shape}, its parameter {param.shape}"
                 )
-        return [
-            np.asarray(grad).astype(self._dtype, casting="same_kind", copy=False)
-            for grad in grads_wrt_params
-        ]
+            if grad.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"gradient {i} has dtype {grad.dtype}, which casting='same_kind' does "
+                    f"not turn into the parameters' {self._dtype}: pass real numbers"
+                )
+        return [grad.astype(self._dtype, casting="same_kind", copy=False) for grad in grads]
 
     def state(self) -> dict[str, object]:
         """The rule's state as a dict of plain values and arrays (copies): 'step_count',
@@ -153,14 +190,19 @@ class GradientDescentLearningRule:
         """Restore what `state()` returned; call after `initialise`. The values are
         copied into the rule's own arrays."""
         self._require_initialised()
+        _check_state_keys(state, ("step_count", *self.state_names), type(self).__name__)
         step_count = state["step_count"]
-        if not isinstance(step_count, (int, np.integer)):
+        if not isinstance(step_count, (int, np.integer)) or isinstance(step_count, bool):
             raise TypeError(f"state['step_count'] must be an integer, got {step_count!r}")
         saved: dict[str, Sequence[ArrayLike]] = {}
         for name in self.state_names:
             values = state[name]
             if not isinstance(values, (list, tuple)):
                 raise TypeError(f"state[{name!r}] must be a list of arrays, got {values!r}")
+            if len(values) != len(self.params):
+                raise ValueError(
+                    f"state[{name!r}] has {len(values)} arrays for {len(self.params)} parameters"
+                )
             for i, (array, value) in enumerate(zip(getattr(self, name), values, strict=True)):
                 if np.shape(value) != array.shape:
                     raise ValueError(

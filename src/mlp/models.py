@@ -12,7 +12,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlp.layers import Layer, LayerWithParameters, StochasticLayer
+from mlp._argchecks import check_integer, check_numeric_array, refuse_class
+from mlp.layers import (
+    DropoutLayer,
+    ELULayer,
+    Layer,
+    LayerWithParameters,
+    LeakyReluLayer,
+    ReluLayer,
+    SigmoidLayer,
+    SoftmaxLayer,
+    StochasticLayer,
+    SwishLayer,
+    TanhLayer,
+)
 
 __all__ = ["MultipleLayerModel", "SingleLayerModel"]
 
@@ -25,8 +38,9 @@ class MultipleLayerModel:
     """
 
     def __init__(self, layers: Sequence[Layer]) -> None:
-        layers = list(layers)
+        layers = _layer_list(layers)
         for i, layer in enumerate(layers):
+            refuse_class(f"layer {i}", layer)
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is a {type(layer).__name__}, not an mlp Layer")
             # A stochastic layer keeps the mask of its latest forward pass for its
@@ -36,6 +50,7 @@ class MultipleLayerModel:
                     f"layer {i} ({layer!r}) appears twice in the model: give each place its "
                     "own DropoutLayer object"
                 )
+        _check_sizes_chain(layers)
         self.layers = layers
 
     @property
@@ -82,10 +97,15 @@ class MultipleLayerModel:
         """Outputs of the model in evaluation mode, in batches to bound memory.
 
         Args:
-            inputs: array of shape (n, input_dim).
+            inputs: array of shape (n, input_dim) (a list is converted).
+            batch_size: rows per forward pass, >= 1.
         Returns:
             outputs: array of shape (n, output_dim).
         """
+        inputs = check_numeric_array("inputs", inputs, "predict")
+        batch_size = check_integer("batch_size", batch_size, 1, "predict")
+        if inputs.ndim < 1:
+            raise ValueError("predict: inputs must have one row per example, got a 0-d array")
         chunks = [
             self.fprop(inputs[start : start + batch_size], evaluation=True)[-1]
             for start in range(0, max(inputs.shape[0], 1), batch_size)  # 0 rows: 1 chunk
@@ -103,6 +123,10 @@ class MultipleLayerModel:
         Returns:
             A list aligned with `params`, each gradient shaped like its parameter.
         """
+        if not isinstance(activations, (list, tuple)):
+            raise TypeError(
+                f"activations must be the list fprop returned, got {type(activations).__name__}"
+            )
         if len(activations) != len(self.layers) + 1:
             raise ValueError(
                 f"expected {len(self.layers) + 1} activations (inputs plus one per layer), "
@@ -121,6 +145,31 @@ class MultipleLayerModel:
                 grads = layer.bprop(inputs, outputs, grads)
         return [g for layer_grads in reversed(grads_wrt_params) for g in layer_grads]
 
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The shape of the outputs for inputs of `input_shape`, from the layers' sizes
+        alone (nothing is computed), e.g. (100, 784) -> (100, 10).
+
+        Returns:
+            the shape, or None when a layer's sizes are not known (a layer of your own).
+        Raises:
+            ValueError: naming the first layer that cannot take what comes before it.
+        """
+        shape = tuple(input_shape)
+        for i, layer in enumerate(self.layers):
+            sizes = _sizes(layer)
+            if sizes is None:
+                if not isinstance(layer, _SHAPE_KEEPING):
+                    return None
+                continue
+            if len(shape) != 2 or shape[1] != sizes[0]:
+                given = "the inputs have" if i == 0 else f"layer {i - 1} gives"
+                raise ValueError(
+                    f"layer {i} of the model, {layer!r}, takes inputs of shape "
+                    f"(batch_size, {sizes[0]}), but {given} shape {shape}"
+                )
+            shape = (shape[0], sizes[1])
+        return shape
+
     def params_penalty(self) -> float:
         """Sum of the layers' parameter penalties (0 when there are none)."""
         return sum(
@@ -138,6 +187,11 @@ class SingleLayerModel(MultipleLayerModel):
     """A model of one layer: `SingleLayerModel(AffineLayer(784, 10))`."""
 
     def __init__(self, layer: Layer) -> None:
+        if isinstance(layer, (list, tuple)):
+            raise TypeError(
+                f"SingleLayerModel takes one layer, got a {type(layer).__name__}: "
+                "for several layers use MultipleLayerModel(layers)"
+            )
         super().__init__([layer])
 
     @property
@@ -147,3 +201,55 @@ class SingleLayerModel(MultipleLayerModel):
 
     def __repr__(self) -> str:
         return f"SingleLayerModel({self.layer!r})"
+
+
+# mlp's layers whose outputs have the shape of their inputs, so sizes pass through them.
+_SHAPE_KEEPING = (
+    SigmoidLayer,
+    TanhLayer,
+    ReluLayer,
+    LeakyReluLayer,
+    ELULayer,
+    SwishLayer,
+    SoftmaxLayer,
+    DropoutLayer,
+)
+
+
+def _layer_list(layers: Sequence[Layer]) -> list[Layer]:
+    """`layers` as a list, refusing one layer on its own (a common slip)."""
+    if isinstance(layers, Layer) or isinstance(layers, type):
+        name = layers.__name__ if isinstance(layers, type) else type(layers).__name__
+        raise TypeError(
+            f"layers must be a list of layers, got one {name}: pass [layer], or use "
+            "SingleLayerModel(layer)"
+        )
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple, Sequence)):
+        raise TypeError(f"layers must be a list of layers, got {type(layers).__name__}")
+    return list(layers)
+
+
+def _sizes(layer: Layer) -> tuple[int, int] | None:
+    """(input_dim, output_dim) of a layer that declares them, like AffineLayer."""
+    input_dim, output_dim = getattr(layer, "input_dim", None), getattr(layer, "output_dim", None)
+    if isinstance(input_dim, int) and isinstance(output_dim, int):
+        return input_dim, output_dim
+    return None
+
+
+def _check_sizes_chain(layers: list[Layer]) -> None:
+    """A ValueError when a layer's input size is not the output size of the sized layer
+    before it (with only shape-keeping layers between them)."""
+    previous: tuple[int, Layer, int] | None = None  # index, layer, output size
+    for i, layer in enumerate(layers):
+        sizes = _sizes(layer)
+        if sizes is None:
+            if not isinstance(layer, _SHAPE_KEEPING):
+                previous = None  # sizes unknown from here on
+            continue
+        if previous is not None and previous[2] != sizes[0]:
+            raise ValueError(
+                f"layer {i}, {layer!r}, takes inputs of size {sizes[0]}, but layer "
+                f"{previous[0]}, {previous[1]!r}, gives outputs of size {previous[2]}"
+            )
+        previous = (i, layer, sizes[1])

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
+from mlp._argchecks import check_flag, check_object, refuse_class
 from mlp._fast import training_step
 from mlp.callbacks import Callback
 from mlp.protocols import Error, LearningRule, Model
@@ -101,6 +103,10 @@ class Optimiser(TrainingLoop):
         schedulers: Iterable[Scheduler] | None = None,
         callbacks: Iterable[Callback] | None = None,
     ) -> None:
+        # Every argument is checked before anything changes (the rule's state included).
+        _check_parts(model, error, learning_rule, train_dataset, valid_dataset, data_monitors)
+        check_count("eval_batch_size", eval_batch_size, 1)
+        self.progress = check_flag("progress", progress) or check_flag("notebook", notebook)
         self.model = model
         self.error = error
         self.learning_rule = learning_rule
@@ -113,13 +119,14 @@ class Optimiser(TrainingLoop):
         self.data_monitors: dict[str, Monitor] = {"error": error}
         if data_monitors is not None:
             self.data_monitors.update(data_monitors)
-        self.progress = progress or notebook
-        check_count("eval_batch_size", eval_batch_size, 1)
         self.eval_batch_size = int(eval_batch_size)
         self._set_hooks(schedulers, callbacks, on_stats, on_epoch_end)
         self.epoch_times: list[float] = []
         self.interrupted = False
         self._warned_non_finite = False
+        # (inputs shape, targets shape) of the batches found to fit the model: each new
+        # shape is checked once, not every step.
+        self._fitting_shapes: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
 
     # --- one epoch of training ---------------------------------------------------------
 
@@ -140,7 +147,36 @@ class Optimiser(TrainingLoop):
     def do_training_epoch(self) -> None:
         """One pass over the training data, one update per batch."""
         for inputs_batch, targets_batch in self._epoch_batches():
+            shapes = (np.shape(inputs_batch), np.shape(targets_batch))
+            if shapes not in self._fitting_shapes:
+                self._check_batch(shapes, "train_dataset")
             self.train_step(inputs_batch, targets_batch)
+
+    def _check_batch(self, shapes: tuple[tuple[int, ...], tuple[int, ...]], source: str) -> None:
+        """A ValueError naming `source` and the shapes when a batch cannot fit the model:
+        rows that differ, inputs a layer cannot take, targets unlike the outputs."""
+        inputs_shape, targets_shape = shapes
+        if not inputs_shape or not targets_shape or inputs_shape[0] != targets_shape[0]:
+            raise ValueError(
+                f"{source} serves inputs of shape {inputs_shape} with targets of shape "
+                f"{targets_shape}: both need one row per example"
+            )
+        output_shape = getattr(self.model, "output_shape", None)
+        outputs = None
+        if callable(output_shape):
+            try:
+                outputs = output_shape(inputs_shape)
+            except ValueError as error:  # the model's own check: say where the batch came from
+                raise ValueError(
+                    f"{source} serves inputs of shape {inputs_shape}, which do not fit the "
+                    f"model: {error}"
+                ) from None
+        if outputs is not None and len(outputs) == len(targets_shape) and outputs != targets_shape:
+            raise ValueError(
+                f"{source} serves targets of shape {targets_shape}, but the model's outputs "
+                f"have shape {tuple(outputs)}"
+            )
+        self._fitting_shapes.add(shapes)
 
     # --- statistics --------------------------------------------------------------------
 
@@ -152,7 +188,11 @@ class Optimiser(TrainingLoop):
         """
         totals = dict.fromkeys(self.data_monitors, 0.0)
         count = 0
+        source = {"(train)": "train_dataset", "(valid)": "valid_dataset"}.get(label, "dataset")
         for inputs_batch, targets_batch in _evaluation_batches(dataset, self.eval_batch_size):
+            shapes = (np.shape(inputs_batch), np.shape(targets_batch))
+            if shapes not in self._fitting_shapes:
+                self._check_batch(shapes, source)
             outputs = self.model.fprop(inputs_batch, evaluation=True)[-1]
             size = inputs_batch.shape[0]
             for key, monitor in self.data_monitors.items():
@@ -170,3 +210,56 @@ def _evaluation_batches(dataset: Iterable[Batch], batch_size: int) -> Iterable[B
     if evaluation_batches is not None:
         return evaluation_batches(batch_size)
     return dataset
+
+
+def _check_parts(
+    model: Any,
+    error: Any,
+    learning_rule: Any,
+    train_dataset: Any,
+    valid_dataset: Any,
+    data_monitors: Any,
+) -> None:
+    """TypeErrors for the usual slips in building an Optimiser, each naming the argument."""
+    if isinstance(model, (list, tuple)):
+        raise TypeError(
+            f"model is a {type(model).__name__}: wrap the layers in a model, "
+            "MultipleLayerModel([...])"
+        )
+    check_object("model", model, ("fprop", "grads_wrt_params"), "a model (mlp.models)")
+    check_object("error", error, ("__call__", "grad"), "an error (mlp.errors)")
+    check_object(
+        "learning_rule",
+        learning_rule,
+        ("initialise", "update_params"),
+        "a learning rule (mlp.learning_rules)",
+    )
+    for name, dataset in (("train_dataset", train_dataset), ("valid_dataset", valid_dataset)):
+        if dataset is None and name == "valid_dataset":
+            continue
+        refuse_class(name, dataset)
+        if not hasattr(dataset, "__iter__"):
+            raise TypeError(
+                f"{name} must be a data provider (mlp.data_providers) or another iterable "
+                f"of (inputs, targets) batches, got {type(dataset).__name__} {dataset!r:.60}"
+            )
+    _check_monitors(data_monitors)
+
+
+def _check_monitors(data_monitors: Any) -> None:
+    if data_monitors is None:
+        return
+    if not isinstance(data_monitors, Mapping):
+        raise TypeError(
+            "data_monitors must be a dict, name -> monitor, e.g. {'acc': accuracy}; got "
+            f"{type(data_monitors).__name__} {data_monitors!r:.60}"
+        )
+    for key, monitor in data_monitors.items():
+        if not isinstance(key, str):
+            raise TypeError(f"data_monitors: the name {key!r} must be a string")
+        refuse_class(f"data_monitors[{key!r}]", monitor)
+        if not callable(monitor):
+            raise TypeError(
+                f"data_monitors[{key!r}] must be a function monitor(outputs, targets), "
+                f"got {type(monitor).__name__} {monitor!r:.60}"
+            )

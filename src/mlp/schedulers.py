@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from typing import Protocol, runtime_checkable
 
+from mlp._argchecks import check_integer, check_real, refuse_class
+
 __all__ = [
     "ConstantLearningRateScheduler",
     "CosineAnnealingScheduler",
@@ -46,14 +48,7 @@ class Scheduler(Protocol):
 
 
 def _finite(name: str, value: float, scheduler: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)  # NumPy scalars
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{scheduler}: {name} must be a number, got {type(value).__name__} {value!r}"
-            ) from None
-    value = float(value)
+    value = check_real(name, value, scheduler)
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{scheduler}: {name} must be finite and {bound}, got {value}")
@@ -80,6 +75,12 @@ class _RateFunctionScheduler:
 
     def update_learning_rule(self, learning_rule: HasLearningRate, epoch_number: int) -> float:
         """Set `learning_rule.learning_rate` for epoch `epoch_number` (0-based); return it."""
+        refuse_class("learning_rule", learning_rule, type(self).__name__)
+        if not hasattr(learning_rule, "learning_rate"):
+            raise TypeError(
+                f"{type(self).__name__}: learning_rule must have a learning_rate to set "
+                f"(a learning rule), got {type(learning_rule).__name__}"
+            )
         rate = self.learning_rate(_epoch_number(epoch_number))
         learning_rule.learning_rate = rate
         return rate
@@ -145,9 +146,7 @@ class CosineAnnealingScheduler(_RateFunctionScheduler):
         name = type(self).__name__
         self.max_learning_rate = _finite("max_learning_rate", max_learning_rate, name)
         self.min_learning_rate = _finite("min_learning_rate", min_learning_rate, name)
-        if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
-            raise ValueError(f"{name}: num_epochs must be a positive integer, got {num_epochs!r}")
-        self.num_epochs = num_epochs
+        self.num_epochs = check_integer("num_epochs", num_epochs, 1, name)
 
     def learning_rate(self, epoch_number: int) -> float:
         low, high = self.min_learning_rate, self.max_learning_rate

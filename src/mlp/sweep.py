@@ -153,9 +153,11 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
             f"{source}: unknown key(s) {unknown}; a sweep file has {sorted(_SWEEP_KEYS)}"
         )
     name = values.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._=+-]+", name):
+    # A first letter or digit: '.', '..' and hidden names are not plain folder names.
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._=+-]*", name):
         raise SweepError(
-            f"{source}: 'name' must be a plain folder name (letters, digits, . _ - = +)"
+            f"{source}: 'name' must be a plain folder name (a letter or digit, then "
+            f"letters, digits and . _ - = +), got {name!r}"
         )
     mode = values.get("mode", "grid")
     if mode not in ("grid", "random"):
@@ -183,7 +185,9 @@ def sweep_from_dict(values: Mapping[str, Any], source: str = "sweep") -> Sweep:
             f"{source}: [base] cannot set 'name': each point is named after its values"
         )
     runs_dir = values.get("runs_dir", "runs")
-    sweep = Sweep(name, base, points, swept, str(runs_dir))
+    if not isinstance(runs_dir, str) or not runs_dir:
+        raise SweepError(f"{source}: runs_dir must be a folder name (a string), got {runs_dir!r}")
+    sweep = Sweep(name, base, points, swept, runs_dir)
     sweep.configs.extend(_point_configs(sweep, source))
     return sweep
 
@@ -206,8 +210,10 @@ def _random_points(
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """(swept keys, points) of a random sweep: `num_samples` draws, seeded by `seed`."""
     num_samples = values.get("num_samples")
-    if not isinstance(num_samples, int) or num_samples < 1:
-        raise SweepError(f"{source}: random mode needs num_samples, a positive integer")
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
+        raise SweepError(
+            f"{source}: random mode needs num_samples, a positive integer, got {num_samples!r}"
+        )
     seed = values.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise SweepError(f"{source}: seed must be an integer in 0 .. 2**32 - 1, got {seed!r}")
@@ -229,6 +235,7 @@ def _point_configs(sweep: Sweep, source: str) -> list[ExperimentConfig]:
         point_name = sweep.point_name(point)
         try:
             config = config_from_dict({**sweep.base, **point, "name": point_name})
+            config.check_memory()  # a point too large to train is refused before any runs
         except ConfigError as error:
             raise SweepError(f"{source}: point {point_name}: {error}") from None
         if point_name in seen:
@@ -544,6 +551,8 @@ def add_parser(commands: Any) -> None:
 
 def command(args: Any) -> int:
     """Run `mlp sweep` from parsed arguments; returns the exit status."""
+    from mlp.runs import RunError
+
     if args.jobs == 0 or args.jobs < -1:
         print("mlp sweep: --jobs must be a positive integer or -1", file=sys.stderr)
         return 2
@@ -575,6 +584,9 @@ def command(args: Any) -> int:
         )
     except SweepError as error:
         print(f"mlp sweep: {error}", file=sys.stderr)
+        return 2
+    except RunError as error:  # a point's record that cannot be resumed (damaged, say)
+        print(f"mlp sweep: error: {error}", file=sys.stderr)
         return 2
     print(
         f"sweep {sweep.name}: ran {len(result['ran'])} points, skipped {len(result['skipped'])} "

@@ -17,6 +17,10 @@ array per kind: the rule's lists (`rule.moms_1`, ...) then hold views into it, w
 same values, so `rule.state()`, `load_state()`, `reset()` and `rule.update_params` still
 work on them. When the rule is initialised again, the updater lays itself out afresh.
 
+Every way warns alike (a RuntimeWarning pointed at the caller) when a step leaves inf or
+NaN in a parameter's update, as from an inf or NaN gradient, which NumPy's arithmetic
+would otherwise spread silently.
+
 Whatever it cannot do exactly so (a gradient of another dtype or shape, a read-only or
 non-NumPy parameter, a rule it does not know), it leaves to `rule.update_params`.
 """
@@ -330,6 +334,21 @@ class FastUpdater:
         step(self._flat_grads, *self._flat_state, self._delta, self._work, *scalars)
         for param, delta in zip(self._params, self._delta_views, strict=True):
             param -= delta
+        if not np.isfinite(self._delta).all():
+            for i, delta in enumerate(self._delta_views):
+                if not np.isfinite(delta).all():
+                    self._warn_non_finite(i)
+
+    def _warn_non_finite(self, i: int) -> None:
+        """Say that parameter `i` took an inf or NaN step, as the compiled kernels do. NumPy
+        warns of an overflow or invalid operation itself, but an inf or NaN gradient
+        spreads through its arithmetic silently."""
+        warnings.warn(
+            f"{type(self.rule).__name__}: overflow or invalid value in the update "
+            f"of parameter {i}: it, or the rule's state, now holds inf or NaN",
+            RuntimeWarning,
+            stacklevel=kernels.first_caller_outside_mlp(),
+        )
 
     def _update_each(
         self, grads: list[Array], scalars: tuple[float, ...], kernel: kernels.Loop | None
@@ -346,12 +365,7 @@ class FastUpdater:
                     self._update_numpy(i, param, grad, scalars)
                     continue
                 if not finite:
-                    warnings.warn(
-                        f"{type(self.rule).__name__}: overflow or invalid value in the update "
-                        f"of parameter {i}: it, or the rule's state, now holds inf or NaN",
-                        RuntimeWarning,
-                        stacklevel=kernels.first_caller_outside_mlp(),
-                    )
+                    self._warn_non_finite(i)
             else:
                 self._update_numpy(i, param, grad, scalars)
 
@@ -363,11 +377,16 @@ class FastUpdater:
             delta = self._delta[: param.size]
             step(flat_grad, *state, delta, self._work[: param.size], *scalars)
             param -= delta.reshape(param.shape)
+            if not np.isfinite(delta).all():
+                self._warn_non_finite(i)
             return
-        flat_param = param.reshape(-1)
+        flat_param, finite = param.reshape(-1), True
         for start in range(0, param.size, chunk):
             part = slice(start, start + chunk)
             size = min(chunk, param.size - start)
             delta = self._delta[:size]
             step(flat_grad[part], *(s[part] for s in state), delta, self._work[:size], *scalars)
             flat_param[part] -= delta
+            finite = finite and bool(np.isfinite(delta).all())
+        if not finite:
+            self._warn_non_finite(i)

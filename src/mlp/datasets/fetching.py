@@ -24,7 +24,12 @@ from mlp.datasets.exceptions import DataError
 from mlp.datasets.paths import existing_split_path, resolve_dir, split_filename
 from mlp.datasets.registry import dataset_spec, source_label
 from mlp.datasets.specs import SPLITS, DatasetSpec, Splits, check_split
-from mlp.datasets.storage import read_verified, remove_stale_temp_files, write_split
+from mlp.datasets.storage import (
+    read_verified,
+    remove_partial_files,
+    remove_stale_temp_files,
+    write_split,
+)
 from mlp.datasets.verification import verify
 
 __all__ = ["fetch", "fetch_spec", "load"]
@@ -135,6 +140,7 @@ def fetch_spec(
     Raises:
         DataError: when the folder is not writable or no source supplied valid data.
     """
+    began = time.time()
     remove_stale_temp_files(directory, spec.name)
     paths: dict[str, Path] = {}
     todo: list[str] = []
@@ -153,6 +159,7 @@ def fetch_spec(
         return paths, todo
 
     _check_writable(directory)  # before downloading, not after
+    _check_not_folders([paths[split] for split in todo])
     start = time.perf_counter()
     splits = _from_sources(spec, progress)
     for split in todo:
@@ -160,6 +167,7 @@ def fetch_spec(
             write_split(spec, split, paths[split], *splits[split])
         except OSError as err:
             raise DataError(f"cannot write {paths[split]} ({err}); {_write_hint(err)}") from None
+        remove_partial_files(paths[split], began)
     logger.info(
         "wrote %s to %s in %.1f s",
         ", ".join(split_filename(spec.name, s) for s in todo),
@@ -173,6 +181,17 @@ def _write_hint(err: OSError) -> str:
     if err.errno == errno.ENOSPC:
         return "free some space, or choose another folder with --data-dir or MLP_DATA_DIR"
     return "choose a folder you can write to, with --data-dir or MLP_DATA_DIR"
+
+
+def _check_not_folders(paths: list[Path]) -> None:
+    """Refuse, before downloading, to fetch into a path a folder stands at: the file
+    could not replace it, and another folder would not help."""
+    for path in paths:
+        if path.is_dir():
+            raise DataError(
+                f"{path} is a folder, where the data file goes: remove that folder "
+                f"(rm -r {path}) and fetch again"
+            )
 
 
 def _check_writable(directory: Path) -> None:

@@ -23,7 +23,13 @@ from mlp.datasets.exceptions import DataError
 from mlp.datasets.specs import INPUT_DIM, DatasetSpec
 from mlp.datasets.verification import verify
 
-__all__ = ["STALE_TEMP_SECONDS", "read_verified", "remove_stale_temp_files", "write_split"]
+__all__ = [
+    "STALE_TEMP_SECONDS",
+    "read_verified",
+    "remove_partial_files",
+    "remove_stale_temp_files",
+    "write_split",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +61,8 @@ def read_verified(spec: DatasetSpec, split: str, path: Path) -> tuple[np.ndarray
         DataError: naming ``path`` and the fix, when the file is missing, unreadable,
             corrupt or fails `verify`.
     """
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, where a data file goes: remove that folder")
     try:
         resolved, stamp = _cache_key(spec, split, path)
     except OSError as err:
@@ -150,6 +158,17 @@ def write_split(
     )
     _remember(spec, split, path, arrays)
     return arrays
+
+
+def remove_partial_files(path: Path, older_than: float) -> None:
+    """Remove the partial files of `path` that killed fetches left, now that `path` was
+    written whole: those last changed before `older_than` (a `time.time()`, when this
+    fetch began), so that one a concurrent fetch is writing now is left to it."""
+    for tmp in path.parent.glob(f".{path.name}.*{_TEMP_SUFFIX}"):
+        with suppress(OSError):
+            if tmp.stat().st_mtime < older_than:
+                tmp.unlink()
+                logger.info("removed %s, left by an interrupted fetch", tmp)
 
 
 def remove_stale_temp_files(directory: Path, name: str) -> None:

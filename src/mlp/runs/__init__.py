@@ -24,7 +24,9 @@ Every file is written atomically (`mlp.atomic`: a temporary file, fsynced, then
 summary.json and checkpoint.npz carry a `format_version` (`RECORD_FORMAT_VERSION`,
 `CHECKPOINT_FORMAT_VERSION`). Records written before versions were kept (format 1) read
 as before; their checkpoints are not resumed (the learning rules' state changed since):
-`RunError` says to train such a run again with --overwrite.
+`RunError` says to train such a run again with --overwrite. A file that is damaged or
+was edited into something else (binary bytes, a cut-short zip, JSON of the wrong shape,
+a missing entry) is a `RunRecordError` (a `RunError`) naming the file and what to do.
 
 An interrupted run (Ctrl-C, SIGTERM, SIGKILL, power loss) continues from its latest
 checkpoint with `run_experiment(config, name=..., if_exists="resume")` or
@@ -41,9 +43,12 @@ Reading records back::
 
 The package, one concept a module:
 
-    errors         RunError
+    errors         RunError, and RunRecordError (a damaged or hand-edited record file)
     layout         the file names above (CONFIG, STATS, ...)
     encoding       arrays as .npz bytes, values as JSON
+    reading        the one loader of record files: text, JSON, TOML and .npz read and
+                   their shape checked, every problem a RunRecordError naming the file
+                   and what to do
     stats_log      stats.csv: StatsLog, read_stats, summarise_stats
     record         RunRecord, is_finished, find_runs, versions, and the one writer of
                    records: finish_record (summary.json), write_record (a whole record)
@@ -68,7 +73,7 @@ from mlp.atomic import atomic_write_bytes, atomic_write_text
 from mlp.runs.checkpoint import CHECKPOINT_FORMAT_VERSION
 from mlp.runs.checkpoint import load_checkpoint as load_checkpoint
 from mlp.runs.checkpoint import save_checkpoint as save_checkpoint
-from mlp.runs.errors import RunError
+from mlp.runs.errors import RunError, RunRecordError
 from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATS, SUMMARY
 from mlp.runs.record import (
     RECORD_FORMAT_VERSION,
@@ -95,6 +100,7 @@ __all__ = [
     "SUMMARY",
     "RunError",
     "RunRecord",
+    "RunRecordError",
     "StatsLog",
     "atomic_write_bytes",
     "atomic_write_text",

@@ -11,9 +11,9 @@ version of mlp (format 1, which kept Adam's moments scaled and wrote no
 
 from __future__ import annotations
 
+import functools
 import json
-import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ import numpy as np
 from mlp.atomic import atomic_write_bytes
 from mlp.config import Experiment
 from mlp.runs.encoding import json_safe, npz_bytes
-from mlp.runs.errors import RunError
+from mlp.runs.errors import RunError, RunRecordError
+from mlp.runs.reading import field, read_npz, resume_fix
 
 __all__ = ["CHECKPOINT_FORMAT_VERSION", "load_checkpoint", "save_checkpoint"]
 
@@ -132,43 +133,131 @@ def save_checkpoint(
     atomic_write_bytes(path, npz_bytes(arrays))
 
 
-def _train_again(path: Path) -> str:
-    """How to start the run whose checkpoint is `path` again, from its own config."""
-    run = path.parent
-    return (
-        f"`mlp train --resume` cannot continue it: train it again with "
-        f"`mlp train --config {run / 'config.toml'} --runs-dir {run.parent} "
-        f"--name {run.name} --overwrite` (or run_experiment(..., if_exists='overwrite'))"
-    )
+def _fix(path: Path) -> str:
+    return f"it is not a readable checkpoint, so {resume_fix(path.parent)}"
 
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The checkpoint's arrays and scalars, its format version checked."""
+    arrays = read_npz(path, _fix(path))
+    if "meta" not in arrays:
+        raise RunRecordError(path, "has no 'meta' entry (its scalars)", _fix(path))
     try:
-        with np.load(path, allow_pickle=False) as saved:
-            arrays = {name: saved[name] for name in saved.files}
         meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise RunError(
-            f"{path} is not a readable checkpoint ({error}); {_train_again(path)}"
-        ) from None
+    except json.JSONDecodeError as error:
+        problem = f"has a 'meta' entry that is not JSON ({error})"
+        raise RunRecordError(path, problem, _fix(path)) from None
+    if not isinstance(meta, dict):
+        raise RunRecordError(path, "has a 'meta' entry that is not a JSON object", _fix(path))
     # Checkpoints of earlier versions wrote 'version': 1 (or nothing) instead.
-    version = meta.get("format_version", 1) if isinstance(meta, dict) else None
+    version = meta.get("format_version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise RunError(f"{path} has no valid format version; {_train_again(path)}")
+        raise RunRecordError(path, "has no valid format version", _fix(path))
     if version < CHECKPOINT_FORMAT_VERSION:
         raise RunError(
             f"{path} was written by an earlier version of mlp (checkpoint format {version}; "
             f"this version reads format {CHECKPOINT_FORMAT_VERSION}, whose learning-rule "
-            f"state differs), so {_train_again(path)}"
+            f"state differs), so {resume_fix(path.parent)}"
         )
     if version > CHECKPOINT_FORMAT_VERSION:
         raise RunError(
             f"{path} was written by a newer version of mlp (checkpoint format {version}; "
             f"this version reads format {CHECKPOINT_FORMAT_VERSION}): resume it with that "
-            f"version of mlp, or else {_train_again(path)}"
+            f"version of mlp, or else {resume_fix(path.parent)}"
         )
     return arrays, meta
+
+
+_META_FIELDS = {
+    "epoch": int,
+    "num_params": int,
+    "rule": dict,
+    "rngs": list,
+    "rng_slots": dict,
+    "train_position": int,
+    "train_batches_served": int,
+}
+
+
+def _array(arrays: Mapping[str, np.ndarray], name: str, path: Path) -> np.ndarray:
+    if name not in arrays:
+        raise RunRecordError(path, f"has no array {name!r}", _fix(path))
+    return arrays[name]
+
+
+def _check(
+    path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], experiment: Experiment
+) -> None:
+    """Check everything `load_checkpoint` reads is there and fits `experiment`, before
+    anything is changed."""
+    for key, kind in _META_FIELDS.items():
+        field(meta, key, kind, path, _fix(path), where="meta")
+    epochs = experiment.config.epochs
+    if not 0 <= meta["epoch"] <= epochs:
+        raise RunRecordError(
+            path, f"is of epoch {meta['epoch']}, outside the run's 0 .. {epochs}", _fix(path)
+        )
+    params = experiment.model.params
+    if meta["num_params"] != len(params):
+        raise RunError(f"{path} holds {meta['num_params']} parameters, the model {len(params)}")
+    for i, param in enumerate(params):
+        saved_param = _array(arrays, f"param_{i}", path)
+        if saved_param.shape != param.shape:
+            raise RunError(
+                f"{path}: parameter {i} has shape {saved_param.shape}, not {param.shape}"
+            )
+    _check_rule(path, arrays, meta["rule"], experiment.learning_rule)
+    _check_rngs(path, arrays, meta, experiment.rngs)
+    _array(arrays, "train_order", path)
+
+
+def _check_rule(
+    path: Path, arrays: Mapping[str, np.ndarray], rule: dict[str, Any], learning_rule: Any
+) -> None:
+    where = "meta['rule']"
+    counts = field(rule, "arrays", dict, path, _fix(path), where=where)
+    scalars = field(rule, "scalars", dict, path, _fix(path), where=where)
+    for name in counts:
+        for i in range(field(counts, name, int, path, _fix(path), where=f"{where}['arrays']")):
+            _array(arrays, f"rule_{name}_{i}", path)
+    missing = sorted(set(learning_rule.state()) - set(counts) - set(scalars))
+    if missing:
+        raise RunRecordError(path, f"has no learning-rule state {missing}", _fix(path))
+
+
+_RNG_FIELDS: dict[str, dict[str, type]] = {
+    "RandomState": {"kind": str, "pos": int, "has_gauss": int, "cached_gaussian": float},
+    "Generator": {"state": dict},
+}
+
+
+def _check_rngs(
+    path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], rngs: Mapping[str, Any]
+) -> None:
+    for name, rng in rngs.items():
+        slot = field(meta["rng_slots"], name, int, path, _fix(path), where="meta['rng_slots']")
+        if not 0 <= slot < len(meta["rngs"]) or not isinstance(meta["rngs"][slot], dict):
+            raise RunRecordError(path, f"has no generator state for {name!r}", _fix(path))
+        rng_meta = meta["rngs"][slot]
+        kind = rng_meta.get("type")
+        if kind != type(rng).__name__ or kind not in _RNG_FIELDS:
+            problem = f"has a generator of type {kind!r} for {name!r}, a {type(rng).__name__}"
+            raise RunRecordError(path, problem, _fix(path))
+        for key, key_kind in _RNG_FIELDS[kind].items():
+            field(rng_meta, key, key_kind, path, _fix(path), where=f"meta['rngs'][{slot}]")
+        if kind == "RandomState":
+            _array(arrays, f"rng_{slot}_key", path)
+
+
+def _restore(path: Path, what: str, restore: Callable[[], None]) -> None:
+    """Run `restore`, a `load_state` of `what`, naming the checkpoint when the state it
+    holds is refused (these raise ValueError or TypeError for a state that does not fit)."""
+    try:
+        restore()
+    except (ValueError, TypeError) as error:
+        raise RunRecordError(
+            path, f"holds a {what} state that does not fit ({error})", _fix(path)
+        ) from None
 
 
 def load_checkpoint(path: Path, experiment: Experiment) -> dict[str, Any]:
@@ -180,37 +269,31 @@ def load_checkpoint(path: Path, experiment: Experiment) -> dict[str, Any]:
         The checkpoint's scalars: 'epoch', 'format_version', timing, ...
     Raises:
         RunError: when the checkpoint is of another format version (one written before
-            format versions, say) or does not fit the experiment; the message says what
-            to do.
+            format versions, say) or does not fit the experiment; `RunRecordError` when
+            it is damaged (not an .npz, entries missing or of the wrong kind). The
+            message says what to do.
     """
     arrays, meta = _read(path)
-    params = experiment.model.params
-    if meta["num_params"] != len(params):
-        raise RunError(f"{path} holds {meta['num_params']} parameters, the model {len(params)}")
-    for i, param in enumerate(params):
-        saved_param = arrays[f"param_{i}"]
-        if saved_param.shape != param.shape:
-            raise RunError(
-                f"{path}: parameter {i} has shape {saved_param.shape}, not {param.shape}"
-            )
-        param[...] = saved_param
+    _check(path, arrays, meta, experiment)
+    for i, param in enumerate(experiment.model.params):
+        param[...] = arrays[f"param_{i}"]
     state: dict[str, Any] = dict(meta["rule"]["scalars"])
     for name, count in meta["rule"]["arrays"].items():
         state[name] = [arrays[f"rule_{name}_{i}"] for i in range(count)]
-    experiment.learning_rule.load_state(state)
+    _restore(path, "learning-rule", functools.partial(experiment.learning_rule.load_state, state))
     for name, rng in experiment.rngs.items():
         slot = meta["rng_slots"][name]
         prefix = f"rng_{slot}_"
         rng_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-        _set_rng_state(rng, meta["rngs"][slot], rng_arrays)
+        restore = functools.partial(_set_rng_state, rng, meta["rngs"][slot], rng_arrays)
+        _restore(path, "generator", restore)
     train = experiment.train_data
     # Its generator was restored with the others (it may be shared with layers).
-    train.load_state(
-        {
-            **train.state(),
-            "order": arrays["train_order"],
-            "position": meta["train_position"],
-            "batches_served": meta["train_batches_served"],
-        }
-    )
+    state = {
+        **train.state(),
+        "order": arrays["train_order"],
+        "position": meta["train_position"],
+        "batches_served": meta["train_batches_served"],
+    }
+    _restore(path, "training data", functools.partial(train.load_state, state))
     return meta

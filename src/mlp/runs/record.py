@@ -30,8 +30,17 @@ from mlp.config import (
     to_toml,
 )
 from mlp.runs.encoding import json_safe, npz_bytes
-from mlp.runs.errors import RunError
+from mlp.runs.errors import RunError, RunRecordError
 from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATS, SUMMARY
+from mlp.runs.reading import (
+    config_fix,
+    field,
+    read_json_object,
+    read_npz,
+    read_toml,
+    retrain_fix,
+    summary_fix,
+)
 from mlp.runs.stats_log import StatsLog, read_stats, summarise_stats
 
 __all__ = [
@@ -126,7 +135,8 @@ class RunRecord:
         """Read a run record from its folder.
 
         Raises:
-            RunError: when the folder is not a run record.
+            RunError: when the folder is not a run record; RunRecordError when one of
+                its files is damaged (the message says which, and what to do).
         """
         path = Path(path)
         if not path.is_dir():
@@ -134,12 +144,7 @@ class RunRecord:
         epochs, stats, keys = read_stats(path / STATS)
         config: dict[str, Any] = {}
         if (path / CONFIG).exists():
-            from mlp.compat import tomllib
-
-            try:
-                config = tomllib.loads((path / CONFIG).read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as error:
-                raise RunError(f"{path / CONFIG} is not valid TOML: {error}") from None
+            config = read_toml(path / CONFIG, config_fix(path))
         summary = _read_summary(path / SUMMARY) if (path / SUMMARY).exists() else None
         return cls(path, config, epochs, stats, keys, summary)
 
@@ -176,29 +181,59 @@ class RunRecord:
         path = self.path / PARAMS
         if not path.exists():
             raise RunError(f"{path} does not exist: the run has not finished")
-        with np.load(path, allow_pickle=False) as saved:
-            return [saved[f"param_{i}"] for i in range(len(saved.files))]
+        saved = read_npz(path, retrain_fix(self.path))
+        return [
+            field(saved, f"param_{i}", np.ndarray, path, retrain_fix(self.path))
+            for i in range(len(saved))
+        ]
 
     def label(self) -> str:
         """The name to show in plots and tables."""
         return str(self.config.get("label", self.display_name or self.name))
 
 
+# The entries of summary.json that readers (`mlp compare`, the lab's tables, ...) rely
+# on, and their types; checked on reading, so that a hand-edited file is refused with
+# its name rather than failing deep inside a table. The rest are read as they are.
+_SUMMARY_FIELDS: dict[str, tuple[type, bool]] = {  # key -> (type, may be None or absent)
+    "final": (dict, False),
+    "best": (dict, False),
+    "epochs": (int, False),
+    "test": (dict, True),
+    "seconds_per_epoch": (float, True),
+    "run_time": (float, True),
+    "learning_rate": (float, True),
+    "architecture": (str, True),
+    "rule": (str, True),
+    "versions": (dict, True),
+}
+
+
 def _read_summary(path: Path) -> dict[str, Any]:
-    """summary.json, its format version checked."""
-    try:
-        summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise RunError(f"{path} is not valid JSON: {error}") from None
-    version = summary.get("format_version", 1) if isinstance(summary, dict) else None
+    """summary.json, its format version and the shape of its entries checked."""
+    fix = summary_fix(path.parent)
+    summary = read_json_object(path, fix)
+    version = summary.get("format_version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise RunError(f"{path} has no valid format_version ({version!r}): not a run summary")
+        raise RunRecordError(
+            path, f"has no valid format_version ({version!r}): not a run summary", fix
+        )
     if version > RECORD_FORMAT_VERSION:
         raise RunError(
             f"{path} was written by a newer version of mlp (record format {version}; this "
             f"version reads formats up to {RECORD_FORMAT_VERSION}): read it with that "
             "version of mlp or a later one"
         )
+    for key, (kind, optional) in _SUMMARY_FIELDS.items():
+        field(summary, key, kind, path, fix, optional=optional)
+    for key in summary["final"]:
+        field(summary["final"], key, float, path, fix, where="'final'", optional=True)
+    for key in summary["best"]:
+        best = field(summary["best"], key, dict, path, fix, where="'best'")
+        field(best, "value", float, path, fix, where=f"'best'[{key!r}]", optional=True)
+        field(best, "epoch", int, path, fix, where=f"'best'[{key!r}]", optional=True)
+    if summary.get("test") is not None:
+        field(summary["test"], "acc", float, path, fix, where="'test'", optional=True)
     return summary
 
 
@@ -227,6 +262,11 @@ def find_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
                 found.extend(children)
                 continue
             raise RunError(f"{path} holds no run records (no stats.csv in it or below it)")
+        if path.exists():
+            raise RunError(
+                f"{path} is a file, not a run folder: give the folder of a run record "
+                "(the one holding stats.csv), or a folder of such folders"
+            )
         raise RunError(f"{path} does not exist")
     return found
 

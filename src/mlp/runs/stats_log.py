@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from mlp.atomic import atomic_write_text
-from mlp.runs.errors import RunError
+from mlp.runs.errors import RunError, RunRecordError
+from mlp.runs.reading import read_text, retrain_fix
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +64,19 @@ def read_stats(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, di
         stats: float64 array of shape (num_rows, num_keys).
         keys: label -> column of `stats`, as `Optimiser.train` gives.
     Raises:
-        RunError: when the file is missing or has no header.
+        RunError: when the file is missing; RunRecordError when it is not ASCII text
+            (damaged) or has no header.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise RunError(f"{path} does not exist: not a run record") from None
+    if not path.exists():
+        raise RunError(f"{path} does not exist: not a run record")
+    fix = f"{retrain_fix(path.parent)}, or remove the folder {path.parent}"
+    text = read_text(path, fix, encoding="ascii")
     lines = text.split("\n")
     complete, last = lines[:-1], lines[-1]  # `last` is '' when the file ends in a newline
     del last
     if not complete or not complete[0].startswith("epoch,"):
-        raise RunError(f"{path} has no header line: not a run record")
+        raise RunRecordError(path, "has no header line: it is not a stats file", fix)
     names = complete[0].split(",")[1:]
     epochs: list[int] = []
     rows: list[list[float]] = []

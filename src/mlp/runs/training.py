@@ -23,12 +23,14 @@ from mlp.config import (
     ExperimentConfig,
     build_experiment,
     build_scheduler,
+    config_from_dict,
 )
 from mlp.runs.callbacks import Checkpointer, EpochProgressBar, StatsWriter, TrainingClock
 from mlp.runs.checkpoint import load_checkpoint, save_checkpoint
-from mlp.runs.errors import RunError
+from mlp.runs.errors import RunError, RunRecordError
 from mlp.runs.finish import finish_run
 from mlp.runs.layout import CHECKPOINT, CONFIG, STATS
+from mlp.runs.reading import config_fix, read_toml
 from mlp.runs.record import RunRecord, is_finished, write_config
 from mlp.runs.stats_log import StatsLog, read_stats
 from mlp.runs.torch_backend import train_torch
@@ -50,7 +52,8 @@ def _unique_name(runs_dir: Path, base: str) -> str:
 
 
 def _same_config(a: ExperimentConfig, b: ExperimentConfig) -> bool:
-    ignore = {"name"}
+    # Neither the name nor the memory limit changes what the run computes.
+    ignore = {"name", "max_memory_gb"}
     da = {k: v for k, v in a.resolved().to_dict().items() if k not in ignore}
     db = {k: v for k, v in b.resolved().to_dict().items() if k not in ignore}
     return da == db
@@ -88,6 +91,7 @@ def run_experiment(
         ConfigError: for an invalid config; RunError: for a clash with an existing record.
     """
     config = config.resolved().validate()
+    config.check_memory()  # before anything is written
     runs_dir = Path(runs_dir)
     name = name or config.name or _unique_name(runs_dir, config.default_name())
     path = runs_dir / name
@@ -107,17 +111,47 @@ def run_experiment(
             # Nothing was recorded yet, or a torch run, which cannot resume: start again.
             _remove_run(path)
         else:
-            if is_finished(path):
-                raise RunError(
-                    f"{path} already holds a finished run: pass --overwrite to train it "
-                    "again, or choose another --name"
-                )
-            raise RunError(
-                f"{path} already holds an unfinished run: continue it with "
-                f"`mlp train --resume {path}`, or pass --overwrite or another --name"
-            )
+            _refuse_existing(path, config)
     config = _with_name(config, name)
     return _train(path, config, resume=False, progress=progress)
+
+
+def _refuse_existing(path: Path, config: ExperimentConfig) -> None:
+    """Refuse to start a run in `path`, which holds something, unless nothing of it was
+    trained yet (a process killed while its data loaded leaves only `.lock`, or also a
+    config): then the same command starts it again, and resuming would have too.
+
+    Raises:
+        RunError: saying what `path` holds and what to do.
+    """
+    if is_finished(path):
+        raise RunError(
+            f"{path} already holds a finished run: pass --overwrite to train it "
+            "again, or choose another --name"
+        )
+    if (path / CONFIG).exists() and not _same_config(_read_config(path), config):
+        raise RunError(
+            f"{path} holds a run with a different config: choose another --name, or pass "
+            "--overwrite to replace it"
+        )
+    if not _trained_yet(path):
+        logger.info("%s holds no trained epoch yet: starting it again", path)
+        return
+    raise RunError(
+        f"{path} already holds an unfinished run: continue it with "
+        f"`mlp train --resume {path}`, or pass --overwrite or another --name"
+    )
+
+
+def _trained_yet(path: Path) -> bool:
+    """Whether any epoch of the unfinished run in `path` was recorded: a checkpoint, or
+    a row of statistics after epoch 0 (a torch run keeps no checkpoints)."""
+    if (path / CHECKPOINT).exists():
+        return True
+    if not (path / STATS).exists():
+        return False
+    epochs, _, _ = read_stats(path / STATS)
+    return bool((epochs > 0).any())
 
 
 def resume_run(path: str | os.PathLike[str], *, progress: bool = False) -> RunRecord:
@@ -131,7 +165,7 @@ def resume_run(path: str | os.PathLike[str], *, progress: bool = False) -> RunRe
     """
     path = Path(path)
     if not (path / CONFIG).exists():
-        raise RunError(f"{path} is not a run record (no {CONFIG})")
+        raise RunError(_not_a_record(path))
     record_config = _read_config(path)
     if is_finished(path):
         return RunRecord.load(path)
@@ -143,13 +177,31 @@ def resume_run(path: str | os.PathLike[str], *, progress: bool = False) -> RunRe
     return _train(path, record_config, resume=True, progress=progress)
 
 
-def _read_config(path: Path) -> ExperimentConfig:
-    from mlp.config import load_config
+def _not_a_record(path: Path) -> str:
+    """Why `path`, which has no config.toml, cannot be resumed."""
+    if path.is_dir() and {p.name for p in path.iterdir()} == {".lock"}:
+        # What a run killed while its data loaded leaves (the lock is taken first).
+        return (
+            f"nothing was trained in {path} yet (it holds only .lock, left by a run stopped "
+            "before its first epoch): start it again with the `mlp train` command that "
+            "started it, without --resume"
+        )
+    return f"{path} is not a run record (no {CONFIG})"
 
+
+def _read_config(path: Path) -> ExperimentConfig:
+    """The config.toml of the run in `path`, resolved.
+
+    Raises:
+        RunRecordError: when it cannot be read or is not an experiment config.
+    """
+    values = read_toml(path / CONFIG, config_fix(path))
     try:
-        return load_config(path / CONFIG).resolved()
+        return config_from_dict(values).resolved()
     except ConfigError as error:
-        raise RunError(str(error)) from None
+        raise RunRecordError(
+            path / CONFIG, f"is not an experiment config ({error})", config_fix(path)
+        ) from None
 
 
 def _with_name(config: ExperimentConfig, name: str) -> ExperimentConfig:
