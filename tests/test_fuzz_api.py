@@ -2318,6 +2318,13 @@ def twin_cases(tmp: Path) -> list[Case]:
         },
     )
     c.arguments(
+        "mlp.seed_experiment.check_network_dims",
+        "check_network_dims",
+        SE.check_network_dims,
+        {"input_dim": 4, "hidden_dim": 3, "output_dim": 2, "where": "f"},
+        {"input_dim": BAD_COUNTS, "hidden_dim": {**BAD_COUNTS, "HUGE": HUGE}},
+    )
+    c.arguments(
         "mlp.twin.numpy_seed_model",
         "numpy_seed_model",
         TW.numpy_seed_model,
