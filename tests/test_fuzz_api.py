@@ -1758,7 +1758,8 @@ def plotting_cases(tmp: Path) -> list[Case]:
         "mlp.plotting.plot_runs",
         "plot_runs",
         PL.plot_runs,
-        {"runs": []},
+        # One real run: with none, every case would be refused for its empty runs alone.
+        {"runs": [("r", np.arange(3), np.zeros((3, 2)), keys)]},
         {
             "runs": {"[]": [], "None": None, "[None]": [None], "'abc'": "abc"},
             "metrics": {"['bogus']": ["bogus"], "None": None},
