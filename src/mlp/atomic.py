@@ -28,8 +28,20 @@ def _umask() -> int:
     return mask
 
 
+def _check_path(name: str, value: object) -> None:
+    """A TypeError naming `name` unless `value` is a str or os.PathLike path."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {value!r}")
+
+
 def fsync_dir(directory: str | os.PathLike[str]) -> None:
-    """Flush a folder's entries to disk, so a rename in it survives a power cut."""
+    """Flush a folder's entries to disk, so a rename in it survives a power cut.
+
+    A missing folder is a FileNotFoundError; a file system that cannot fsync a folder
+    is not an error (the flush is best effort there)."""
+    _check_path("directory", directory)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"directory {os.fspath(directory)!r} is not an existing folder")
     flags = getattr(os, "O_DIRECTORY", None)
     if flags is None:  # pragma: no cover - not POSIX
         return
@@ -50,13 +62,18 @@ def atomic_write(
     anything fails (KeyboardInterrupt included). The new file gets the usual permissions
     (0666 less the umask), not mkstemp's private 0600.
     """
+    _check_path("path", path)
+    if not callable(write):
+        raise TypeError(f"write must be a callable taking a binary handle, got {write!r}")
+    if not isinstance(suffix, str):
+        raise TypeError(f"suffix must be a str, got {suffix!r}")
     path = Path(path)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             with suppress(AttributeError, OSError):
                 os.fchmod(handle.fileno(), 0o666 & ~_umask())
-            write(handle)
+            _call_writer(write, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -67,11 +84,26 @@ def atomic_write(
     fsync_dir(path.parent)
 
 
+def _call_writer(write: Callable[[IO[bytes]], object], handle: IO[bytes]) -> None:
+    """`write(handle)`; writing a str to the binary handle is named as the writer's fault
+    (the bare TypeError says only that bytes were expected)."""
+    try:
+        write(handle)
+    except TypeError as exc:
+        if "bytes-like object is required" not in str(exc):
+            raise
+        raise TypeError(f"write must write bytes to its binary handle: {exc}") from exc
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Create or replace `path` with `data`, atomically."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__} {data!r:.60}")
     atomic_write(path, lambda handle: handle.write(data))
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """`atomic_write_bytes` for UTF-8 text."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__} {text!r:.60}")
     atomic_write_bytes(path, text.encode("utf-8"))

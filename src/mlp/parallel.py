@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
+from mlp._argchecks import check_integer
+
 __all__ = [
     "BLAS_THREAD_VARIABLES",
     "blas_thread_environment",
@@ -69,14 +71,23 @@ def worker_count(jobs: int) -> int:
 
 def blas_threads(workers: int, cores: int | None = None) -> int:
     """BLAS threads for each of `workers` processes sharing `cores` (default all of this
-    machine's): cores // workers, at least 1."""
+    machine's): cores // workers, at least 1.
+
+    Raises:
+        TypeError, ValueError: unless `workers` (and `cores`, when given) is a positive
+            integer.
+    """
+    workers = check_integer("workers", workers, 1, "blas_threads")
+    if cores is not None:
+        cores = check_integer("cores", cores, 1, "blas_threads")
     cores = cores if cores is not None else (os.cpu_count() or 1)
-    return max(1, cores // max(1, workers))
+    return max(1, cores // workers)
 
 
 def limit_blas_threads(threads: int) -> None:
     """Limit the BLAS (through threadpoolctl, when installed) and torch (when imported)
-    to `threads` threads in this process, from now on."""
+    to `threads` threads in this process, from now on (a positive integer)."""
+    threads = check_integer("threads", threads, 1, "limit_blas_threads")
     with contextlib.suppress(ImportError):
         from threadpoolctl import threadpool_limits
 
@@ -88,7 +99,9 @@ def limit_blas_threads(threads: int) -> None:
 @contextlib.contextmanager
 def blas_thread_environment(threads: int) -> Iterator[None]:
     """Inside the block, processes started (and libraries loaded) use `threads` BLAS and
-    OpenMP threads: `BLAS_THREAD_VARIABLES` are set, and restored afterwards."""
+    OpenMP threads: `BLAS_THREAD_VARIABLES` are set, and restored afterwards.
+    `threads` is a positive integer."""
+    threads = check_integer("threads", threads, 1, "blas_thread_environment")
     saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
     os.environ.update(dict.fromkeys(BLAS_THREAD_VARIABLES, str(threads)))
     try:
@@ -124,8 +137,11 @@ def run_jobs(
     Raises:
         KeyboardInterrupt: on Ctrl-C or SIGTERM, or when a job was interrupted.
         ValueError: for a bad `jobs`.
+        TypeError: when `function` (or `on_result`) is not callable, or `items` is not a
+            sequence.
         Whatever a job raised, after stopping the others.
     """
+    _check_job_arguments(function, items, on_result)
     workers = worker_count(jobs)
     results: list[Result] = []
 
@@ -146,6 +162,17 @@ def run_jobs(
     else:
         _run_in_processes(function, items, workers, collect)
     return results
+
+
+def _check_job_arguments(function: Any, items: Any, on_result: Any) -> None:
+    if not callable(function):
+        raise TypeError(f"run_jobs: function must be callable, got {function!r}")
+    if not isinstance(items, Sequence):
+        raise TypeError(
+            f"run_jobs: items must be a sequence (a list or tuple), got {type(items).__name__}"
+        )
+    if on_result is not None and not callable(on_result):
+        raise TypeError(f"run_jobs: on_result must be callable or None, got {on_result!r}")
 
 
 def _initialise_worker(threads: int) -> None:

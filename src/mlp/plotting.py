@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from mlp._argchecks import check_integer, check_numeric_array, check_real
+
 __all__ = [
     "plot_metric_against",
     "plot_runs",
@@ -91,6 +93,15 @@ def plot_stats(
         A `matplotlib.figure.Figure` with two axes, 'Error' and 'Accuracy' against
         'Epoch number'.
     """
+    stats = check_numeric_array("stats", stats, "plot_stats")
+    if stats.ndim != 2:
+        raise ValueError(
+            f"plot_stats: stats must be 2-D, (num_rows, num_keys), got shape {stats.shape}"
+        )
+    if not isinstance(keys, Mapping):
+        raise TypeError(f"plot_stats: keys must be a dict of label -> column, got {keys!r}")
+    if stats_interval is not None:
+        check_integer("stats_interval", stats_interval, 1, "plot_stats")
     x = _epochs_of(stats.shape[0], stats_interval, epochs)
     # Row 0 is left out (the seed lab's habit) unless only one row would remain.
     start = 0 if include_initial or stats.shape[0] < 3 else 1
@@ -122,6 +133,39 @@ def _curves(run: Any) -> tuple[str, np.ndarray, np.ndarray, Mapping[str, int]]:
     return label, run.epochs, run.stats, run.keys
 
 
+def _check_runs(runs: Any, metrics: Any, labels: Any) -> list[Any]:
+    """The runs' curves, (label, epochs, stats, keys) each, once the arguments are
+    checked: a TypeError or ValueError naming the bad one."""
+    if isinstance(runs, (str, bytes)) or not isinstance(runs, Sequence):
+        raise TypeError(f"plot_runs: runs must be a list of runs, got {type(runs).__name__}")
+    if not runs:
+        raise ValueError("plot_runs needs at least one run in runs")
+    for name, value in (("metrics", metrics), ("labels", labels)):
+        if value is None and name == "labels":
+            continue
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(f"plot_runs: {name} must be a list of str, got {value!r}")
+    if labels is not None and len(labels) != len(runs):
+        raise ValueError(f"plot_runs: {len(labels)} labels for {len(runs)} runs")
+    curves = []
+    for index, run in enumerate(runs):
+        if not (isinstance(run, tuple) and len(run) == 4) and not hasattr(run, "stats"):
+            raise TypeError(
+                f"plot_runs: runs[{index}] must be a RunRecord or a tuple "
+                f"(label, epochs, stats, keys), got {type(run).__name__}"
+            )
+        curves.append(_curves(run))
+    known = {key.split("(")[0] for *_, keys in curves for key in keys}
+    unknown = [m for m in metrics if m not in known]
+    # A metric missing from some runs draws an empty panel (an error-only run under the
+    # default ('error', 'acc')); only metrics that are all unknown are a mistake.
+    if len(unknown) == len(metrics):
+        raise ValueError(
+            f"plot_runs: metrics {unknown} are in none of the runs, which have {sorted(known)}"
+        )
+    return curves
+
+
 def plot_runs(
     runs: Sequence[Any],
     metrics: Sequence[str] = ("error", "acc"),
@@ -145,15 +189,13 @@ def plot_runs(
     Returns:
         A `matplotlib.figure.Figure`.
     """
-    if not runs:
-        raise ValueError("plot_runs needs at least one run")
+    curves = _check_runs(runs, metrics, labels)
     # Many runs: the legend goes below the panels, in columns, and the figure grows.
     legend_rows = 0 if len(runs) <= 8 else math.ceil(len(runs) / 3)
     fig = _figure((5.5 * len(metrics), 4.2 + 0.22 * legend_rows))
     axes = np.atleast_1d(fig.subplots(1, len(metrics), sharex=True))
     colours = _colours(len(runs))
-    for index, run in enumerate(runs):
-        label, epochs, stats, keys = _curves(run)
+    for index, (label, epochs, stats, keys) in enumerate(curves):
         if labels is not None:
             label = labels[index]
         start = 0 if include_initial or len(epochs) < 3 else 1
@@ -213,6 +255,7 @@ def plot_metric_against(
     Returns:
         A `matplotlib.figure.Figure`.
     """
+    _check_series(x, series)
     fig = _figure((6.5, 4.2))
     ax = fig.subplots()
     positions = np.arange(len(x)) if any(isinstance(v, str) for v in x) else np.asarray(x)
@@ -230,6 +273,27 @@ def plot_metric_against(
     return fig
 
 
+def _check_series(x: Any, series: Any) -> None:
+    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence | np.ndarray):
+        raise TypeError(f"plot_metric_against: x must be a list of values, got {x!r}")
+    if not isinstance(series, Mapping):
+        raise TypeError(
+            f"plot_metric_against: series must be a dict of label -> values, got {series!r}"
+        )
+    for label, values in series.items():
+        try:  # as the plot converts them: None (a missing figure) becomes a NaN gap
+            array = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"plot_metric_against: series[{label!r}] must hold numbers, got {values!r:.60}"
+            ) from None
+        if array.shape != (len(x),):
+            raise ValueError(
+                f"plot_metric_against: series[{label!r}] has shape {array.shape}, "
+                f"x has {len(x)} values"
+            )
+
+
 def _colours(count: int) -> list[Any]:
     """`count` distinct colours: the qualitative tab10/tab20 palettes, and beyond 20
     evenly spaced colours of a continuous map rather than repeats."""
@@ -243,8 +307,16 @@ def _colours(count: int) -> list[Any]:
 
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> None:
     """Save a figure atomically (never a half-written file) and release it. The format
-    follows the file's suffix (.png, .pdf, .svg, ...; PNG when there is none)."""
+    follows the file's suffix (.png, .pdf, .svg, ...; PNG when there is none).
+
+    Raises:
+        TypeError, ValueError: for a `path` that is not a path, a `dpi` that is not a
+            positive number, or a `fig` without `savefig`.
+        FileNotFoundError: when the folder of `path` does not exist.
+    """
     from mlp.atomic import atomic_write_bytes
+
+    _check_figure_target(fig, path, dpi)
 
     suffix = os.fspath(path).rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else ""
     buffer = io.BytesIO()
@@ -257,6 +329,19 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> None:
             plt.close(fig)
     except ImportError:  # pragma: no cover
         pass
+
+
+def _check_figure_target(fig: Any, path: Any, dpi: Any) -> None:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save_figure: path must be a path (str or os.PathLike), got {path!r}")
+    folder = os.path.dirname(os.fspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save_figure: the folder of path {os.fspath(path)!r} is missing")
+    rate = check_real("dpi", dpi, "save_figure")
+    if not 0 < rate < math.inf:
+        raise ValueError(f"save_figure: dpi must be a positive number, got {dpi!r}")
+    if isinstance(fig, type) or not callable(getattr(fig, "savefig", None)):
+        raise TypeError(f"save_figure: fig must be a matplotlib Figure, got {fig!r}")
 
 
 def train_model_and_plot_stats(
@@ -288,6 +373,11 @@ def train_model_and_plot_stats(
     import matplotlib.pyplot as plt
 
     from mlp.optimisers import Optimiser, accuracy
+    from mlp.training_loop import check_count
+
+    # Checked before the Optimiser checks the model, so the message names the count.
+    check_count("num_epochs", num_epochs, 0)
+    check_count("stats_interval", stats_interval, 1)
 
     optimiser = Optimiser(
         model,

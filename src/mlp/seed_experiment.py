@@ -24,6 +24,7 @@ is still accepted here, with a DeprecationWarning.
 
 from __future__ import annotations
 
+import os
 import statistics
 import warnings
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlp import DEFAULT_SEED
+from mlp._argchecks import check_integer, check_numeric_array, check_real
 from mlp.data_providers import OneOfKDataProvider
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "MNIST_STD",
     "NUM_TRAINING_IMAGES",
     "ExperimentResult",
+    "check_network_dims",
     "mnist_loaders",
     "mnist_providers",
     "normalise",
@@ -128,9 +131,11 @@ class ExperimentResult:
 
     def summary(self) -> str:
         """One line: backend, device, test accuracy and seconds per epoch."""
+        accuracy = check_real("test_accuracy", self.test_accuracy, "ExperimentResult")
+        seconds = check_real("seconds_per_epoch", self.seconds_per_epoch, "ExperimentResult")
         return (
-            f"{self.backend} on {self.device}: test accuracy {self.test_accuracy:.4f}, "
-            f"{self.seconds_per_epoch:.3f} s per epoch"
+            f"{self.backend} on {self.device}: test accuracy {accuracy:.4f}, "
+            f"{seconds:.3f} s per epoch"
         )
 
 
@@ -152,8 +157,11 @@ def seed_split(
         (train_indices, valid_indices): int64 arrays of shape (48000,) and (12000,) for
         the defaults; disjoint, together 0..num_examples-1.
     """
+    valid_fraction = check_real("valid_fraction", valid_fraction, "seed_split")
     if not 0 < valid_fraction < 1:
         raise ValueError(f"valid_fraction must lie in (0, 1), got {valid_fraction}")
+    seed = check_integer("seed", seed, 0, "seed_split")
+    num_examples = check_integer("num_examples", num_examples, 1, "seed_split")
     order = np.random.RandomState(seed).permutation(num_examples)
     num_valid = round(valid_fraction * num_examples)
     return np.sort(order[num_valid:]), np.sort(order[:num_valid])
@@ -171,7 +179,14 @@ def normalise(inputs: np.ndarray) -> np.ndarray:
         inputs: array of shape (num_examples, 784), values k / 256.
     Returns:
         array of shape (num_examples, 784), float32.
+    Raises:
+        TypeError, ValueError: unless `inputs` is a 2-D array (or nested list) of numbers.
     """
+    array = check_numeric_array("inputs", inputs, "normalise")
+    if array.ndim != 2:
+        raise ValueError(
+            f"normalise: inputs must be 2-D, of shape (num_examples, 784), got shape {array.shape}"
+        )
     return _normalise_in_place(np.array(inputs, dtype=np.float32, copy=True))
 
 
@@ -192,10 +207,14 @@ def resolve_subset_size(
     (with a DeprecationWarning that says what it means here); never both.
 
     Raises:
-        TypeError: when both are given.
+        TypeError: when both are given, or either is not an integer.
+        ValueError: when the one given is not positive.
     """
     if max_train_examples is None:
-        return train_subset_size
+        if train_subset_size is None:
+            return None
+        return check_integer("train_subset_size", train_subset_size, 1, caller)
+    max_train_examples = check_integer("max_train_examples", max_train_examples, 1, caller)
     if train_subset_size is not None:
         raise TypeError(f"{caller}: give train_subset_size alone, not max_train_examples too")
     warnings.warn(
@@ -205,6 +224,31 @@ def resolve_subset_size(
         stacklevel=3,
     )
     return max_train_examples
+
+
+# The most entries one weight matrix may have (8 GiB of float32): more is a mistake,
+# refused before memory runs out.
+_MAX_WEIGHTS = 2**31
+
+
+def check_network_dims(
+    input_dim: int, hidden_dim: int, output_dim: int, where: str
+) -> tuple[int, int, int]:
+    """The seed network's three sizes as ints, when each is a positive integer and no
+    weight matrix would have more than 2**31 entries; a TypeError or ValueError
+    naming the size otherwise. `where` names the caller in the message."""
+    dims = {"input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim}
+    sizes = {name: check_integer(name, value, 1, where) for name, value in dims.items()}
+    largest = max(
+        sizes["hidden_dim"] * max(sizes["input_dim"], sizes["hidden_dim"]),
+        sizes["hidden_dim"] * sizes["output_dim"],
+    )
+    if largest > _MAX_WEIGHTS:
+        raise ValueError(
+            f"{where}: sizes {sizes} give a weight matrix of {largest} entries, "
+            f"more than {_MAX_WEIGHTS}: hidden_dim (or input_dim, output_dim) is too large"
+        )
+    return sizes["input_dim"], sizes["hidden_dim"], sizes["output_dim"]
 
 
 # --- the data sets ----------------------------------------------------------------------
@@ -237,6 +281,8 @@ def seed_arrays(
     from mlp import datasets
 
     subset = resolve_subset_size(train_subset_size, max_train_examples, "seed_arrays")
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"seed_arrays: data_dir must be a path or None, got {data_dir!r}")
     train_x, train_y = datasets.load("mnist", "train", data_dir=data_dir)
     valid_x, valid_y = datasets.load("mnist", "valid", data_dir=data_dir)
     test_x, test_y = datasets.load("mnist", "test", data_dir=data_dir)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from mlp import DEFAULT_SEED
+from mlp._argchecks import check_integer, check_numeric_array
 from mlp.initialisers import UniformInit
 from mlp.layers import AffineLayer, Layer, ReluLayer
 from mlp.models import MultipleLayerModel
@@ -30,6 +32,7 @@ from mlp.seed_experiment import (
     MNIST_STD,
     NUM_TRAINING_IMAGES,
     ExperimentResult,
+    check_network_dims,
     mnist_loaders,
     mnist_providers,
     normalise,
@@ -69,7 +72,15 @@ def numpy_seed_model(
     seed: int = DEFAULT_SEED,
 ) -> MultipleLayerModel:
     """The seed's network in mlp: Affine-ReLU-Affine-ReLU-Affine, float32, with PyTorch's
-    default initialisation drawn from `np.random.RandomState(seed)`."""
+    default initialisation drawn from `np.random.RandomState(seed)`.
+
+    Raises:
+        TypeError, ValueError: unless the sizes are positive integers of a model that fits
+            in memory (see `mlp.seed_experiment.check_network_dims`).
+    """
+    input_dim, hidden_dim, output_dim = check_network_dims(
+        input_dim, hidden_dim, output_dim, "numpy_seed_model"
+    )
     rng = np.random.RandomState(seed)
     dims = [input_dim, hidden_dim, hidden_dim, output_dim]
     layers: list[Layer] = []
@@ -95,12 +106,30 @@ def exact_accuracy(
             (batch, num_classes); called on batches of `batch_size` to bound memory.
         inputs: array of shape (num_examples, ...); labels: integer array of shape
             (num_examples,).
+        batch_size: a positive integer.
     """
+    inputs, labels = _check_accuracy_arguments(predict, inputs, labels, batch_size)
     outputs = [
         np.asarray(predict(inputs[start : start + batch_size]))
         for start in range(0, inputs.shape[0], batch_size)
     ]
     return accuracy(np.concatenate(outputs), np.asarray(labels))
+
+
+def _check_accuracy_arguments(
+    predict: Any, inputs: Any, labels: Any, batch_size: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    if not callable(predict):
+        raise TypeError(f"exact_accuracy: predict must be callable, got {predict!r}")
+    check_integer("batch_size", batch_size, 1, "exact_accuracy")
+    inputs = check_numeric_array("inputs", inputs, "exact_accuracy")
+    labels = check_numeric_array("labels", labels, "exact_accuracy")
+    if inputs.ndim < 1 or labels.shape[:1] != inputs.shape[:1]:
+        raise ValueError(
+            f"exact_accuracy: inputs of shape {inputs.shape} and labels of shape "
+            f"{labels.shape} must hold the same number of examples"
+        )
+    return inputs, labels
 
 
 def run_numpy_twin(

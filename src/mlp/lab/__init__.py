@@ -42,6 +42,7 @@ import sys
 import time
 from pathlib import Path
 
+from mlp.lab._checks import check_path
 from mlp.lab.report import write_report
 from mlp.lab.tables import COMPARISON_HEADERS as COMPARISON_HEADERS
 from mlp.lab.tables import comparison_rows, comparison_table, format_table
@@ -54,6 +55,7 @@ from mlp.lab.tasks import QUICK_EPOCHS as QUICK_EPOCHS
 from mlp.lab.tasks import QUICK_TRAIN_EXAMPLES as QUICK_TRAIN_EXAMPLES
 from mlp.lab.workers import run_task as run_task
 from mlp.lab.workers import run_tasks
+from mlp.parallel import worker_count
 from mlp.runs import is_finished
 
 __all__ = [
@@ -90,6 +92,8 @@ def run_lab(
     """
     import shutil
 
+    check_path("out", out, "run_lab")
+    worker_count(jobs)  # a bad jobs is refused before any folder is made
     out = Path(out)
     runs_dir = out / "runs"
     if fresh and runs_dir.exists():

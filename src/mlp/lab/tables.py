@@ -8,7 +8,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlp.lab._checks import check_choice, check_items
 from mlp.runs import RunError, RunRecord
+
+# The table formats of `format_table` and `comparison_table`.
+_FORMATS = ("markdown", "text", "csv")
 
 
 def format_value(value: Any, digits: int = 4) -> str:
@@ -25,7 +29,13 @@ def format_value(value: Any, digits: int = 4) -> str:
 def format_table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "markdown"
 ) -> str:
-    """Rows as a 'markdown', aligned 'text' or 'csv' table (ending in a newline)."""
+    """Rows as a 'markdown', aligned 'text' or 'csv' table (ending in a newline).
+
+    Args:
+        headers: the column names; rows: one sequence of cells per row, each as long as
+            `headers`.
+    """
+    _check_table(headers, rows, fmt)
     cells = [[format_value(v) for v in row] for row in rows]
     if fmt == "csv":
         import csv
@@ -47,6 +57,22 @@ def format_table(
     return "\n".join(lines) + "\n"
 
 
+def _check_table(headers: Any, rows: Any, fmt: Any) -> None:
+    check_choice("fmt", fmt, _FORMATS, "format_table")
+    for name, value in (("headers", headers), ("rows", rows)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(f"format_table: {name} must be a list, got {type(value).__name__}")
+    for index, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+            raise TypeError(
+                f"format_table: rows[{index}] must be a list of cells, got {type(row).__name__}"
+            )
+        if len(row) != len(headers):
+            raise ValueError(
+                f"format_table: rows[{index}] has {len(row)} cells for {len(headers)} headers"
+            )
+
+
 COMPARISON_HEADERS = (
     "run",
     "model",
@@ -64,6 +90,7 @@ COMPARISON_HEADERS = (
 
 def comparison_rows(records: Sequence[RunRecord]) -> list[list[Any]]:
     """One row of final and best figures per run, in `COMPARISON_HEADERS` order."""
+    check_items("records", records, RunRecord, "comparison_rows")
     rows = []
     for record in records:
         figures = record.figures()
@@ -114,6 +141,8 @@ def comparison_table(records: Sequence[RunRecord], fmt: str = "text", sort: str 
             (highest final validation accuracy first) or 'error' (lowest final
             validation error first).
     """
+    check_choice("fmt", fmt, _FORMATS, "comparison_table")
+    check_choice("sort", sort, ("name", "acc", "error"), "comparison_table")
     rows = comparison_rows(records)
     if sort == "acc":
         rows.sort(key=lambda r: -(r[6] if isinstance(r[6], float) else -1.0))

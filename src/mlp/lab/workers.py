@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from mlp.config import ConfigError
+from mlp.lab._checks import check_items, check_path
 from mlp.lab.pytorch_task import run_pytorch_task
 from mlp.lab.tasks import LabTask
-from mlp.parallel import limit_blas_threads, run_jobs
+from mlp.parallel import limit_blas_threads, run_jobs, worker_count
 from mlp.runs import RunError, RunRecord, is_finished
 
 __all__ = ["TaskResult", "run_task", "run_task_safely", "run_tasks"]
@@ -89,7 +90,12 @@ def run_tasks(tasks: Sequence[LabTask], runs_dir: Path, jobs: int) -> dict[str, 
     Raises:
         KeyboardInterrupt: on Ctrl-C or SIGTERM, or when a task was interrupted; the
             finished tasks' records are kept (see `mlp.parallel`).
+        TypeError, ValueError: for tasks that are not `LabTask`s, a `runs_dir` that is
+            not a path, or a bad `jobs`.
     """
+    check_items("tasks", tasks, LabTask, "run_tasks")
+    check_path("runs_dir", runs_dir, "run_tasks")
+    worker_count(jobs)
     ordered = sorted(tasks, key=lambda t: -t.cost)
     results: dict[str, TaskResult] = {}
 

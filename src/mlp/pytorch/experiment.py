@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 from mlp import DEFAULT_SEED
+from mlp._argchecks import check_real
 from mlp.callbacks import EpochTimer
+from mlp.pytorch._checks import check_module
 from mlp.pytorch.convert import resolve_device
 from mlp.pytorch.monitors import accuracy, evaluate_accuracy
 from mlp.pytorch.trainer import TorchTrainer
@@ -21,6 +23,7 @@ from mlp.seed_experiment import (
     BATCH_SIZE,
     LEARNING_RATE,
     ExperimentResult,
+    check_network_dims,
     mnist_providers,
     resolve_subset_size,
 )
@@ -34,7 +37,11 @@ def seed_model(input_dim: int = 784, hidden_dim: int = 100, output_dim: int = 10
     drawn from torch's global generator (seed it with `torch.manual_seed`).
 
     Takes inputs of shape (batch, input_dim) to outputs of shape (batch, output_dim).
+    The sizes are positive integers (see `mlp.seed_experiment.check_network_dims`).
     """
+    input_dim, hidden_dim, output_dim = check_network_dims(
+        input_dim, hidden_dim, output_dim, "seed_model"
+    )
     return nn.Sequential(
         nn.Linear(input_dim, hidden_dim),
         nn.ReLU(),
@@ -55,8 +62,14 @@ def make_adam(
     parameter with one.
 
     Args:
+        module: the torch module whose parameters Adam updates.
+        learning_rate: a positive finite number.
         device: where the parameters will live; default where they are now.
     """
+    check_module("module", module, "make_adam")
+    rate = check_real("learning_rate", learning_rate, "make_adam")
+    if not 0 < rate < float("inf"):
+        raise ValueError(f"make_adam: learning_rate must be positive and finite, got {rate}")
     if device is None:
         device = next(module.parameters()).device
     kind = resolve_device(device).type

@@ -9,7 +9,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from mlp._argchecks import check_integer, refuse_class
 from mlp.data_providers import OneOfKDataProvider
+from mlp.pytorch._checks import check_module, check_tensor
 from mlp.pytorch.convert import resolve_device
 
 __all__ = ["TorchMonitor", "accuracy", "as_torch_monitor", "evaluate_accuracy", "numpy_monitor"]
@@ -29,9 +31,25 @@ def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         targets: class indices of shape (batch_size,) or one-of-K rows of shape
             (batch_size, num_classes).
     """
+    _check_outputs_and_targets(outputs, targets)
     if targets.ndim == outputs.ndim:
         targets = targets.argmax(-1)
     return (outputs.argmax(-1) == targets).sum(dtype=torch.float64) / outputs.shape[0]
+
+
+def _check_outputs_and_targets(outputs: object, targets: object) -> None:
+    outputs = check_tensor("outputs", outputs, "accuracy")
+    targets = check_tensor("targets", targets, "accuracy")
+    if outputs.ndim != 2:
+        raise ValueError(
+            f"accuracy: outputs must be 2-D, (batch_size, num_classes), got shape "
+            f"{tuple(outputs.shape)}"
+        )
+    if targets.shape[:1] != outputs.shape[:1] or targets.ndim not in (1, 2):
+        raise ValueError(
+            f"accuracy: targets of shape {tuple(targets.shape)} must be ({outputs.shape[0]},) "
+            f"class indices or {tuple(outputs.shape)} one-of-K rows, as outputs"
+        )
 
 
 def numpy_monitor(fn: Callable[[np.ndarray, np.ndarray], float]) -> TorchMonitor:
@@ -42,6 +60,9 @@ def numpy_monitor(fn: Callable[[np.ndarray, np.ndarray], float]) -> TorchMonitor
     torch monitor on a GPU. `mlp.optimisers.accuracy` needs no wrapping: `train` swaps it
     for `mlp.pytorch.accuracy`.
     """
+    refuse_class("fn", fn, "numpy_monitor")
+    if not callable(fn):
+        raise TypeError(f"numpy_monitor: fn must be callable, got {type(fn).__name__}")
 
     def monitor(outputs: torch.Tensor, targets: torch.Tensor) -> float:
         out = outputs.detach().cpu().numpy()
@@ -85,7 +106,16 @@ def evaluate_accuracy(
         data: a one-of-K provider (its `inputs` and integer `labels` are used).
         device: where to evaluate; 'auto' is wherever the module's parameters are. The
             module is not moved: another device than its own is an error.
+        batch_size: a positive integer.
     """
+    check_module("module", module, "evaluate_accuracy")
+    check_integer("batch_size", batch_size, 1, "evaluate_accuracy")
+    refuse_class("data", data, "evaluate_accuracy")
+    if not (hasattr(data, "inputs") and hasattr(data, "labels")):
+        raise TypeError(
+            "evaluate_accuracy: data must be a one-of-K data provider, with inputs and "
+            f"labels; got {type(data).__name__}"
+        )
     parameter = next(module.parameters())
     device = parameter.device if device == "auto" else resolve_device(device)
     if parameter.device != device:

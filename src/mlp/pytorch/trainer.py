@@ -23,6 +23,7 @@ from torch import nn
 
 from mlp.callbacks import Callback
 from mlp.data_providers import DataProvider
+from mlp.pytorch._checks import check_loss, check_module, check_optimizer
 from mlp.pytorch.convert import resolve_device
 from mlp.pytorch.data import DeviceData, ResidentData, StreamedData, shuffle_seed
 from mlp.pytorch.monitors import accuracy, as_torch_monitor
@@ -40,7 +41,7 @@ class OptimizerLearningRate:
     group's."""
 
     def __init__(self, optimizer: torch.optim.Optimizer) -> None:
-        self.optimizer = optimizer
+        self.optimizer = check_optimizer("optimizer", optimizer, "OptimizerLearningRate")
 
     @property
     def learning_rate(self) -> float:
@@ -110,6 +111,9 @@ class TorchTrainer(TrainingLoop):
         schedulers: Iterable[Scheduler] | None = None,
         callbacks: Iterable[Callback] | None = None,
     ) -> None:
+        check_module("module", module, "TorchTrainer")
+        check_loss("loss", loss, "TorchTrainer")
+        check_optimizer("optimizer", optimizer, "TorchTrainer")
         self.device = resolve_device(device)
         self.module = module.to(self.device)
         self.loss = loss
@@ -120,8 +124,10 @@ class TorchTrainer(TrainingLoop):
         )
         self.class_indices = class_indices
         self.seed = seed
-        self.train_dataset = self._on_device(train_data)
-        self.valid_dataset = None if valid_data is None else self._on_device(valid_data)
+        self.train_dataset = self._on_device(train_data, "train_data")
+        self.valid_dataset = (
+            None if valid_data is None else self._on_device(valid_data, "valid_data")
+        )
         monitors = {"acc": accuracy} if data_monitors is None else dict(data_monitors)
         self.data_monitors: dict[str, Callable[..., Any]] = {"error": loss}
         self.data_monitors.update({k: as_torch_monitor(f) for k, f in monitors.items()})
@@ -146,16 +152,17 @@ class TorchTrainer(TrainingLoop):
         """The validation data as the trainer serves it (on the device), or None."""
         return self.valid_dataset
 
-    def _on_device(self, data: Iterable[Any]) -> DeviceData:
+    def _on_device(self, data: Iterable[Any], name: str) -> DeviceData:
         if isinstance(data, DataProvider):
             seed = shuffle_seed(data) if self.seed is None else self.seed
             generator = torch.Generator(device=self.device)
             generator.manual_seed(seed)
             return ResidentData(data, self.device, self.dtype, self.class_indices, generator)
-        if not isinstance(data, Iterable):
+        # A string is iterable, but of characters, never of batches.
+        if not isinstance(data, Iterable) or isinstance(data, (str, bytes)):
             raise TypeError(
-                f"expected an mlp data provider or an iterable of (inputs, targets) batches, "
-                f"got {type(data).__name__}"
+                f"TorchTrainer: {name} must be an mlp data provider or an iterable of "
+                f"(inputs, targets) batches, got {type(data).__name__}"
             )
         return StreamedData(data, self.device, self.dtype)
 
@@ -228,6 +235,9 @@ def train(
     receive torch tensors, and None gives {'acc': accuracy}. Ctrl-C returns the rows
     recorded so far.
     """
+    # Checked before the trainer moves the data set to the device.
+    check_count("num_epochs", num_epochs, 0)
+    check_count("stats_interval", stats_interval, 1)
     trainer = TorchTrainer(
         module,
         loss,
