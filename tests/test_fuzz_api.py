@@ -45,7 +45,12 @@ def _one_hot(n: int = 5, k: int = 4) -> np.ndarray:
 
 # Bad values for an array argument: (value, expect). "any": conversion or a clear refusal.
 BAD_ARRAYS: dict[str, tuple[Any, str]] = {
-    **{label: (value, "error") for label, value in WRONG_TYPES.items() if label != "[[0.5]]"},
+    # A flat list of numbers is an array-like (converted, then judged by its shape): "any".
+    **{
+        label: (value, "any" if label == "[0.5]" else "error")
+        for label, value in WRONG_TYPES.items()
+        if label != "[[0.5]]"
+    },
     "ndarray (the class)": (np.ndarray, "error"),
     "ragged list": ([[0.1], [0.1, 0.2]], "error"),
     "nested list (5,4)": (_x(5, 4).tolist(), "any"),
@@ -412,7 +417,9 @@ def initialisers_cases(tmp: Path) -> list[Case]:
         cov = f"mlp.initialisers.{name}"
         c.arguments(cov, name, cls, base, bad)
         for text, shape in shapes.items():
-            expect = "any" if text in ("(5,)", "(2, 3, 4)", "(5, 0)", "(0,)") else "error"
+            # An int n is documented as the shape (n,), as NumPy takes it.
+            ok = ("(5,)", "(2, 3, 4)", "(5, 0)", "(0,)", "int 5")
+            expect = "any" if text in ok else "error"
             c.add(
                 cov,
                 f"{name}(...)(shape={text})",

@@ -146,11 +146,14 @@ def numeric_array(value: object, name: str, owner: object) -> np.ndarray:
     """
     if type(value) is np.ndarray and value.dtype.kind in "fiub":
         return value  # the common case first: one type test per call
+    if isinstance(value, bool):  # np.asarray(True) would be a 0-d array of one number
+        raise TypeError(f"{_owner(owner)} {name} must be an array of numbers, got {value!r}")
     try:
         array = np.asarray(value)
-    except ValueError as error:  # NumPy's message for ragged lists names no argument
+    except ValueError:  # NumPy's message for ragged lists names no argument
         raise ValueError(
-            f"{_owner(owner)} {name} must be an array of numbers, got ragged lists ({error})"
+            f"{_owner(owner)} {name} must be an array of numbers, got ragged lists "
+            "(rows of different lengths)"
         ) from None
     if array.dtype.kind not in "fiub":
         raise TypeError(
@@ -194,7 +197,17 @@ def shape(value: object, name: str, owner: object) -> tuple[int, ...]:
             raise kind(
                 f"{_owner(owner)} {name} must be a tuple of integer sizes >= 0, got {sizes!r}"
             )
-    return tuple(int(size) for size in sizes)
+    sizes = tuple(int(size) for size in sizes)
+    if math.prod(sizes) > MAX_ENTRIES:
+        raise ValueError(
+            f"{_owner(owner)} {name} {sizes} has {math.prod(sizes):,} entries, more than "
+            f"{MAX_ENTRIES:,}: no array that large fits in memory"
+        )
+    return sizes
+
+
+MAX_ENTRIES = 2**40
+"""More entries than any array mlp makes can have (4 TB of float32)."""
 
 
 def _describe(value: object, array: np.ndarray) -> str:

@@ -63,7 +63,7 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-4)
     eps = _checks.number(eps, "eps", "numerical_gradient", low=0, low_open=True)
     grad = np.zeros_like(x, dtype=np.float64)
     flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
-    if not np.shares_memory(flat_x, x):
+    if x.size and not np.shares_memory(flat_x, x):
         raise ValueError("numerical_gradient needs a contiguous array it can perturb in place")
     for i in range(flat_x.size):
         original = flat_x[i]
@@ -88,7 +88,9 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     numeric = _checks.numeric_array(numeric, "numeric", "relative_error").astype(np.float64)
     floor = _checks.number(floor, "floor", "relative_error", low=0, low_open=True)
     if analytic.shape != numeric.shape:
-        raise ValueError(f"gradient has shape {analytic.shape}, expected {numeric.shape}")
+        raise ValueError(
+            f"relative_error: analytic has shape {analytic.shape}, numeric {numeric.shape}"
+        )
     if analytic.size == 0:
         return 0.0
     magnitude = np.maximum(np.abs(analytic), np.abs(numeric))
@@ -138,6 +140,10 @@ def check_layer_gradients(
             f"check_layer_gradients layer must be a layer with fprop and bprop, got {layer!r}"
         )
     x = _checks.numeric_array(inputs, "inputs", "check_layer_gradients").astype(np.float64)
+    if x.size == 0:  # a check over no entries would pass whatever bprop does
+        raise ValueError(
+            f"check_layer_gradients inputs must hold at least one entry, got {x.shape}"
+        )
     eps = _checks.number(eps, "eps", "check_layer_gradients", low=0, low_open=True)
     rng = make_rng(rng)
     layer = _float64_copy(layer)

@@ -179,6 +179,11 @@ class AffineLayer(LayerWithParameters):
 
         self.input_dim = _checks.integer(input_dim, "input_dim", "AffineLayer", low=1)
         self.output_dim = _checks.integer(output_dim, "output_dim", "AffineLayer", low=1)
+        if self.input_dim * self.output_dim > _checks.MAX_ENTRIES:
+            raise ValueError(
+                f"AffineLayer input_dim {self.input_dim} x output_dim {self.output_dim} is "
+                f"more weights than fit in memory (at most {_checks.MAX_ENTRIES:,})"
+            )
         self.dtype = _layer_dtype(dtype, "AffineLayer")
         _check_initialiser(weights_initialiser, "weights_initialiser")
         _check_initialiser(biases_initialiser, "biases_initialiser")
@@ -213,6 +218,13 @@ class AffineLayer(LayerWithParameters):
     ) -> np.ndarray:
         """grads_wrt_inputs (batch_size, input_dim) = grads_wrt_outputs @ W."""
         inputs, grads_wrt_outputs = self._check_batch(inputs, grads_wrt_outputs)
+        # W alone gives the gradient, but outputs must still be what fprop returned.
+        outputs = _checks.numeric_array(outputs, "outputs", self)
+        if outputs.shape != grads_wrt_outputs.shape:
+            raise ValueError(
+                f"{self!r} outputs have shape {outputs.shape}, grads_wrt_outputs "
+                f"{grads_wrt_outputs.shape}: pass what fprop returned"
+            )
         return grads_wrt_outputs @ self.weights
 
     def grads_wrt_params(
@@ -449,7 +461,9 @@ class SoftmaxLayer(Layer):
         """Row-wise softmax: each row of outputs is a probability vector."""
         inputs = _batch(inputs, self)
         if inputs.shape[-1] == 0:
-            raise ValueError(f"{self!r} needs at least one input per row, got {inputs.shape}")
+            raise ValueError(
+                f"{self!r} needs at least one input per row, got inputs of shape {inputs.shape}"
+            )
         return functional.softmax(inputs)
 
     def bprop(
