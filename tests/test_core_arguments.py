@@ -233,7 +233,8 @@ def test_inputs_that_are_no_numbers_are_named(name: str) -> None:
 
 def test_softmax_refuses_rows_without_inputs() -> None:
     with pytest.raises(
-        ValueError, match=r"SoftmaxLayer needs at least one input per row, got \(5, 0\)"
+        ValueError,
+        match=r"SoftmaxLayer needs at least one input per row, got inputs of shape \(5, 0\)",
     ):
         SoftmaxLayer().fprop(np.zeros((5, 0), np.float32))
 
