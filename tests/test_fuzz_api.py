@@ -1960,7 +1960,9 @@ def sweep_cases(tmp: Path) -> list[Case]:
         extra_names=("missing.toml", str(tmp)),
     )
     good = tmp / "good.toml"
+    # A sweep file must name the sweep (its folder under the runs directory).
     good.write_bytes(
+        b'name = "fuzz"\n'
         b"[base]\nepochs = 1\nhidden = [5]\nmax_train_examples = 100\n[grid]\nlearning_rate = [0.1, 0.2]\n"
     )
 
@@ -1999,7 +2001,8 @@ def sweep_cases(tmp: Path) -> list[Case]:
         "mlp.sweep.summarise_sweep",
         "summarise_sweep",
         SW.summarise_sweep,
-        {"sweep": None, "folder": str(tmp / "none")},
+        # A real sweep as the base, so that each case has one bad argument only.
+        {"sweep": sweep(), "folder": str(tmp / "none")},
         {"sweep": {"None": None}, "folder": {"None": None, "missing": str(tmp / "nope")}},
         extra_names=("nope",),
     )

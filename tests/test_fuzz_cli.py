@@ -150,7 +150,8 @@ def other_cases(tmp: Path) -> list[Case]:
         "bool-samples": b'mode = "random"\nnum_samples = true\n[random]\nlearning_rate = { log_uniform = [1e-4, 1e-1] }\n',
         "list-runs-dir": b'runs_dir = ["a", "b"]\n[grid]\nlearning_rate = [0.1]\n',
         "bad-key": b"[grid]\nbogus = [1]\n",
-        "good": b"[base]\nepochs = 1\nhidden = [5]\n[grid]\nlearning_rate = [0.1, 0.2]\n",
+        # A sweep file must name the sweep (its folder under the runs directory).
+        "good": b'name = "fuzz"\n[base]\nepochs = 1\nhidden = [5]\n[grid]\nlearning_rate = [0.1, 0.2]\n',
     }
     for text, content in sweeps.items():
         path = tmp / f"sweep-{text}.toml"
