@@ -291,6 +291,6 @@ def test_validate_refuses_a_field_of_the_wrong_type_naming_it(changes, key):
 
 
 def test_a_cosine_schedule_cannot_start_below_its_floor():
-    with pytest.raises(ConfigError, match="lr_min .* must not exceed learning_rate"):
+    with pytest.raises(ConfigError, match=r"lr_min .* must not exceed learning_rate"):
         ExperimentConfig(schedule="cosine", learning_rate=0.01, lr_min=0.1).validate()
     ExperimentConfig(schedule="cosine", learning_rate=0.1, lr_min=0.01).validate()

@@ -148,5 +148,5 @@ def test_learning_rate_refuses_an_epoch_number_that_is_not_one(epoch_number):
 
 
 def test_a_cosine_that_would_rise_is_refused():
-    with pytest.raises(ValueError, match="min_learning_rate .* must not exceed"):
+    with pytest.raises(ValueError, match=r"min_learning_rate .* must not exceed"):
         CosineAnnealingScheduler(0.1, 5, min_learning_rate=1.0)
