@@ -1536,6 +1536,14 @@ def config_cases(tmp: Path) -> list[Case]:
             (),
             "any",
         )
+    for name in ("EVAL_BATCH_SIZE", "MAX_MEMORY_GB"):
+        c.add(
+            f"mlp.config.{name}",
+            f"{name} is a number",
+            lambda name=name: _constant(getattr(CF, name), int | float),
+            (),
+            "any",
+        )
     good = CF.ExperimentConfig()
     methods = {"entry": ("bogus",), "hyperparameters": ("bogus",)}
     for meth, args in methods.items():
@@ -1718,6 +1726,13 @@ def runs_cases(tmp: Path) -> list[Case]:
             "any",
         )
     c.add("mlp.runs.RunError", "RunError('message')", lambda: RN.RunError("message"), (), "any")
+    c.add(
+        "mlp.runs.RunRecordError",
+        "RunRecordError(None, None, None)",
+        lambda: RN.RunRecordError(None, None, None),
+        (),
+        "any",
+    )
     for name in ("atomic_write_bytes", "atomic_write_text"):
         function = getattr(RN, name)
         data = b"x" if name.endswith("bytes") else "x"
