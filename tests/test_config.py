@@ -275,3 +275,26 @@ def test_range_errors_name_the_key_the_value_and_the_range():
         config_from_dict({"seed": 2**32})
     with pytest.raises(ConfigError, match=r"^learning_rate must be a number > 0, got nan"):
         config_from_dict({"learning_rate": float("nan")})
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"epochs": True}, "epochs"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"learning_rate": "0.1"}, "learning_rate"),
+        ({"test": "yes"}, "test"),
+        ({"hidden": [2.5]}, "hidden"),
+        ({"hidden": "100,100"}, "hidden"),
+        ({"name": 5}, "name"),
+    ],
+)
+def test_validate_refuses_a_field_of_the_wrong_type_naming_it(changes, key):
+    with pytest.raises(ConfigError, match=key):
+        ExperimentConfig(**changes).validate()
+
+
+def test_a_cosine_schedule_cannot_start_below_its_floor():
+    with pytest.raises(ConfigError, match=r"lr_min .* must not exceed learning_rate"):
+        ExperimentConfig(schedule="cosine", learning_rate=0.01, lr_min=0.1).validate()
+    ExperimentConfig(schedule="cosine", learning_rate=0.1, lr_min=0.01).validate()

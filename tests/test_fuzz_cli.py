@@ -28,7 +28,9 @@ def _case(
 def train_cases(tmp: Path) -> list[Case]:
     runs = ["--runs-dir", str(tmp / "runs")]
     bad_values = {
-        "--hidden": ["abc", "-1", "0", "1,,2", str(HUGE), "1e3"],
+        # "--hidden 0" is documented as no hidden layer (softmax regression): a control
+        # case below, not a bad value.
+        "--hidden": ["abc", "-1", "1,,2", str(HUGE), "1e3"],
         "--learning-rate": ["abc", "nan", "inf", "-1", "0"],
         "--epochs": ["0", "-1", "abc", "2.5"],
         "--batch-size": ["0", "abc", str(HUGE)],
@@ -54,6 +56,9 @@ def train_cases(tmp: Path) -> list[Case]:
         for flag, values in bad_values.items()
         for value in values
     ]
+    cases.append(
+        _case("train", ["train", *runs, *TINY, "--hidden", "0", "--name", "h0"], (), work_ok=True)
+    )
     cases.append(_case("train", ["train", *runs, "--bogus"], ("--bogus",), "error"))
     cases.append(
         _case(
@@ -150,7 +155,8 @@ def other_cases(tmp: Path) -> list[Case]:
         "bool-samples": b'mode = "random"\nnum_samples = true\n[random]\nlearning_rate = { log_uniform = [1e-4, 1e-1] }\n',
         "list-runs-dir": b'runs_dir = ["a", "b"]\n[grid]\nlearning_rate = [0.1]\n',
         "bad-key": b"[grid]\nbogus = [1]\n",
-        "good": b"[base]\nepochs = 1\nhidden = [5]\n[grid]\nlearning_rate = [0.1, 0.2]\n",
+        # A sweep file must name the sweep (its folder under the runs directory).
+        "good": b'name = "fuzz"\n[base]\nepochs = 1\nhidden = [5]\n[grid]\nlearning_rate = [0.1, 0.2]\n',
     }
     for text, content in sweeps.items():
         path = tmp / f"sweep-{text}.toml"

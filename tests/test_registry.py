@@ -276,3 +276,33 @@ def test_the_labs_activations_are_registry_names() -> None:
     from mlp.lab import ACTIVATIONS
 
     assert set(ACTIVATIONS) <= set(registry.names("activation"))
+
+
+def test_a_value_of_the_wrong_type_is_refused_naming_the_key():
+    lr = registry.entry("rule", "adam").hyperparameter("learning_rate")
+    for value in ("0.5", [0.5], True, None):
+        with pytest.raises(ValueError, match="learning_rate must be a number > 0"):
+            lr.check(value)
+    assert lr.problem(0.5) is None
+
+
+def test_arguments_refuse_a_keyword_no_factory_takes():
+    adam = registry.entry("rule", "adam")
+    with pytest.raises(ValueError, match="takes no hyperparameter 'bogus'"):
+        adam.arguments({"bogus": 1})
+    with pytest.raises(TypeError, match="values must be a mapping"):
+        adam.arguments(None)  # type: ignore[arg-type]
+    # An undeclared keyword the factory takes (an initialiser's rng) passes through.
+    init = registry.entry("init", "uniform")
+    assert "rng" in init.arguments({"rng": np.random.RandomState(0)})
+
+
+def test_entry_and_register_check_their_arguments():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Entry("bogus", "x", "h", dict)
+    with pytest.raises(TypeError, match="name must be a non-empty string"):
+        Entry("rule", "", "h", dict)
+    with pytest.raises(TypeError, match="numpy must be a factory"):
+        Entry("rule", "x", "h", None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be an Entry instance"):
+        registry.register("abc")  # type: ignore[arg-type]

@@ -421,3 +421,17 @@ def test_compare_finds_runs_at_any_depth_and_names_them_by_path(tmp_path, capsys
     assert main(["compare", str(tmp_path / "top")]) == 0
     rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]]
     assert rows == ["a", "lab/runs/p1", "sweep/p1"]
+
+
+def test_find_runs_refuses_a_bare_path_for_its_list(tmp_path):
+    with pytest.raises(TypeError, match="paths must be a list of paths"):
+        find_runs(str(tmp_path))  # type: ignore[arg-type]
+
+
+def test_run_experiment_checks_its_arguments_before_training(tmp_path):
+    config = ExperimentConfig(hidden=(5,), epochs=1, max_train_examples=100)
+    with pytest.raises(ValueError, match="if_exists must be"):
+        run_experiment(config, tmp_path, if_exists="bogus")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="config must be an ExperimentConfig"):
+        run_experiment(config.to_dict(), tmp_path)  # type: ignore[arg-type]
+    assert not any(tmp_path.iterdir())

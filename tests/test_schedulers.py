@@ -134,3 +134,19 @@ def test_schedulers_resume_at_the_right_epoch():
     optimiser, _ = _tiny_optimiser(schedulers=[scheduler])
     optimiser.train(4, stats_interval=1, start_epoch=2)
     assert scheduler.calls == [2, 3]
+
+
+@pytest.mark.parametrize("epoch_number", [-1, 2.5, None, "abc", math.nan])
+def test_learning_rate_refuses_an_epoch_number_that_is_not_one(epoch_number):
+    for scheduler in (
+        ConstantLearningRateScheduler(0.1),
+        ExponentialDecayScheduler(0.1, 0.9),
+        CosineAnnealingScheduler(0.1, 5),
+    ):
+        with pytest.raises(ValueError, match="epoch_number must be a non-negative integer"):
+            scheduler.learning_rate(epoch_number)
+
+
+def test_a_cosine_that_would_rise_is_refused():
+    with pytest.raises(ValueError, match=r"min_learning_rate .* must not exceed"):
+        CosineAnnealingScheduler(0.1, 5, min_learning_rate=1.0)

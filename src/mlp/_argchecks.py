@@ -10,6 +10,7 @@ an argument in one line and still read like the concept.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "check_integer",
     "check_numeric_array",
     "check_object",
+    "check_path",
     "check_real",
     "refuse_class",
 ]
@@ -117,3 +119,12 @@ def check_numeric_array(name: str, value: Any, where: str = "") -> np.ndarray:
             f"values ({_shown(value)})"
         )
     return array
+
+
+def check_path(name: str, value: Any, where: str = "") -> str | os.PathLike[str]:
+    """`value` when it is a file-system path (a str or an os.PathLike such as a Path):
+    a TypeError naming `name` otherwise, instead of os's "expected str, bytes or
+    os.PathLike object"."""
+    if isinstance(value, str) or (isinstance(value, os.PathLike) and not isinstance(value, bytes)):
+        return value
+    raise TypeError(f"{_prefix(where)}{name} must be a path (a str or Path), got {_shown(value)}")

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from mlp import DEFAULT_SEED, registry
+from mlp._argchecks import check_integer, refuse_class
 from mlp.compat import tomllib
 from mlp.registry import Hyperparameter
 
@@ -184,12 +185,15 @@ class ExperimentConfig:
         for setting in SETTINGS.values():
             if setting.choices:
                 _raise_problem(setting.problem(getattr(self, setting.name)))
-        if self.name is not None and not _NAME_PATTERN.match(self.name):
+        if self.name is not None and not (
+            isinstance(self.name, str) and _NAME_PATTERN.match(self.name)
+        ):
             raise ConfigError(
                 f"name {self.name!r} is not a plain folder name: use letters, digits and . _ - = +"
             )
-        if any(width < 1 for width in self.hidden):
-            raise ConfigError(f"hidden widths must be positive integers, got {list(self.hidden)}")
+        if not isinstance(self.hidden, (list, tuple)):
+            raise ConfigError(f"hidden must be a list of positive integers, got {self.hidden!r}")
+        parse_hidden(self.hidden)  # integers, each positive
         for setting in SETTINGS.values():
             if not setting.choices:
                 _raise_problem(setting.problem(getattr(self, setting.name)))
@@ -217,6 +221,13 @@ class ExperimentConfig:
                 f"max_train_examples ({self.max_train_examples}) must be at least batch_size "
                 f"({self.batch_size}): a partial last batch is dropped"
             )
+        if self.schedule == "cosine":
+            rate = self.resolved().learning_rate
+            if rate is not None and self.lr_min > rate:
+                raise ConfigError(
+                    f"lr_min ({self.lr_min}) must not exceed learning_rate ({rate}): the "
+                    "cosine schedule goes down from learning_rate towards lr_min"
+                )
         if self.dropout and not self.hidden:
             raise ConfigError("dropout applies to hidden layers, and this model has none")
         if self.backend == "numpy" and self.device != "auto" and self.device != "cpu":
@@ -365,6 +376,21 @@ def _gb(num_bytes: float) -> str:
 _FIELDS = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
 
 
+def _check_config(config: Any, where: str) -> None:
+    """A TypeError naming `config` unless it is an `ExperimentConfig` instance (a dict
+    of its values, or the class itself, is the usual mistake).
+
+    Args:
+        where: the function named at the start of the message, e.g. 'build_experiment'.
+    """
+    refuse_class("config", config, where)
+    if not isinstance(config, ExperimentConfig):
+        raise TypeError(
+            f"{where}: config must be an ExperimentConfig, got {type(config).__name__}; "
+            "config_from_dict(values) makes one from a dict"
+        )
+
+
 def _raise_problem(message: str | None) -> None:
     if message is not None:
         raise ConfigError(message)
@@ -374,7 +400,11 @@ def normalise_choice(key: str, value: str) -> str:
     """A choice as written to its canonical form: any case, and dashes or underscores as
     the key's choices have them ('Leaky-ReLU' -> 'leaky_relu', 'fashion_mnist' ->
     'fashion-mnist')."""
-    return SETTINGS[key].normalise(value)
+    setting = SETTINGS.get(key) if isinstance(key, str) else None
+    if setting is None or not setting.choices:
+        keys = ", ".join(k for k, s in SETTINGS.items() if s.choices)
+        raise ValueError(f"normalise_choice: key must be one of {keys}; got {key!r}")
+    return setting.normalise(value)
 
 
 def parse_hidden(value: Any) -> tuple[int, ...]:
@@ -526,6 +556,11 @@ def config_from_dict(
         ConfigError: for an unknown key (with a suggestion), a wrong type, an impossible
             value, or an impossible combination.
     """
+    if not isinstance(values, Mapping):
+        raise TypeError(
+            f"config_from_dict: values must be a mapping of config keys to values, "
+            f"got {type(values).__name__} {values!r}"
+        )
     config = base if base is not None else ExperimentConfig()
     changes: dict[str, Any] = {}
     for key, value in values.items():
@@ -569,6 +604,10 @@ def load_config(
         ConfigError: naming the file and line for syntax errors, unknown keys (tables
             included), wrong types and impossible values.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"load_config: path must be a file path, got {type(path).__name__} {path!r}"
+        )
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -626,6 +665,10 @@ def to_toml(values: Mapping[str, Any], comment: str | None = None) -> str:
     Nested mappings become tables. Floats are written with `repr`, so they read back
     exactly.
     """
+    if not isinstance(values, Mapping):
+        raise TypeError(
+            f"to_toml: values must be a mapping, got {type(values).__name__} {values!r}"
+        )
     lines = [f"# {line}" for line in comment.splitlines()] if comment else []
     tables = {k: v for k, v in values.items() if isinstance(v, Mapping)}
     for key, value in values.items():
@@ -692,6 +735,7 @@ def build_learning_rule(config: ExperimentConfig) -> Any:
 
 def build_scheduler(config: ExperimentConfig) -> Any:
     """The learning-rate scheduler (`mlp.schedulers`) of a config's `schedule`."""
+    _check_config(config, "build_scheduler")
     config = config.resolved()
     base = float(config.learning_rate)  # type: ignore[arg-type]
     values = config.hyperparameters("schedule")
@@ -700,6 +744,8 @@ def build_scheduler(config: ExperimentConfig) -> Any:
 
 def learning_rate_at(config: ExperimentConfig, epoch: int) -> float:
     """The learning rate of training epoch `epoch` (1-based) under the config's schedule."""
+    _check_config(config, "learning_rate_at")
+    check_integer("epoch", epoch, 1, "learning_rate_at")
     return float(build_scheduler(config).learning_rate(epoch - 1))
 
 
@@ -759,6 +805,7 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     from mlp.data_providers import OneOfKDataProvider
     from mlp.layers import DropoutLayer
 
+    _check_config(config, "build_experiment")
     config = config.resolved().validate()
     config.check_memory()  # before the data are loaded or anything is allocated
     rng = np.random.RandomState(config.seed)

@@ -410,6 +410,9 @@ class MNISTDataProvider(OneOfKDataProvider):
         from mlp import datasets
 
         self.which_set = datasets.check_split(which_set)
+        # Checked before the data are loaded (and perhaps fetched) for nothing.
+        _check_batch_size(batch_size)
+        rng = make_rng(rng)  # the same generator the base class would make
         inputs, labels = datasets.load(self.dataset_name, self.which_set, data_dir=data_dir)
         super().__init__(
             inputs,

@@ -160,6 +160,11 @@ class GradientDescentLearningRule:
         """The gradients as arrays of the rule's dtype (complex ones are refused, not
         truncated), after checking there is one per parameter, shaped like it."""
         self._require_initialised()
+        if not hasattr(grads_wrt_params, "__len__"):
+            raise TypeError(
+                f"{type(self).__name__}: grads_wrt_params must be a list of arrays, one per "
+                f"parameter, got {type(grads_wrt_params).__name__}"
+            )
         if len(grads_wrt_params) != len(self.params):
             raise ValueError(
                 f"{type(self).__name__} got {len(grads_wrt_params)} gradients for "

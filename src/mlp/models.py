@@ -50,6 +50,8 @@ class MultipleLayerModel:
                     f"layer {i} ({layer!r}) appears twice in the model: give each place its "
                     "own DropoutLayer object"
                 )
+        if not layers:  # an empty model would pass its inputs through untouched
+            raise ValueError("MultipleLayerModel: layers must hold at least one layer, got []")
         _check_sizes_chain(layers)
         self.layers = layers
 
@@ -85,7 +87,9 @@ class MultipleLayerModel:
         Returns:
             activations: [inputs, output of layer 1, ..., output of the last layer].
         """
-        activations = [inputs]
+        # Converted (a list of rows works) and checked here, so that a ragged list is
+        # refused naming inputs rather than by NumPy in the first layer.
+        activations = [check_numeric_array("inputs", inputs, "fprop")]
         for layer in self.layers:
             if isinstance(layer, StochasticLayer):
                 activations.append(layer.fprop(activations[-1], stochastic=not evaluation))

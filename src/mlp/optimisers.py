@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from mlp._argchecks import check_flag, check_object, refuse_class
+from mlp._argchecks import check_flag, check_numeric_array, check_object, refuse_class
 from mlp._fast import training_step
 from mlp.callbacks import Callback
+from mlp.layers import Layer
 from mlp.protocols import Error, LearningRule, Model
 from mlp.schedulers import Scheduler
 from mlp.training_loop import EpochCallback, StatsCallback, TrainingLoop, check_count
@@ -47,7 +48,8 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
         targets: one-of-K array of shape (batch_size, num_classes), or integer class
             labels of shape (batch_size,).
     """
-    outputs, targets = np.asarray(outputs), np.asarray(targets)
+    outputs = check_numeric_array("outputs", outputs, "accuracy")
+    targets = check_numeric_array("targets", targets, "accuracy")
     if targets.shape == outputs.shape:
         labels = targets.argmax(-1)
     elif targets.shape == outputs.shape[:-1] and targets.dtype.kind in "iu":
@@ -142,6 +144,18 @@ class Optimiser(TrainingLoop):
             inputs_batch: array of shape (batch_size, input_dim).
             targets_batch: the batch's targets, e.g. one-of-K (batch_size, num_classes).
         """
+        # Cheap for arrays (no copy); turns lists into arrays and refuses what is not one.
+        inputs_batch = check_numeric_array("inputs_batch", inputs_batch, "train_step")
+        targets_batch = check_numeric_array("targets_batch", targets_batch, "train_step")
+        if (
+            not inputs_batch.ndim
+            or not targets_batch.ndim
+            or len(inputs_batch) != len(targets_batch)
+        ):
+            raise ValueError(
+                f"train_step: inputs_batch has shape {inputs_batch.shape} and targets_batch "
+                f"{targets_batch.shape}: both need one row per example"
+            )
         self._train_step(inputs_batch, targets_batch)
 
     def do_training_epoch(self) -> None:
@@ -186,6 +200,7 @@ class Optimiser(TrainingLoop):
         Batch means are weighted by batch size, so the values are exact means over the
         examples, and the model runs in evaluation mode (dropout off).
         """
+        _check_dataset("dataset", dataset)
         totals = dict.fromkeys(self.data_monitors, 0.0)
         count = 0
         source = {"(train)": "train_dataset", "(valid)": "valid_dataset"}.get(label, "dataset")
@@ -221,6 +236,11 @@ def _check_parts(
     data_monitors: Any,
 ) -> None:
     """TypeErrors for the usual slips in building an Optimiser, each naming the argument."""
+    if isinstance(model, Layer):
+        raise TypeError(
+            f"model is a layer ({type(model).__name__}): wrap it in a model, "
+            "MultipleLayerModel([layer])"
+        )
     if isinstance(model, (list, tuple)):
         raise TypeError(
             f"model is a {type(model).__name__}: wrap the layers in a model, "
@@ -237,13 +257,18 @@ def _check_parts(
     for name, dataset in (("train_dataset", train_dataset), ("valid_dataset", valid_dataset)):
         if dataset is None and name == "valid_dataset":
             continue
-        refuse_class(name, dataset)
-        if not hasattr(dataset, "__iter__"):
-            raise TypeError(
-                f"{name} must be a data provider (mlp.data_providers) or another iterable "
-                f"of (inputs, targets) batches, got {type(dataset).__name__} {dataset!r:.60}"
-            )
+        _check_dataset(name, dataset)
     _check_monitors(data_monitors)
+
+
+def _check_dataset(name: str, dataset: Any) -> None:
+    refuse_class(name, dataset)
+    # A string iterates too, but over characters, not batches.
+    if isinstance(dataset, (str, bytes)) or not hasattr(dataset, "__iter__"):
+        raise TypeError(
+            f"{name} must be a data provider (mlp.data_providers) or another iterable "
+            f"of (inputs, targets) batches, got {type(dataset).__name__} {dataset!r:.60}"
+        )
 
 
 def _check_monitors(data_monitors: Any) -> None:

@@ -70,7 +70,14 @@ class _RateFunctionScheduler:
     """A scheduler whose rate is a function of the epoch number alone."""
 
     def learning_rate(self, epoch_number: int) -> float:
-        """The rate of epoch `epoch_number` (0-based)."""
+        """The rate of epoch `epoch_number` (0-based, a non-negative integer).
+
+        Raises:
+            ValueError: naming epoch_number, for anything else.
+        """
+        return self._rate(_epoch_number(epoch_number))
+
+    def _rate(self, epoch_number: int) -> float:
         raise NotImplementedError
 
     def update_learning_rule(self, learning_rule: HasLearningRate, epoch_number: int) -> float:
@@ -81,7 +88,7 @@ class _RateFunctionScheduler:
                 f"{type(self).__name__}: learning_rule must have a learning_rate to set "
                 f"(a learning rule), got {type(learning_rule).__name__}"
             )
-        rate = self.learning_rate(_epoch_number(epoch_number))
+        rate = self.learning_rate(epoch_number)
         learning_rule.learning_rate = rate
         return rate
 
@@ -96,7 +103,7 @@ class ConstantLearningRateScheduler(_RateFunctionScheduler):
     def __init__(self, learning_rate: float) -> None:
         self.rate = _finite("learning_rate", learning_rate, type(self).__name__)
 
-    def learning_rate(self, epoch_number: int) -> float:
+    def _rate(self, epoch_number: int) -> float:
         return self.rate
 
     def __repr__(self) -> str:
@@ -118,7 +125,7 @@ class ExponentialDecayScheduler(_RateFunctionScheduler):
         if self.decay > 1:
             raise ValueError(f"{name}: decay must lie in (0, 1], got {self.decay}")
 
-    def learning_rate(self, epoch_number: int) -> float:
+    def _rate(self, epoch_number: int) -> float:
         return self.initial_rate * self.decay**epoch_number
 
     def __repr__(self) -> str:
@@ -137,7 +144,7 @@ class CosineAnnealingScheduler(_RateFunctionScheduler):
     Args:
         max_learning_rate: the rate of the first epoch, >= 0.
         num_epochs: the length of the run, > 0.
-        min_learning_rate: the rate approached at the end, >= 0.
+        min_learning_rate: the rate approached at the end, in [0, max_learning_rate].
     """
 
     def __init__(
@@ -147,8 +154,13 @@ class CosineAnnealingScheduler(_RateFunctionScheduler):
         self.max_learning_rate = _finite("max_learning_rate", max_learning_rate, name)
         self.min_learning_rate = _finite("min_learning_rate", min_learning_rate, name)
         self.num_epochs = check_integer("num_epochs", num_epochs, 1, name)
+        if self.min_learning_rate > self.max_learning_rate:  # the cosine would rise
+            raise ValueError(
+                f"{name}: min_learning_rate ({self.min_learning_rate}) must not exceed "
+                f"max_learning_rate ({self.max_learning_rate})"
+            )
 
-    def learning_rate(self, epoch_number: int) -> float:
+    def _rate(self, epoch_number: int) -> float:
         low, high = self.min_learning_rate, self.max_learning_rate
         progress = epoch_number / self.num_epochs
         return low + 0.5 * (high - low) * (1 + math.cos(math.pi * progress))

@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from mlp._argchecks import check_path
 from mlp.compat import tomllib
 from mlp.config import ConfigError, ExperimentConfig, config_from_dict
 
@@ -86,12 +87,24 @@ class Sweep:
 
     def point_folder(self, folder: Path, config: ExperimentConfig) -> Path:
         """The run folder of one of `configs` in the sweep's folder `folder`."""
+        check_path("folder", folder, "Sweep.point_folder")
+        if not isinstance(config, ExperimentConfig):
+            raise TypeError(
+                f"Sweep.point_folder: config must be an ExperimentConfig (one of the sweep's "
+                f"configs), got {type(config).__name__}"
+            )
         if config.name is None:  # every point's config is named by sweep_from_dict
             raise SweepError(f"sweep {self.name!r} has a point without a name")
         return folder / config.name
 
     def point_name(self, point: Mapping[str, Any]) -> str:
         """A folder name made of the point's values, e.g. 'hidden=100x100+activation=relu'."""
+        missing = [key for key in self.swept if not isinstance(point, Mapping) or key not in point]
+        if missing:
+            raise TypeError(
+                f"Sweep.point_name: point must map each swept key ({', '.join(self.swept)}) "
+                f"to its value, got {point!r}"
+            )
         parts = [f"{key}={_short(point[key])}" for key in self.swept]
         return re.sub(r"[^A-Za-z0-9._=+-]", "_", "+".join(parts)) or "base"
 
@@ -252,7 +265,7 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     Raises:
         SweepError: for a missing file, bad TOML or an invalid sweep (naming the key).
     """
-    path = Path(path)
+    path = Path(check_path("path", path, "load_sweep"))
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -309,6 +322,7 @@ def run_sweep(
     """
     from mlp.runs import config_differs, is_finished
 
+    _check_run_arguments(sweep, runs_dir, jobs, scheduler)
     folder = Path(runs_dir if runs_dir is not None else sweep.runs_dir) / sweep.name
     folder.mkdir(parents=True, exist_ok=True)
     # A point already in the folder under another config (the sweep file was edited)
@@ -344,6 +358,33 @@ def run_sweep(
         "seconds": seconds,
         "summary": summary,
     }
+
+
+def _check_sweep(sweep: Any, where: str) -> None:
+    if not isinstance(sweep, Sweep):
+        raise TypeError(
+            f"{where}: sweep must be a Sweep (load_sweep(path) reads one), "
+            f"got {type(sweep).__name__} {sweep!r:.60}"
+        )
+
+
+def _check_run_arguments(sweep: Any, runs_dir: Any, jobs: Any, scheduler: Any) -> None:
+    """run_sweep's arguments, checked before any folder is made or point is run."""
+    _check_sweep(sweep, "run_sweep")
+    if runs_dir is not None:
+        check_path("runs_dir", runs_dir, "run_sweep")
+    if (
+        isinstance(jobs, bool)
+        or not isinstance(jobs, (int, np.integer))
+        or not (jobs == -1 or jobs >= 1)
+    ):
+        raise ValueError(
+            f"run_sweep: jobs must be a positive integer or -1 (one per core), got {jobs!r}"
+        )
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(
+            f"run_sweep: scheduler must be an address such as 'tcp://host:8786', got {scheduler!r}"
+        )
 
 
 def _run_points(
@@ -440,7 +481,8 @@ def summarise_sweep(sweep: Sweep, folder: str | os.PathLike[str]) -> Path:
     """
     from mlp.runs import atomic_write_bytes, atomic_write_text
 
-    folder = Path(folder)
+    _check_sweep(sweep, "summarise_sweep")
+    folder = Path(check_path("folder", folder, "summarise_sweep"))
     rows = _rows(sweep, folder)
     columns = [
         "point",

@@ -60,6 +60,9 @@ class TrainingLoop:
     ) -> None:
         """Check and keep the schedulers and callbacks; the `on_stats` and `on_epoch_end`
         functions of earlier versions become one more callback."""
+        for name, given in (("schedulers", schedulers), ("callbacks", callbacks)):
+            if given is not None and not isinstance(given, Iterable):
+                raise TypeError(f"{name} must be a list, got {type(given).__name__} {given!r}")
         self.schedulers = list(schedulers or [])
         for i, scheduler in enumerate(self.schedulers):
             if isinstance(scheduler, type) or not callable(
@@ -117,7 +120,13 @@ class TrainingLoop:
         return stats
 
     def log_stats(self, epoch: int, epoch_time: float, stats: Mapping[str, float]) -> None:
-        """Log one line of statistics through the `logging` module."""
+        """Log one line of statistics through the `logging` module.
+
+        Args:
+            stats: label -> value, as `get_epoch_stats` gives.
+        """
+        if not isinstance(stats, Mapping):
+            raise TypeError(f"log_stats: stats must be a mapping, got {type(stats).__name__}")
         values = ", ".join(f"{key}={value:.3e}" for key, value in stats.items())
         logger.info("Epoch %d: %.2fs to complete\n    %s", epoch, epoch_time, values)
 

@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     fetch_parser.add_argument(
         "--no-progress", action="store_true", help="do not show download progress"
     )
+    if argv is not None and not all(isinstance(arg, str) for arg in argv):
+        raise TypeError(f"argv must be a list of command-line argument strings, got {argv!r}")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse has printed the usage and the problem

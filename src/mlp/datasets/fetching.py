@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlp._argchecks import check_flag
 from mlp.datasets.exceptions import DataError
 from mlp.datasets.paths import existing_split_path, resolve_dir, split_filename
 from mlp.datasets.registry import dataset_spec, source_label
@@ -65,6 +66,7 @@ def load(
     """
     spec = dataset_spec(name)
     split = check_split(which_set)
+    fetch = check_flag("fetch", fetch, "load")
     directory = resolve_dir(data_dir, create=fetch)
     path = existing_split_path(directory, spec.name, split)
     if not path.exists():
@@ -115,6 +117,15 @@ def fetch(
             source failed.
     """
     spec = dataset_spec(name)
+    if mirrors is not None and (
+        isinstance(mirrors, str)
+        or not isinstance(mirrors, Sequence)
+        or not all(isinstance(url, str) for url in mirrors)
+    ):
+        raise TypeError(
+            f"fetch: mirrors must be a list of base URLs (a str in a list for one), "
+            f"got {type(mirrors).__name__} {mirrors!r}"
+        )
     if mirrors is not None:
         spec = replace(spec, mirrors=tuple(mirrors), mirrors_env="")
     paths, _ = fetch_spec(spec, resolve_dir(data_dir), force=force, progress=progress)

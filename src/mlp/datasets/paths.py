@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mlp._argchecks import check_path
 from mlp.datasets.exceptions import DataError
 
 __all__ = ["data_dir", "existing_split_path", "resolve_dir", "split_filename"]
@@ -49,11 +50,13 @@ def resolve_dir(directory: str | os.PathLike[str] | None, *, create: bool = True
         create: make the folder when it does not exist (the data directory always is).
 
     Raises:
+        TypeError: when ``directory`` is not a path (named as data_dir, the argument of
+            every public function that passes it on).
         DataError: when the folder cannot be created.
     """
     if directory is None:
         return data_dir()
-    path = Path(directory).expanduser()
+    path = Path(check_path("data_dir", directory)).expanduser()
     if create:
         _make_dir(path)
     return path

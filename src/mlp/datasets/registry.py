@@ -130,7 +130,7 @@ def dataset_spec(name: str) -> DatasetSpec:
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in DATASETS:
         choices = ", ".join(repr(n) for n in DATASETS)
-        raise ValueError(f"unknown data set {name!r}; choose one of {choices}")
+        raise ValueError(f"unknown data set {name!r}: name must be one of {choices}")
     return DATASETS[key]
 
 

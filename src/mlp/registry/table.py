@@ -7,6 +7,7 @@ entries mlp ships are in `mlp.registry.builtin`.
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,32 @@ def _number_text(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer():
         return str(int(value))
     return f"{value:g}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:57] + '...' if len(text) > 60 else text}"
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int to Python, but True for a learning rate is a mistake.
+    numbers = (int, float, np.integer, np.floating)
+    return isinstance(value, numbers) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer))
+
+
+def _takes(factory: Callable[..., Any] | None, key: str) -> bool:
+    """Whether `factory` accepts the keyword `key` (True when its signature is unknown)."""
+    if factory is None:
+        return False
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == key or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 @dataclass(frozen=True)
@@ -111,7 +138,13 @@ class Hyperparameter:
         return f" in {left}{_number_text(low)}, {_number_text(high)}{right}"
 
     def in_range(self, value: float) -> bool:
-        """Whether a number lies in the declared range (floats: and is finite)."""
+        """Whether a number lies in the declared range (floats: and is finite).
+
+        Raises:
+            TypeError: when `value` is not a number.
+        """
+        if not _is_number(value):
+            raise TypeError(f"{self.name}: value must be a number, got {_shown(value)}")
         if isinstance(value, float) and not math.isfinite(value):
             return False
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):
@@ -129,6 +162,8 @@ class Hyperparameter:
             if self.optional:
                 return None
             return f"{self.name} must be {self.describe()}{context}, got None"
+        if not self._has_type(value):
+            return f"{self.name} must be {self.describe()}{context}, got {_shown(value)}"
         if self.choices:
             if value in self.choices:
                 return None
@@ -139,6 +174,14 @@ class Hyperparameter:
             return f"{self.name} must be {self.describe()}{context}, got {value}"
         return None
 
+    def _has_type(self, value: Any) -> bool:
+        # Checked before the range, which cannot compare a string with a bound.
+        if self.type is bool:
+            return isinstance(value, (bool, np.bool_))
+        if self.type in (int, float):
+            return _is_number(value) and (self.type is float or _is_integer(value))
+        return not (self.type is str and not self.choices) or isinstance(value, str)
+
     def check(self, value: Any, context: str = "") -> None:
         """Raises ValueError with `problem`'s message for an invalid value."""
         message = self.problem(value, context)
@@ -146,7 +189,13 @@ class Hyperparameter:
             raise ValueError(message)
 
     def normalise(self, text: str) -> str:
-        """A choice as written ('Leaky-ReLU') in the form the choices use ('leaky_relu')."""
+        """A choice as written ('Leaky-ReLU') in the form the choices use ('leaky_relu').
+
+        Raises:
+            TypeError: when `text` is not a string.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"{self.name}: text must be a string, got {_shown(text)}")
         text = text.strip().lower()
         for candidate in (text, text.replace("-", "_"), text.replace("_", "-")):
             if candidate in self.choices:
@@ -184,6 +233,8 @@ class Hyperparameter:
         Raises:
             ValueError: 'expected <description>, got <text>' for anything else.
         """
+        if not isinstance(text, str):
+            raise TypeError(f"{self.name}: text must be a string, got {_shown(text)}")
         if self.convert is not None:
             return self.convert(text)
         if self.choices:
@@ -194,8 +245,8 @@ class Hyperparameter:
             value = self.type(text)
         except ValueError:
             raise ValueError(f"expected {self.describe()}, got {text!r}") from None
-        if self.problem(value) is not None:
-            raise ValueError(f"expected {self.describe()}, got {value}")
+        if self.problem(value) is not None:  # the text as given: '1e999' rather than inf
+            raise ValueError(f"expected {self.describe()}, got {text!r}")
         return value
 
     def default_text(self) -> str | None:
@@ -239,6 +290,19 @@ class Entry:
     _by_name: dict[str, Hyperparameter] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Entry: kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Entry: name must be a non-empty string, got {_shown(self.name)}")
+        if not callable(self.numpy):
+            raise TypeError(f"Entry: numpy must be a factory (callable), got {_shown(self.numpy)}")
+        if not isinstance(self.hyperparameters, tuple) or not all(
+            isinstance(hp, Hyperparameter) for hp in self.hyperparameters
+        ):
+            raise TypeError(
+                "Entry: hyperparameters must be a tuple of Hyperparameter declarations, "
+                f"got {_shown(self.hyperparameters)}"
+            )
         object.__setattr__(self, "_by_name", {hp.name: hp for hp in self.hyperparameters})
 
     def hyperparameter(self, name: str) -> Hyperparameter | None:
@@ -255,6 +319,23 @@ class Entry:
         Raises:
             ValueError: naming the hyperparameter, its value and its range.
         """
+        if not isinstance(values, Mapping):
+            raise TypeError(
+                f"{self.kind} {self.name!r}: values must be a mapping, got {_shown(values)}"
+            )
+        # Undeclared keywords a factory takes (an initialiser's rng) pass through unchecked.
+        unknown = [
+            key
+            for key in values
+            if key not in self._by_name
+            and not _takes(self.numpy, key)
+            and not _takes(self.torch, key)
+        ]
+        if unknown:
+            taken = ", ".join(self._by_name) or "none"
+            raise ValueError(
+                f"{self.kind} {self.name!r} takes no hyperparameter {unknown[0]!r} (it takes {taken})"
+            )
         arguments = {**self.defaults(), **values}
         for hp in self.hyperparameters:
             hp.check(arguments[hp.name], f" for {self.kind} {self.name!r}")
@@ -285,8 +366,12 @@ def register(new: Entry) -> Entry:
     shared by activations and layers) and return it.
 
     Raises:
+        TypeError: when `new` is not an Entry instance.
         ValueError: for an unknown kind, a name taken, or a default out of its range.
     """
+    if not isinstance(new, Entry):
+        what = f"the class {new.__name__}" if isinstance(new, type) else _shown(new)
+        raise TypeError(f"register: the new entry must be an Entry instance, got {what}")
     if new.kind not in _TABLE:
         raise ValueError(f"unknown kind {new.kind!r}; kinds: {', '.join(KINDS)}")
     kinds = _LAYER_KINDS if new.kind in _LAYER_KINDS else (new.kind,)
@@ -319,7 +404,7 @@ def entry(kind: str, name: str) -> Entry:
     if name not in table:
         hint = difflib.get_close_matches(str(name), list(table), n=1)
         suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise ValueError(f"{kind} must be one of {', '.join(table)}; got {name!r}{suggestion}")
+        raise ValueError(f"{kind} must be one of {', '.join(table)}; got name {name!r}{suggestion}")
     return table[name]
 
 
@@ -368,7 +453,7 @@ def shared_hyperparameter(kind: str, name: str) -> Hyperparameter:
     owners = [(e.name, e.hyperparameter(name)) for e in entries(kind)]
     declared = [(owner, hp) for owner, hp in owners if hp is not None]
     if not declared:
-        raise ValueError(f"no {kind} takes a hyperparameter {name!r}")
+        raise ValueError(f"no {kind} takes a hyperparameter named {name!r}")
     first = declared[0][1]
     if any(hp.type is not first.type for _, hp in declared):
         raise ValueError(f"the {kind} entries declare {name!r} with different types")

@@ -23,7 +23,8 @@ from mlp.atomic import atomic_write_bytes
 from mlp.config import Experiment
 from mlp.runs.encoding import json_safe, npz_bytes
 from mlp.runs.errors import RunError, RunRecordError
-from mlp.runs.reading import field, read_npz, resume_fix
+from mlp.runs.layout import CONFIG
+from mlp.runs.reading import config_fix, field, read_npz, resume_fix
 
 __all__ = ["CHECKPOINT_FORMAT_VERSION", "load_checkpoint", "save_checkpoint"]
 
@@ -198,13 +199,23 @@ def _check(
             path, f"is of epoch {meta['epoch']}, outside the run's 0 .. {epochs}", _fix(path)
         )
     params = experiment.model.params
+    # A model unlike the checkpoint's means config.toml and the checkpoint are of two
+    # different runs (an edited or emptied config.toml): name both.
     if meta["num_params"] != len(params):
-        raise RunError(f"{path} holds {meta['num_params']} parameters, the model {len(params)}")
+        raise RunRecordError(
+            path,
+            f"holds {meta['num_params']} parameters, but the model {CONFIG} describes has "
+            f"{len(params)}",
+            config_fix(path.parent),
+        )
     for i, param in enumerate(params):
         saved_param = _array(arrays, f"param_{i}", path)
         if saved_param.shape != param.shape:
-            raise RunError(
-                f"{path}: parameter {i} has shape {saved_param.shape}, not {param.shape}"
+            raise RunRecordError(
+                path,
+                f"has parameter {i} of shape {saved_param.shape}, but the model {CONFIG} "
+                f"describes has {param.shape}",
+                config_fix(path.parent),
             )
     _check_rule(path, arrays, meta["rule"], experiment.learning_rule)
     _check_rngs(path, arrays, meta, experiment.rngs)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from mlp._argchecks import check_path
 from mlp.atomic import atomic_write_bytes, atomic_write_text
 from mlp.config import (
     ConfigError,
@@ -66,6 +67,8 @@ def versions(backend: str = "numpy") -> dict[str, str]:
     used) and the platform."""
     import mlp
 
+    if backend not in ("numpy", "torch"):
+        raise ValueError(f"versions: backend must be 'numpy' or 'torch', got {backend!r}")
     found = {
         "python": platform.python_version(),
         "mlp": mlp.__version__,
@@ -138,7 +141,7 @@ class RunRecord:
             RunError: when the folder is not a run record; RunRecordError when one of
                 its files is damaged (the message says which, and what to do).
         """
-        path = Path(path)
+        path = Path(check_path("path", path, "RunRecord.load"))
         if not path.is_dir():
             raise RunError(f"{path} is not a folder: give the folder of a run record")
         epochs, stats, keys = read_stats(path / STATS)
@@ -239,7 +242,7 @@ def _read_summary(path: Path) -> dict[str, Any]:
 
 def is_finished(path: str | os.PathLike[str]) -> bool:
     """Whether the run record at `path` is finished (has its summary.json)."""
-    return (Path(path) / SUMMARY).exists()
+    return (Path(check_path("path", path, "is_finished")) / SUMMARY).exists()
 
 
 def find_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -250,9 +253,14 @@ def find_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     Raises:
         RunError: for a path that is neither.
     """
+    if isinstance(paths, (str, os.PathLike)) or not isinstance(paths, Sequence):
+        raise TypeError(
+            f"find_runs: paths must be a list of paths (wrap one path in a list), "
+            f"got {type(paths).__name__} {paths!r}"
+        )
     found: list[Path] = []
     for given in paths:
-        path = Path(given)
+        path = Path(check_path("paths", given, "find_runs"))
         if (path / STATS).exists():
             found.append(path)
             continue
@@ -306,7 +314,15 @@ def write_record(
         params: parameters to keep in params.npz, in `model.params` order.
         curves: draw curves.png.
     """
-    path = Path(path)
+    path = Path(check_path("path", path, "write_record"))
+    for name, value in (("config", config), ("keys", keys), ("summary", summary)):
+        if not isinstance(value, Mapping):
+            raise TypeError(f"write_record: {name} must be a mapping, got {type(value).__name__}")
+    stats = np.asarray(stats)
+    if stats.ndim != 2:
+        raise ValueError(
+            f"write_record: stats must be a 2-D array (num_rows, num_keys), got shape {stats.shape}"
+        )
     path.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path / CONFIG, to_toml(config))
     log = StatsLog(path / STATS, keys)
@@ -335,7 +351,9 @@ def finish_record(
     Returns:
         The record read back.
     """
-    path = Path(path)
+    path = Path(check_path("path", path, "finish_record"))
+    if not isinstance(summary, Mapping):
+        raise TypeError(f"finish_record: summary must be a mapping, got {type(summary).__name__}")
     if params is not None:
         atomic_write_bytes(
             path / PARAMS, npz_bytes({f"param_{i}": p for i, p in enumerate(params)})

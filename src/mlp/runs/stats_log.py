@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mlp._argchecks import check_integer, check_path
 from mlp.atomic import atomic_write_text
 from mlp.runs.errors import RunError, RunRecordError
 from mlp.runs.reading import read_text, retrain_fix
@@ -27,11 +28,16 @@ class StatsLog:
     """
 
     def __init__(self, path: str | os.PathLike[str], keys: Mapping[str, int]) -> None:
-        self.path = Path(path)
-        self.names = sorted(keys, key=keys.__getitem__)
+        self.path = Path(check_path("path", path, "StatsLog"))
+        self.names = sorted(_check_keys(keys, "StatsLog"), key=keys.__getitem__)
 
     def write_header(self, rows: Sequence[tuple[int, Sequence[float]]] = ()) -> None:
         """Start the file afresh (atomically): the header and the given (epoch, row) pairs."""
+        if not isinstance(rows, Sequence) or isinstance(rows, str):
+            raise TypeError(
+                f"StatsLog.write_header: rows must be a list of (epoch, values) pairs, "
+                f"got {type(rows).__name__}"
+            )
         lines = [",".join(["epoch", *self.names])]
         lines += [self._line(epoch, values) for epoch, values in rows]
         atomic_write_text(self.path, "\n".join(lines) + "\n")
@@ -42,8 +48,16 @@ class StatsLog:
 
     def append(self, epoch: int, values: Sequence[float]) -> None:
         """Append one row (epoch, then the values in key order) and fsync it."""
+        check_integer("epoch", epoch, 0, "StatsLog.append")
+        if not isinstance(values, (Sequence, np.ndarray)) or isinstance(values, str):
+            raise TypeError(
+                f"StatsLog.append: values must be a list of numbers, got {type(values).__name__}"
+            )
         if len(values) != len(self.names):
-            raise ValueError(f"expected {len(self.names)} values, got {len(values)}")
+            raise ValueError(
+                f"StatsLog.append: expected {len(self.names)} values (one per key), "
+                f"got {len(values)}"
+            )
         data = (self._line(epoch, values) + "\n").encode("ascii")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -67,7 +81,7 @@ def read_stats(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, di
         RunError: when the file is missing; RunRecordError when it is not ASCII text
             (damaged) or has no header.
     """
-    path = Path(path)
+    path = Path(check_path("path", path, "read_stats"))
     if not path.exists():
         raise RunError(f"{path} does not exist: not a run record")
     fix = f"{retrain_fix(path.parent)}, or remove the folder {path.parent}"
@@ -109,6 +123,7 @@ def summarise_stats(
     Returns:
         {'final': {key: value}, 'best': {key: {'value': v, 'epoch': e}}, 'epochs': last}
     """
+    epochs, stats = _check_table(epochs, stats, _check_keys(keys, "summarise_stats"))
     final: dict[str, float] = {}
     best: dict[str, dict[str, float]] = {}
     trained = epochs > 0 if len(epochs) > 1 else np.ones(len(epochs), bool)
@@ -125,3 +140,40 @@ def summarise_stats(
         index = candidates[pick]
         best[key] = {"value": float(values[index]), "epoch": int(epochs[index])}
     return {"final": final, "best": best, "epochs": int(epochs[-1]) if len(epochs) else 0}
+
+
+def _check_keys(keys: Any, where: str) -> Mapping[str, int]:
+    """`keys` when it maps labels to column numbers: a TypeError naming it otherwise."""
+    if not isinstance(keys, Mapping) or not all(
+        isinstance(k, str) and isinstance(c, (int, np.integer)) for k, c in keys.items()
+    ):
+        raise TypeError(
+            f"{where}: keys must map each label to its column, such as "
+            f"{{'error(train)': 0}}; got {type(keys).__name__} {keys!r}"
+        )
+    return keys
+
+
+def _check_table(epochs: Any, stats: Any, keys: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """epochs (num_rows,) and stats (num_rows, num_keys) as arrays that fit each other and
+    `keys`: a ValueError naming the argument otherwise."""
+    epochs = np.asarray(epochs) if epochs is not None else None
+    stats = np.asarray(stats) if stats is not None else None
+    if epochs is None or epochs.ndim != 1 or epochs.dtype.kind not in "iuf":
+        raise ValueError(f"summarise_stats: epochs must be a 1-D array of epochs, got {epochs!r}")
+    if stats is None or stats.ndim != 2 or stats.dtype.kind not in "biuf":
+        shape = None if stats is None else stats.shape
+        raise ValueError(
+            f"summarise_stats: stats must be a 2-D array (num_rows, num_keys), got shape {shape}"
+        )
+    if stats.shape[0] != epochs.shape[0]:
+        raise ValueError(
+            f"summarise_stats: stats has {stats.shape[0]} rows but epochs {epochs.shape[0]}"
+        )
+    outside = [k for k, c in keys.items() if not 0 <= c < stats.shape[1]]
+    if outside:
+        raise ValueError(
+            f"summarise_stats: keys give column {keys[outside[0]]} for {outside[0]!r}, "
+            f"but stats has {stats.shape[1]} columns"
+        )
+    return epochs, stats

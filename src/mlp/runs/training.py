@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from mlp._argchecks import check_path, refuse_class
 from mlp.config import (
     ConfigError,
     Experiment,
@@ -90,6 +91,7 @@ def run_experiment(
     Raises:
         ConfigError: for an invalid config; RunError: for a clash with an existing record.
     """
+    _check_arguments(config, runs_dir, name, if_exists)
     config = config.resolved().validate()
     config.check_memory()  # before anything is written
     runs_dir = Path(runs_dir)
@@ -114,6 +116,23 @@ def run_experiment(
             _refuse_existing(path, config)
     config = _with_name(config, name)
     return _train(path, config, resume=False, progress=progress)
+
+
+def _check_arguments(config: object, runs_dir: object, name: object, if_exists: object) -> None:
+    """run_experiment's arguments, checked before anything is trained or written."""
+    refuse_class("config", config, "run_experiment")
+    if not isinstance(config, ExperimentConfig):
+        raise TypeError(
+            f"run_experiment: config must be an ExperimentConfig, got {type(config).__name__}; "
+            "mlp.config.config_from_dict(values) makes one from a dict"
+        )
+    check_path("runs_dir", runs_dir, "run_experiment")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"run_experiment: name must be a str, got {type(name).__name__} {name!r}")
+    if if_exists not in ("error", "overwrite", "resume"):
+        raise ValueError(
+            f"run_experiment: if_exists must be 'error', 'overwrite' or 'resume', got {if_exists!r}"
+        )
 
 
 def _refuse_existing(path: Path, config: ExperimentConfig) -> None:
@@ -211,7 +230,7 @@ def _with_name(config: ExperimentConfig, name: str) -> ExperimentConfig:
 def config_differs(path: str | os.PathLike[str], config: ExperimentConfig) -> bool:
     """True when `path` holds a run record whose config is not `config` (names aside);
     False when they agree or nothing readable is there yet."""
-    path = Path(path)
+    path = Path(check_path("path", path, "config_differs"))
     if not (path / CONFIG).exists():
         return False
     try:
