@@ -40,7 +40,7 @@ from mlp.lab.tasks import (
     LabTask,
 )
 from mlp.parallel import blas_threads
-from mlp.runs import RunRecord, atomic_write_text, versions
+from mlp.runs import RunError, RunRecord, atomic_write_text, versions
 
 __all__ = ["LabRecords", "write_report"]
 
@@ -387,9 +387,11 @@ def _chosen_by_validation(lab: LabRecords, names: Mapping[tuple[str, int], str])
     if not chosen:
         return []
     best = max(chosen, key=lambda r: final_value(r, "acc(valid)"))
+    from mlp.datasets import DataError  # imported here: it is slow to import, and rarely needed
+
     try:
         test_acc = test_accuracy_of(best)
-    except Exception as error:  # a report is still worth writing
+    except (RunError, DataError, OSError, ValueError) as error:  # the report is still worth writing
         return [f"(Test accuracy of {best.name} unavailable: {error}.)\n"]
     return [
         f"The model chosen by final validation accuracy, **{lab.labels[best.name]}** "
