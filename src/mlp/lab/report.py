@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlp.datasets import DataError
 from mlp.lab._checks import check_items, check_mapping, check_path, check_seconds
 from mlp.lab.figures import depth_figures, learning_curves
 from mlp.lab.readings import (
@@ -387,8 +388,6 @@ def _chosen_by_validation(lab: LabRecords, names: Mapping[tuple[str, int], str])
     if not chosen:
         return []
     best = max(chosen, key=lambda r: final_value(r, "acc(valid)"))
-    from mlp.datasets import DataError  # imported here: it is slow to import, and rarely needed
-
     try:
         test_acc = test_accuracy_of(best)
     except (RunError, DataError, OSError, ValueError) as error:  # the report is still worth writing
