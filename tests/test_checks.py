@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -136,3 +140,82 @@ def test_an_object_owner_is_named_by_its_repr() -> None:
 
     with pytest.raises(TypeError, match=r"^Thing\(7\) inputs must be an array of numbers"):
         _checks.floats("abc", "inputs", Thing())
+
+
+# The "<owner>: <name>" checks the training side, the lab and the PyTorch twin use.
+
+
+def test_named_leaves_an_empty_owner_out() -> None:
+    assert _checks.named("Owner", "x") == "Owner: x"
+    assert _checks.named("", "x") == "x"
+
+
+def test_real_takes_any_real_number_and_refuses_bools_by_type() -> None:
+    assert _checks.real(np.array(2), "x", "f") == 2.0
+    assert _checks.real(math.inf, "x", "f") == math.inf  # range is the caller's
+    for value in (True, "1", None):
+        with pytest.raises(TypeError, match=r"^f: x must be a number, got "):
+            _checks.real(value, "x", "f")
+
+
+def test_count_refuses_floats_by_type_and_small_values_by_value() -> None:
+    assert _checks.count(np.int64(0), "n", "", 0) == 0
+    with pytest.raises(TypeError, match=r"^f: n must be a positive integer, got float 2.0"):
+        _checks.count(2.0, "n", "f", 1)
+    with pytest.raises(ValueError, match=r"^n must be an integer >= 2, got 1$"):
+        _checks.count(1, "n", "", 2)
+
+
+def test_truth_takes_zero_and_one_but_no_strings() -> None:
+    assert _checks.truth(1, "f", "g") is True and _checks.truth(np.bool_(False), "f", "g") is False
+    with pytest.raises(TypeError, match=r"^g: f must be True or False, got str 'no'"):
+        _checks.truth("no", "f", "g")
+
+
+def test_number_array_converts_lists_and_names_ragged_ones() -> None:
+    assert _checks.number_array([[1, 2]], "a", "f").shape == (1, 2)
+    with pytest.raises(ValueError, match=r"^f: a must be an array \(rows of one length\)"):
+        _checks.number_array([[1], [1, 2]], "a", "f")
+    with pytest.raises(TypeError, match=r"^f: a must be an array of numbers, got <U1 values"):
+        _checks.number_array(["x"], "a", "f")
+
+
+def test_the_two_path_wordings_take_the_same_paths(tmp_path) -> None:
+    assert _checks.path(tmp_path, "p", "f") is tmp_path
+    _checks.os_path("here", "p", "f")
+    with pytest.raises(TypeError, match=r"^f: p must be a path \(a str or Path\), got bytes"):
+        _checks.path(b"here", "p", "f")
+    with pytest.raises(TypeError, match=r"^f: p must be a path \(str or os.PathLike\), got b'"):
+        _checks.os_path(b"here", "p", "f")
+
+
+def test_refuse_class_and_instance_with_name_the_argument() -> None:
+    with pytest.raises(TypeError, match=r"^f: e is the class _NeedsNone: pass _NeedsNone\(\)"):
+        _checks.refuse_class(_NeedsNone, "e", "f")
+    _checks.instance_with(_NeedsNone(), "e", "f", ("__init__",), "a thing")
+    with pytest.raises(TypeError, match=r"^e must be a thing, with grad; got .* \(no grad\); fix"):
+        _checks.instance_with(_NeedsNone(), "e", "", ("grad",), "a thing", hint="fix")
+
+
+def test_items_choice_mapping_and_seconds() -> None:
+    _checks.items([1, 2], "xs", "f", int)
+    with pytest.raises(TypeError, match=r"^f: xs\[1\] must be a int, got str 'a'"):
+        _checks.items([1, "a"], "xs", "f", int)
+    with pytest.raises(TypeError, match=r"^f: xs must be a list of int, got str"):
+        _checks.items("12", "xs", "f", int)
+    with pytest.raises(ValueError, match=r"^f: fmt must be one of 'a', 'b', got 'c'"):
+        _checks.choice("c", "fmt", "f", ("a", "b"))
+    _checks.mapping(None, "m", "f")
+    with pytest.raises(TypeError, match=r"^f: m must be a dict or None, got list"):
+        _checks.mapping([], "m", "f")
+    assert _checks.seconds(2, "t", "f") == 2.0
+    with pytest.raises(ValueError, match=r"^f: t must be a finite number >= 0, got -1.0"):
+        _checks.seconds(-1, "t", "f")
+
+
+def test_the_shared_checks_do_not_import_torch() -> None:
+    # The NumPy core imports mlp._checks; torch stays mlp.pytorch's to import.
+    code = "import sys, mlp._checks; sys.exit('torch' in sys.modules)"
+    source = str(pathlib.Path(mlp.__file__).parents[1])  # this tree's mlp, not another
+    env = {**os.environ, "PYTHONPATH": source}
+    assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0

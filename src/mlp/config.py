@@ -41,8 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp import DEFAULT_SEED, registry
-from mlp._argchecks import check_integer, refuse_class
+from mlp import DEFAULT_SEED, _checks, registry
 from mlp.compat import tomllib
 from mlp.registry import Hyperparameter
 
@@ -383,7 +382,7 @@ def _check_config(config: Any, where: str) -> None:
     Args:
         where: the function named at the start of the message, e.g. 'build_experiment'.
     """
-    refuse_class("config", config, where)
+    _checks.refuse_class(config, "config", where)
     if not isinstance(config, ExperimentConfig):
         raise TypeError(
             f"{where}: config must be an ExperimentConfig, got {type(config).__name__}; "
@@ -745,7 +744,7 @@ def build_scheduler(config: ExperimentConfig) -> Any:
 def learning_rate_at(config: ExperimentConfig, epoch: int) -> float:
     """The learning rate of training epoch `epoch` (1-based) under the config's schedule."""
     _check_config(config, "learning_rate_at")
-    check_integer("epoch", epoch, 1, "learning_rate_at")
+    _checks.count(epoch, "epoch", "learning_rate_at", 1)
     return float(build_scheduler(config).learning_rate(epoch - 1))
 
 

@@ -29,8 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp import dtypes
-from mlp._argchecks import check_flag, check_integer, check_numeric_array
+from mlp import _checks, dtypes
 from mlp.rngs import RandomState, make_rng
 
 __all__ = [
@@ -85,8 +84,8 @@ class DataProvider:
         rng: RandomState | None = None,
         drop_last: bool = True,
     ) -> None:
-        inputs = check_numeric_array("inputs", inputs, type(self).__name__)
-        targets = check_numeric_array("targets", targets, type(self).__name__)
+        inputs = _checks.number_array(inputs, "inputs", type(self).__name__)
+        targets = _checks.number_array(targets, "targets", type(self).__name__)
         if inputs.ndim < 1 or targets.ndim < 1 or inputs.shape[0] != targets.shape[0]:
             raise ValueError(
                 f"inputs and targets need one row per example, got {inputs.shape[:1]} "
@@ -100,8 +99,8 @@ class DataProvider:
         self.targets = targets
         self._batch_size = _check_batch_size(batch_size)
         self._max_num_batches = _check_max_num_batches(max_num_batches)
-        self.shuffle_order = check_flag("shuffle_order", shuffle_order, type(self).__name__)
-        self.drop_last = check_flag("drop_last", drop_last, type(self).__name__)
+        self.shuffle_order = _checks.truth(shuffle_order, "shuffle_order", type(self).__name__)
+        self.drop_last = _checks.truth(drop_last, "drop_last", type(self).__name__)
         self._check_serves_a_batch()
         self.rng = make_rng(rng)
         self._order = np.arange(self.num_examples)
@@ -214,7 +213,7 @@ class DataProvider:
         Yields:
             (inputs, targets) of up to batch_size rows each.
         """
-        batch_size = check_integer("batch_size", batch_size, 1, "evaluation_batches")
+        batch_size = _checks.count(batch_size, "batch_size", "evaluation_batches", 1)
         return self._evaluation_batches(batch_size)
 
     def _evaluation_batches(self, batch_size: int) -> Iterator[Batch]:
@@ -340,7 +339,7 @@ class OneOfKDataProvider(DataProvider):
         drop_last: bool = True,
         num_classes: int | None = None,
     ) -> None:
-        labels = check_numeric_array("targets", targets, type(self).__name__)
+        labels = _checks.number_array(targets, "targets", type(self).__name__)
         if labels.size == 0:
             raise ValueError("cannot serve batches from an empty data set")
         if labels.ndim != 1 or labels.dtype.kind not in "iu":
@@ -351,7 +350,7 @@ class OneOfKDataProvider(DataProvider):
             raise ValueError("class labels must be >= 0")
         if num_classes is None:
             num_classes = int(labels.max()) + 1
-        num_classes = check_integer("num_classes", num_classes, 1, type(self).__name__)
+        num_classes = _checks.count(num_classes, "num_classes", type(self).__name__, 1)
         if labels.size and labels.max() >= num_classes:
             raise ValueError(f"label {labels.max()} is out of range for num_classes={num_classes}")
         self.num_classes = num_classes
@@ -366,7 +365,7 @@ class OneOfKDataProvider(DataProvider):
     def to_one_of_k(self, int_targets: np.ndarray) -> np.ndarray:
         """Integer labels of shape (n,) (a list is converted), each in 0..num_classes-1, as
         one-of-K rows of shape (n, num_classes)."""
-        int_targets = check_numeric_array("int_targets", int_targets, "to_one_of_k")
+        int_targets = _checks.number_array(int_targets, "int_targets", "to_one_of_k")
         if int_targets.ndim != 1 or int_targets.dtype.kind not in "iu":
             raise ValueError(
                 f"to_one_of_k needs 1-D integer labels, got {int_targets.dtype} {int_targets.shape}"

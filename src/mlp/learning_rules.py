@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlp._argchecks import check_real
+from mlp import _checks
 
 __all__ = [
     "AdaGradLearningRule",
@@ -41,7 +41,7 @@ __all__ = [
 
 
 def _positive(name: str, value: float, rule: str, allow_zero: bool = True) -> float:
-    value = check_real(name, value, rule)
+    value = _checks.real(value, name, rule)
     if not (value >= 0 if allow_zero else value > 0) or not np.isfinite(value):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{rule}: {name} must be finite and {bound}, got {value}")
@@ -49,7 +49,7 @@ def _positive(name: str, value: float, rule: str, allow_zero: bool = True) -> fl
 
 
 def _fraction(name: str, value: float, rule: str) -> float:
-    value = check_real(name, value, rule)
+    value = _checks.real(value, name, rule)
     if not 0 <= value < 1:
         raise ValueError(f"{rule}: {name} must lie in [0, 1), got {value}")
     return value

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlp._argchecks import check_integer, check_numeric_array, refuse_class
+from mlp import _checks
 from mlp.layers import (
     DropoutLayer,
     ELULayer,
@@ -40,7 +40,7 @@ class MultipleLayerModel:
     def __init__(self, layers: Sequence[Layer]) -> None:
         layers = _layer_list(layers)
         for i, layer in enumerate(layers):
-            refuse_class(f"layer {i}", layer)
+            _checks.refuse_class(layer, f"layer {i}", "")
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is a {type(layer).__name__}, not an mlp Layer")
             # A stochastic layer keeps the mask of its latest forward pass for its
@@ -89,7 +89,7 @@ class MultipleLayerModel:
         """
         # Converted (a list of rows works) and checked here, so that a ragged list is
         # refused naming inputs rather than by NumPy in the first layer.
-        activations = [check_numeric_array("inputs", inputs, "fprop")]
+        activations = [_checks.number_array(inputs, "inputs", "fprop")]
         for layer in self.layers:
             if isinstance(layer, StochasticLayer):
                 activations.append(layer.fprop(activations[-1], stochastic=not evaluation))
@@ -106,8 +106,8 @@ class MultipleLayerModel:
         Returns:
             outputs: array of shape (n, output_dim).
         """
-        inputs = check_numeric_array("inputs", inputs, "predict")
-        batch_size = check_integer("batch_size", batch_size, 1, "predict")
+        inputs = _checks.number_array(inputs, "inputs", "predict")
+        batch_size = _checks.count(batch_size, "batch_size", "predict", 1)
         if inputs.ndim < 1:
             raise ValueError("predict: inputs must have one row per example, got a 0-d array")
         chunks = [

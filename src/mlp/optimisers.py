@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp._argchecks import check_flag, check_numeric_array, check_object, refuse_class
+from mlp import _checks
 from mlp._fast import training_step
 from mlp.callbacks import Callback
 from mlp.layers import Layer
@@ -48,8 +48,8 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
         targets: one-of-K array of shape (batch_size, num_classes), or integer class
             labels of shape (batch_size,).
     """
-    outputs = check_numeric_array("outputs", outputs, "accuracy")
-    targets = check_numeric_array("targets", targets, "accuracy")
+    outputs = _checks.number_array(outputs, "outputs", "accuracy")
+    targets = _checks.number_array(targets, "targets", "accuracy")
     if targets.shape == outputs.shape:
         labels = targets.argmax(-1)
     elif targets.shape == outputs.shape[:-1] and targets.dtype.kind in "iu":
@@ -108,7 +108,9 @@ class Optimiser(TrainingLoop):
         # Every argument is checked before anything changes (the rule's state included).
         _check_parts(model, error, learning_rule, train_dataset, valid_dataset, data_monitors)
         check_count("eval_batch_size", eval_batch_size, 1)
-        self.progress = check_flag("progress", progress) or check_flag("notebook", notebook)
+        self.progress = _checks.truth(progress, "progress", "") or _checks.truth(
+            notebook, "notebook", ""
+        )
         self.model = model
         self.error = error
         self.learning_rule = learning_rule
@@ -145,8 +147,8 @@ class Optimiser(TrainingLoop):
             targets_batch: the batch's targets, e.g. one-of-K (batch_size, num_classes).
         """
         # Cheap for arrays (no copy); turns lists into arrays and refuses what is not one.
-        inputs_batch = check_numeric_array("inputs_batch", inputs_batch, "train_step")
-        targets_batch = check_numeric_array("targets_batch", targets_batch, "train_step")
+        inputs_batch = _checks.number_array(inputs_batch, "inputs_batch", "train_step")
+        targets_batch = _checks.number_array(targets_batch, "targets_batch", "train_step")
         if (
             not inputs_batch.ndim
             or not targets_batch.ndim
@@ -246,11 +248,12 @@ def _check_parts(
             f"model is a {type(model).__name__}: wrap the layers in a model, "
             "MultipleLayerModel([...])"
         )
-    check_object("model", model, ("fprop", "grads_wrt_params"), "a model (mlp.models)")
-    check_object("error", error, ("__call__", "grad"), "an error (mlp.errors)")
-    check_object(
-        "learning_rule",
+    _checks.instance_with(model, "model", "", ("fprop", "grads_wrt_params"), "a model (mlp.models)")
+    _checks.instance_with(error, "error", "", ("__call__", "grad"), "an error (mlp.errors)")
+    _checks.instance_with(
         learning_rule,
+        "learning_rule",
+        "",
         ("initialise", "update_params"),
         "a learning rule (mlp.learning_rules)",
     )
@@ -262,7 +265,7 @@ def _check_parts(
 
 
 def _check_dataset(name: str, dataset: Any) -> None:
-    refuse_class(name, dataset)
+    _checks.refuse_class(dataset, name, "")
     # A string iterates too, but over characters, not batches.
     if isinstance(dataset, (str, bytes)) or not hasattr(dataset, "__iter__"):
         raise TypeError(
@@ -282,7 +285,7 @@ def _check_monitors(data_monitors: Any) -> None:
     for key, monitor in data_monitors.items():
         if not isinstance(key, str):
             raise TypeError(f"data_monitors: the name {key!r} must be a string")
-        refuse_class(f"data_monitors[{key!r}]", monitor)
+        _checks.refuse_class(monitor, f"data_monitors[{key!r}]", "")
         if not callable(monitor):
             raise TypeError(
                 f"data_monitors[{key!r}] must be a function monitor(outputs, targets), "

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
-from mlp._argchecks import check_integer
+from mlp import _checks
 
 __all__ = [
     "BLAS_THREAD_VARIABLES",
@@ -77,9 +77,9 @@ def blas_threads(workers: int, cores: int | None = None) -> int:
         TypeError, ValueError: unless `workers` (and `cores`, when given) is a positive
             integer.
     """
-    workers = check_integer("workers", workers, 1, "blas_threads")
+    workers = _checks.count(workers, "workers", "blas_threads", 1)
     if cores is not None:
-        cores = check_integer("cores", cores, 1, "blas_threads")
+        cores = _checks.count(cores, "cores", "blas_threads", 1)
     cores = cores if cores is not None else (os.cpu_count() or 1)
     return max(1, cores // workers)
 
@@ -87,7 +87,7 @@ def blas_threads(workers: int, cores: int | None = None) -> int:
 def limit_blas_threads(threads: int) -> None:
     """Limit the BLAS (through threadpoolctl, when installed) and torch (when imported)
     to `threads` threads in this process, from now on (a positive integer)."""
-    threads = check_integer("threads", threads, 1, "limit_blas_threads")
+    threads = _checks.count(threads, "threads", "limit_blas_threads", 1)
     with contextlib.suppress(ImportError):
         from threadpoolctl import threadpool_limits
 
@@ -101,7 +101,7 @@ def blas_thread_environment(threads: int) -> Iterator[None]:
     """Inside the block, processes started (and libraries loaded) use `threads` BLAS and
     OpenMP threads: `BLAS_THREAD_VARIABLES` are set, and restored afterwards.
     `threads` is a positive integer."""
-    threads = check_integer("threads", threads, 1, "blas_thread_environment")
+    threads = _checks.count(threads, "threads", "blas_thread_environment", 1)
     saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
     os.environ.update(dict.fromkeys(BLAS_THREAD_VARIABLES, str(threads)))
     try:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp._argchecks import check_integer, check_numeric_array, check_real
+from mlp import _checks
 
 __all__ = [
     "plot_metric_against",
@@ -93,7 +93,7 @@ def plot_stats(
         A `matplotlib.figure.Figure` with two axes, 'Error' and 'Accuracy' against
         'Epoch number'.
     """
-    stats = check_numeric_array("stats", stats, "plot_stats")
+    stats = _checks.number_array(stats, "stats", "plot_stats")
     if stats.ndim != 2:
         raise ValueError(
             f"plot_stats: stats must be 2-D, (num_rows, num_keys), got shape {stats.shape}"
@@ -101,7 +101,7 @@ def plot_stats(
     if not isinstance(keys, Mapping):
         raise TypeError(f"plot_stats: keys must be a dict of label -> column, got {keys!r}")
     if stats_interval is not None:
-        check_integer("stats_interval", stats_interval, 1, "plot_stats")
+        _checks.count(stats_interval, "stats_interval", "plot_stats", 1)
     x = _epochs_of(stats.shape[0], stats_interval, epochs)
     # Row 0 is left out (the seed lab's habit) unless only one row would remain.
     start = 0 if include_initial or stats.shape[0] < 3 else 1
@@ -337,7 +337,7 @@ def _check_figure_target(fig: Any, path: Any, dpi: Any) -> None:
     folder = os.path.dirname(os.fspath(path)) or "."
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save_figure: the folder of path {os.fspath(path)!r} is missing")
-    rate = check_real("dpi", dpi, "save_figure")
+    rate = _checks.real(dpi, "dpi", "save_figure")
     if not 0 < rate < math.inf:
         raise ValueError(f"save_figure: dpi must be a positive number, got {dpi!r}")
     if isinstance(fig, type) or not callable(getattr(fig, "savefig", None)):

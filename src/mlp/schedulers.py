@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Protocol, runtime_checkable
 
-from mlp._argchecks import check_integer, check_real, refuse_class
+from mlp import _checks
 
 __all__ = [
     "ConstantLearningRateScheduler",
@@ -48,7 +48,7 @@ class Scheduler(Protocol):
 
 
 def _finite(name: str, value: float, scheduler: str, *, positive: bool = False) -> float:
-    value = check_real(name, value, scheduler)
+    value = _checks.real(value, name, scheduler)
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{scheduler}: {name} must be finite and {bound}, got {value}")
@@ -82,7 +82,7 @@ class _RateFunctionScheduler:
 
     def update_learning_rule(self, learning_rule: HasLearningRate, epoch_number: int) -> float:
         """Set `learning_rule.learning_rate` for epoch `epoch_number` (0-based); return it."""
-        refuse_class("learning_rule", learning_rule, type(self).__name__)
+        _checks.refuse_class(learning_rule, "learning_rule", type(self).__name__)
         if not hasattr(learning_rule, "learning_rate"):
             raise TypeError(
                 f"{type(self).__name__}: learning_rule must have a learning_rate to set "
@@ -153,7 +153,7 @@ class CosineAnnealingScheduler(_RateFunctionScheduler):
         name = type(self).__name__
         self.max_learning_rate = _finite("max_learning_rate", max_learning_rate, name)
         self.min_learning_rate = _finite("min_learning_rate", min_learning_rate, name)
-        self.num_epochs = check_integer("num_epochs", num_epochs, 1, name)
+        self.num_epochs = _checks.count(num_epochs, "num_epochs", name, 1)
         if self.min_learning_rate > self.max_learning_rate:  # the cosine would rise
             raise ValueError(
                 f"{name}: min_learning_rate ({self.min_learning_rate}) must not exceed "

@@ -32,8 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mlp import DEFAULT_SEED
-from mlp._argchecks import check_integer, check_numeric_array, check_real
+from mlp import DEFAULT_SEED, _checks
 from mlp.data_providers import OneOfKDataProvider
 
 __all__ = [
@@ -131,8 +130,8 @@ class ExperimentResult:
 
     def summary(self) -> str:
         """One line: backend, device, test accuracy and seconds per epoch."""
-        accuracy = check_real("test_accuracy", self.test_accuracy, "ExperimentResult")
-        seconds = check_real("seconds_per_epoch", self.seconds_per_epoch, "ExperimentResult")
+        accuracy = _checks.real(self.test_accuracy, "test_accuracy", "ExperimentResult")
+        seconds = _checks.real(self.seconds_per_epoch, "seconds_per_epoch", "ExperimentResult")
         return (
             f"{self.backend} on {self.device}: test accuracy {accuracy:.4f}, "
             f"{seconds:.3f} s per epoch"
@@ -157,11 +156,11 @@ def seed_split(
         (train_indices, valid_indices): int64 arrays of shape (48000,) and (12000,) for
         the defaults; disjoint, together 0..num_examples-1.
     """
-    valid_fraction = check_real("valid_fraction", valid_fraction, "seed_split")
+    valid_fraction = _checks.real(valid_fraction, "valid_fraction", "seed_split")
     if not 0 < valid_fraction < 1:
         raise ValueError(f"valid_fraction must lie in (0, 1), got {valid_fraction}")
-    seed = check_integer("seed", seed, 0, "seed_split")
-    num_examples = check_integer("num_examples", num_examples, 1, "seed_split")
+    seed = _checks.count(seed, "seed", "seed_split", 0)
+    num_examples = _checks.count(num_examples, "num_examples", "seed_split", 1)
     order = np.random.RandomState(seed).permutation(num_examples)
     num_valid = round(valid_fraction * num_examples)
     return np.sort(order[num_valid:]), np.sort(order[:num_valid])
@@ -182,7 +181,7 @@ def normalise(inputs: np.ndarray) -> np.ndarray:
     Raises:
         TypeError, ValueError: unless `inputs` is a 2-D array (or nested list) of numbers.
     """
-    array = check_numeric_array("inputs", inputs, "normalise")
+    array = _checks.number_array(inputs, "inputs", "normalise")
     if array.ndim != 2:
         raise ValueError(
             f"normalise: inputs must be 2-D, of shape (num_examples, 784), got shape {array.shape}"
@@ -213,8 +212,8 @@ def resolve_subset_size(
     if max_train_examples is None:
         if train_subset_size is None:
             return None
-        return check_integer("train_subset_size", train_subset_size, 1, caller)
-    max_train_examples = check_integer("max_train_examples", max_train_examples, 1, caller)
+        return _checks.count(train_subset_size, "train_subset_size", caller, 1)
+    max_train_examples = _checks.count(max_train_examples, "max_train_examples", caller, 1)
     if train_subset_size is not None:
         raise TypeError(f"{caller}: give train_subset_size alone, not max_train_examples too")
     warnings.warn(
@@ -238,7 +237,7 @@ def check_network_dims(
     weight matrix would have more than 2**31 entries; a TypeError or ValueError
     naming the size otherwise. `where` names the caller in the message."""
     dims = {"input_dim": input_dim, "hidden_dim": hidden_dim, "output_dim": output_dim}
-    sizes = {name: check_integer(name, value, 1, where) for name, value in dims.items()}
+    sizes = {name: _checks.count(value, name, where, 1) for name, value in dims.items()}
     largest = max(
         sizes["hidden_dim"] * max(sizes["input_dim"], sizes["hidden_dim"]),
         sizes["hidden_dim"] * sizes["output_dim"],

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp._argchecks import check_path
+from mlp import _checks
 from mlp.compat import tomllib
 from mlp.config import ConfigError, ExperimentConfig, config_from_dict
 
@@ -87,7 +87,7 @@ class Sweep:
 
     def point_folder(self, folder: Path, config: ExperimentConfig) -> Path:
         """The run folder of one of `configs` in the sweep's folder `folder`."""
-        check_path("folder", folder, "Sweep.point_folder")
+        _checks.path(folder, "folder", "Sweep.point_folder")
         if not isinstance(config, ExperimentConfig):
             raise TypeError(
                 f"Sweep.point_folder: config must be an ExperimentConfig (one of the sweep's "
@@ -265,7 +265,7 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     Raises:
         SweepError: for a missing file, bad TOML or an invalid sweep (naming the key).
     """
-    path = Path(check_path("path", path, "load_sweep"))
+    path = Path(_checks.path(path, "path", "load_sweep"))
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -372,7 +372,7 @@ def _check_run_arguments(sweep: Any, runs_dir: Any, jobs: Any, scheduler: Any) -
     """run_sweep's arguments, checked before any folder is made or point is run."""
     _check_sweep(sweep, "run_sweep")
     if runs_dir is not None:
-        check_path("runs_dir", runs_dir, "run_sweep")
+        _checks.path(runs_dir, "runs_dir", "run_sweep")
     if (
         isinstance(jobs, bool)
         or not isinstance(jobs, (int, np.integer))
@@ -482,7 +482,7 @@ def summarise_sweep(sweep: Sweep, folder: str | os.PathLike[str]) -> Path:
     from mlp.runs import atomic_write_bytes, atomic_write_text
 
     _check_sweep(sweep, "summarise_sweep")
-    folder = Path(check_path("folder", folder, "summarise_sweep"))
+    folder = Path(_checks.path(folder, "folder", "summarise_sweep"))
     rows = _rows(sweep, folder)
     columns = [
         "point",

@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp import DEFAULT_SEED
-from mlp._argchecks import check_integer, check_numeric_array
+from mlp import DEFAULT_SEED, _checks
 from mlp.initialisers import UniformInit
 from mlp.layers import AffineLayer, Layer, ReluLayer
 from mlp.models import MultipleLayerModel
@@ -121,9 +120,9 @@ def _check_accuracy_arguments(
 ) -> tuple[np.ndarray, np.ndarray]:
     if not callable(predict):
         raise TypeError(f"exact_accuracy: predict must be callable, got {predict!r}")
-    check_integer("batch_size", batch_size, 1, "exact_accuracy")
-    inputs = check_numeric_array("inputs", inputs, "exact_accuracy")
-    labels = check_numeric_array("labels", labels, "exact_accuracy")
+    _checks.count(batch_size, "batch_size", "exact_accuracy", 1)
+    inputs = _checks.number_array(inputs, "inputs", "exact_accuracy")
+    labels = _checks.number_array(labels, "labels", "exact_accuracy")
     if inputs.ndim < 1 or labels.shape[:1] != inputs.shape[:1]:
         raise ValueError(
             f"exact_accuracy: inputs of shape {inputs.shape} and labels of shape "

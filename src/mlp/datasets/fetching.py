@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlp._argchecks import check_flag
+import mlp._checks as _checks
 from mlp.datasets.exceptions import DataError
 from mlp.datasets.paths import existing_split_path, resolve_dir, split_filename
 from mlp.datasets.registry import dataset_spec, source_label
@@ -66,7 +66,7 @@ def load(
     """
     spec = dataset_spec(name)
     split = check_split(which_set)
-    fetch = check_flag("fetch", fetch, "load")
+    fetch = _checks.truth(fetch, "fetch", "load")
     directory = resolve_dir(data_dir, create=fetch)
     path = existing_split_path(directory, spec.name, split)
     if not path.exists():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlp._argchecks import check_integer
+import mlp._checks as _checks
 from mlp.datasets.checksums import check_digests
 from mlp.datasets.exceptions import DataError
 from mlp.datasets.specs import IMAGE_SHAPE, INPUT_DIM, PIXEL_LEVELS, DatasetSpec, Splits
@@ -37,7 +37,7 @@ def parse_idx(content: bytes, ndim: int, origin: str = "idx file") -> np.ndarray
         raise TypeError(
             f"parse_idx: content of {origin} must be bytes, got {type(content).__name__}"
         )
-    ndim = check_integer("ndim", ndim, 1, "parse_idx")
+    ndim = _checks.count(ndim, "ndim", "parse_idx", 1)
     header = 4 + 4 * ndim
     if len(content) < header:
         raise DataError(f"{origin} is too short for an idx header ({len(content)} bytes)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mlp._argchecks import check_path
+import mlp._checks as _checks
 from mlp.datasets.exceptions import DataError
 
 __all__ = ["data_dir", "existing_split_path", "resolve_dir", "split_filename"]
@@ -56,7 +56,7 @@ def resolve_dir(directory: str | os.PathLike[str] | None, *, create: bool = True
     """
     if directory is None:
         return data_dir()
-    path = Path(check_path("data_dir", directory)).expanduser()
+    path = Path(_checks.path(directory, "data_dir", "")).expanduser()
     if create:
         _make_dir(path)
     return path

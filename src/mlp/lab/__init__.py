@@ -42,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from mlp.lab._checks import check_path
+from mlp import _checks
 from mlp.lab.report import write_report
 from mlp.lab.tables import COMPARISON_HEADERS as COMPARISON_HEADERS
 from mlp.lab.tables import comparison_rows, comparison_table, format_table
@@ -92,7 +92,7 @@ def run_lab(
     """
     import shutil
 
-    check_path("out", out, "run_lab")
+    _checks.os_path(out, "out", "run_lab")
     worker_count(jobs)  # a bad jobs is refused before any folder is made
     out = Path(out)
     runs_dir = out / "runs"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlp import _checks
 from mlp.datasets import DataError
-from mlp.lab._checks import check_items, check_mapping, check_path, check_seconds
 from mlp.lab.figures import depth_figures, learning_curves
 from mlp.lab.readings import (
     depth_observations,
@@ -116,10 +116,10 @@ def write_report(
     Returns:
         The path of report.md.
     """
-    check_path("out", out, "write_report")
-    check_items("tasks", tasks, LabTask, "write_report")
-    wall_time = check_seconds("wall_time", wall_time, "write_report")
-    check_mapping("results", results, "write_report")
+    _checks.os_path(out, "out", "write_report")
+    _checks.items(tasks, "tasks", "write_report", LabTask)
+    wall_time = _checks.seconds(wall_time, "wall_time", "write_report")
+    _checks.mapping(results, "results", "write_report")
     out = Path(out)
     lab = LabRecords(out, tasks, load_records(out / "runs", tasks), quick, jobs)
     lines = [

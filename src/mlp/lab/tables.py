@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mlp.lab._checks import check_choice, check_items
+from mlp import _checks
 from mlp.runs import RunError, RunRecord
 
 # The table formats of `format_table` and `comparison_table`.
@@ -58,7 +58,7 @@ def format_table(
 
 
 def _check_table(headers: Any, rows: Any, fmt: Any) -> None:
-    check_choice("fmt", fmt, _FORMATS, "format_table")
+    _checks.choice(fmt, "fmt", "format_table", _FORMATS)
     for name, value in (("headers", headers), ("rows", rows)):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise TypeError(f"format_table: {name} must be a list, got {type(value).__name__}")
@@ -90,7 +90,7 @@ COMPARISON_HEADERS = (
 
 def comparison_rows(records: Sequence[RunRecord]) -> list[list[Any]]:
     """One row of final and best figures per run, in `COMPARISON_HEADERS` order."""
-    check_items("records", records, RunRecord, "comparison_rows")
+    _checks.items(records, "records", "comparison_rows", RunRecord)
     rows = []
     for record in records:
         figures = record.figures()
@@ -141,8 +141,8 @@ def comparison_table(records: Sequence[RunRecord], fmt: str = "text", sort: str 
             (highest final validation accuracy first) or 'error' (lowest final
             validation error first).
     """
-    check_choice("fmt", fmt, _FORMATS, "comparison_table")
-    check_choice("sort", sort, ("name", "acc", "error"), "comparison_table")
+    _checks.choice(fmt, "fmt", "comparison_table", _FORMATS)
+    _checks.choice(sort, "sort", "comparison_table", ("name", "acc", "error"))
     rows = comparison_rows(records)
     if sort == "acc":
         rows.sort(key=lambda r: -(r[6] if isinstance(r[6], float) else -1.0))

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlp import _checks
 from mlp.config import ConfigError
-from mlp.lab._checks import check_items, check_path
 from mlp.lab.pytorch_task import run_pytorch_task
 from mlp.lab.tasks import LabTask
 from mlp.parallel import limit_blas_threads, run_jobs, worker_count
@@ -93,8 +93,8 @@ def run_tasks(tasks: Sequence[LabTask], runs_dir: Path, jobs: int) -> dict[str, 
         TypeError, ValueError: for tasks that are not `LabTask`s, a `runs_dir` that is
             not a path, or a bad `jobs`.
     """
-    check_items("tasks", tasks, LabTask, "run_tasks")
-    check_path("runs_dir", runs_dir, "run_tasks")
+    _checks.items(tasks, "tasks", "run_tasks", LabTask)
+    _checks.os_path(runs_dir, "runs_dir", "run_tasks")
     worker_count(jobs)
     ordered = sorted(tasks, key=lambda t: -t.cost)
     results: dict[str, TaskResult] = {}

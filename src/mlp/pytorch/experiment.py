@@ -12,8 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from mlp import DEFAULT_SEED
-from mlp._argchecks import check_real
+from mlp import DEFAULT_SEED, _checks
 from mlp.callbacks import EpochTimer
 from mlp.pytorch._checks import check_module
 from mlp.pytorch.convert import resolve_device
@@ -66,8 +65,8 @@ def make_adam(
         learning_rate: a positive finite number.
         device: where the parameters will live; default where they are now.
     """
-    check_module("module", module, "make_adam")
-    rate = check_real("learning_rate", learning_rate, "make_adam")
+    check_module(module, "module", "make_adam")
+    rate = _checks.real(learning_rate, "learning_rate", "make_adam")
     if not 0 < rate < float("inf"):
         raise ValueError(f"make_adam: learning_rate must be positive and finite, got {rate}")
     if device is None:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlp._argchecks import check_integer, refuse_class
+from mlp import _checks
 from mlp.data_providers import OneOfKDataProvider
 from mlp.pytorch._checks import check_module, check_tensor
 from mlp.pytorch.convert import resolve_device
@@ -38,8 +38,8 @@ def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 
 def _check_outputs_and_targets(outputs: object, targets: object) -> None:
-    outputs = check_tensor("outputs", outputs, "accuracy")
-    targets = check_tensor("targets", targets, "accuracy")
+    outputs = check_tensor(outputs, "outputs", "accuracy")
+    targets = check_tensor(targets, "targets", "accuracy")
     if outputs.ndim != 2:
         raise ValueError(
             f"accuracy: outputs must be 2-D, (batch_size, num_classes), got shape "
@@ -60,7 +60,7 @@ def numpy_monitor(fn: Callable[[np.ndarray, np.ndarray], float]) -> TorchMonitor
     torch monitor on a GPU. `mlp.optimisers.accuracy` needs no wrapping: `train` swaps it
     for `mlp.pytorch.accuracy`.
     """
-    refuse_class("fn", fn, "numpy_monitor")
+    _checks.refuse_class(fn, "fn", "numpy_monitor")
     if not callable(fn):
         raise TypeError(f"numpy_monitor: fn must be callable, got {type(fn).__name__}")
 
@@ -108,9 +108,9 @@ def evaluate_accuracy(
             module is not moved: another device than its own is an error.
         batch_size: a positive integer.
     """
-    check_module("module", module, "evaluate_accuracy")
-    check_integer("batch_size", batch_size, 1, "evaluate_accuracy")
-    refuse_class("data", data, "evaluate_accuracy")
+    check_module(module, "module", "evaluate_accuracy")
+    _checks.count(batch_size, "batch_size", "evaluate_accuracy", 1)
+    _checks.refuse_class(data, "data", "evaluate_accuracy")
     if not (hasattr(data, "inputs") and hasattr(data, "labels")):
         raise TypeError(
             "evaluate_accuracy: data must be a one-of-K data provider, with inputs and "

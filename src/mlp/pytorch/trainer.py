@@ -41,7 +41,7 @@ class OptimizerLearningRate:
     group's."""
 
     def __init__(self, optimizer: torch.optim.Optimizer) -> None:
-        self.optimizer = check_optimizer("optimizer", optimizer, "OptimizerLearningRate")
+        self.optimizer = check_optimizer(optimizer, "optimizer", "OptimizerLearningRate")
 
     @property
     def learning_rate(self) -> float:
@@ -111,9 +111,9 @@ class TorchTrainer(TrainingLoop):
         schedulers: Iterable[Scheduler] | None = None,
         callbacks: Iterable[Callback] | None = None,
     ) -> None:
-        check_module("module", module, "TorchTrainer")
-        check_loss("loss", loss, "TorchTrainer")
-        check_optimizer("optimizer", optimizer, "TorchTrainer")
+        check_module(module, "module", "TorchTrainer")
+        check_loss(loss, "loss", "TorchTrainer")
+        check_optimizer(optimizer, "optimizer", "TorchTrainer")
         self.device = resolve_device(device)
         self.module = module.to(self.device)
         self.loss = loss

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp._argchecks import check_path
+from mlp import _checks
 from mlp.atomic import atomic_write_bytes, atomic_write_text
 from mlp.config import (
     ConfigError,
@@ -141,7 +141,7 @@ class RunRecord:
             RunError: when the folder is not a run record; RunRecordError when one of
                 its files is damaged (the message says which, and what to do).
         """
-        path = Path(check_path("path", path, "RunRecord.load"))
+        path = Path(_checks.path(path, "path", "RunRecord.load"))
         if not path.is_dir():
             raise RunError(f"{path} is not a folder: give the folder of a run record")
         epochs, stats, keys = read_stats(path / STATS)
@@ -242,7 +242,7 @@ def _read_summary(path: Path) -> dict[str, Any]:
 
 def is_finished(path: str | os.PathLike[str]) -> bool:
     """Whether the run record at `path` is finished (has its summary.json)."""
-    return (Path(check_path("path", path, "is_finished")) / SUMMARY).exists()
+    return (Path(_checks.path(path, "path", "is_finished")) / SUMMARY).exists()
 
 
 def find_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -260,7 +260,7 @@ def find_runs(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
         )
     found: list[Path] = []
     for given in paths:
-        path = Path(check_path("paths", given, "find_runs"))
+        path = Path(_checks.path(given, "paths", "find_runs"))
         if (path / STATS).exists():
             found.append(path)
             continue
@@ -314,7 +314,7 @@ def write_record(
         params: parameters to keep in params.npz, in `model.params` order.
         curves: draw curves.png.
     """
-    path = Path(check_path("path", path, "write_record"))
+    path = Path(_checks.path(path, "path", "write_record"))
     for name, value in (("config", config), ("keys", keys), ("summary", summary)):
         if not isinstance(value, Mapping):
             raise TypeError(f"write_record: {name} must be a mapping, got {type(value).__name__}")
@@ -351,7 +351,7 @@ def finish_record(
     Returns:
         The record read back.
     """
-    path = Path(check_path("path", path, "finish_record"))
+    path = Path(_checks.path(path, "path", "finish_record"))
     if not isinstance(summary, Mapping):
         raise TypeError(f"finish_record: summary must be a mapping, got {type(summary).__name__}")
     if params is not None:

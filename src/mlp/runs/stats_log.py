@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mlp._argchecks import check_integer, check_path
+from mlp import _checks
 from mlp.atomic import atomic_write_text
 from mlp.runs.errors import RunError, RunRecordError
 from mlp.runs.reading import read_text, retrain_fix
@@ -28,7 +28,7 @@ class StatsLog:
     """
 
     def __init__(self, path: str | os.PathLike[str], keys: Mapping[str, int]) -> None:
-        self.path = Path(check_path("path", path, "StatsLog"))
+        self.path = Path(_checks.path(path, "path", "StatsLog"))
         self.names = sorted(_check_keys(keys, "StatsLog"), key=keys.__getitem__)
 
     def write_header(self, rows: Sequence[tuple[int, Sequence[float]]] = ()) -> None:
@@ -48,7 +48,7 @@ class StatsLog:
 
     def append(self, epoch: int, values: Sequence[float]) -> None:
         """Append one row (epoch, then the values in key order) and fsync it."""
-        check_integer("epoch", epoch, 0, "StatsLog.append")
+        _checks.count(epoch, "epoch", "StatsLog.append", 0)
         if not isinstance(values, (Sequence, np.ndarray)) or isinstance(values, str):
             raise TypeError(
                 f"StatsLog.append: values must be a list of numbers, got {type(values).__name__}"
@@ -81,7 +81,7 @@ def read_stats(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, di
         RunError: when the file is missing; RunRecordError when it is not ASCII text
             (damaged) or has no header.
     """
-    path = Path(check_path("path", path, "read_stats"))
+    path = Path(_checks.path(path, "path", "read_stats"))
     if not path.exists():
         raise RunError(f"{path} does not exist: not a run record")
     fix = f"{retrain_fix(path.parent)}, or remove the folder {path.parent}"

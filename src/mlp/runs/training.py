@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from mlp._argchecks import check_path, refuse_class
+from mlp import _checks
 from mlp.config import (
     ConfigError,
     Experiment,
@@ -120,13 +120,13 @@ def run_experiment(
 
 def _check_arguments(config: object, runs_dir: object, name: object, if_exists: object) -> None:
     """run_experiment's arguments, checked before anything is trained or written."""
-    refuse_class("config", config, "run_experiment")
+    _checks.refuse_class(config, "config", "run_experiment")
     if not isinstance(config, ExperimentConfig):
         raise TypeError(
             f"run_experiment: config must be an ExperimentConfig, got {type(config).__name__}; "
             "mlp.config.config_from_dict(values) makes one from a dict"
         )
-    check_path("runs_dir", runs_dir, "run_experiment")
+    _checks.path(runs_dir, "runs_dir", "run_experiment")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"run_experiment: name must be a str, got {type(name).__name__} {name!r}")
     if if_exists not in ("error", "overwrite", "resume"):
@@ -230,7 +230,7 @@ def _with_name(config: ExperimentConfig, name: str) -> ExperimentConfig:
 def config_differs(path: str | os.PathLike[str], config: ExperimentConfig) -> bool:
     """True when `path` holds a run record whose config is not `config` (names aside);
     False when they agree or nothing readable is there yet."""
-    path = Path(check_path("path", path, "config_differs"))
+    path = Path(_checks.path(path, "path", "config_differs"))
     if not (path / CONFIG).exists():
         return False
     try:
