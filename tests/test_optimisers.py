@@ -191,3 +191,25 @@ def test_ctrl_c_during_the_first_statistics_returns_no_rows_but_the_keys(monkeyp
     monkeypatch.setattr(optimiser, "get_epoch_stats", interrupted)
     stats, keys, _ = optimiser.train(num_epochs=2, stats_interval=1)
     assert optimiser.interrupted and stats.shape == (0, 4) and keys["error(train)"] == 0
+
+
+def test_a_learning_rule_replaced_after_construction_is_the_one_that_trains():
+    import numpy as np
+
+    from mlp.data_providers import OneOfKDataProvider
+    from mlp.errors import CrossEntropySoftmaxError
+    from mlp.initialisers import ConstantInit
+    from mlp.layers import AffineLayer
+    from mlp.learning_rules import GradientDescentLearningRule
+    from mlp.models import SingleLayerModel
+    from mlp.optimisers import Optimiser
+
+    rng = np.random.RandomState(0)
+    data = OneOfKDataProvider(rng.randn(20, 4), rng.randint(0, 3, 20), 5, rng=rng, num_classes=3)
+    model = SingleLayerModel(AffineLayer(4, 3, ConstantInit(0.0), ConstantInit(0.0)))
+    optimiser = Optimiser(model, CrossEntropySoftmaxError(), GradientDescentLearningRule(0.1), data)
+    frozen = GradientDescentLearningRule(0.0)  # a rate of 0 leaves the parameters as they are
+    frozen.initialise(model.params)
+    optimiser.learning_rule = frozen
+    optimiser.train(1, stats_interval=1)
+    assert frozen.step_count == 4 and not model.params[0].any()

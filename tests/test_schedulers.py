@@ -147,6 +147,10 @@ def test_learning_rate_refuses_an_epoch_number_that_is_not_one(epoch_number):
             scheduler.learning_rate(epoch_number)
 
 
-def test_a_cosine_that_would_rise_is_refused():
-    with pytest.raises(ValueError, match=r"min_learning_rate .* must not exceed"):
-        CosineAnnealingScheduler(0.1, 5, min_learning_rate=1.0)
+def test_a_cosine_may_rise_as_torchs_does():
+    torch = pytest.importorskip("torch")
+    expected = _torch_rates(
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5, eta_min=1.0), 5, 0.1
+    )
+    ours = CosineAnnealingScheduler(0.1, 5, min_learning_rate=1.0)
+    assert [ours.learning_rate(e) for e in range(5)] == pytest.approx(expected, rel=1e-12)

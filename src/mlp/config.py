@@ -220,13 +220,6 @@ class ExperimentConfig:
                 f"max_train_examples ({self.max_train_examples}) must be at least batch_size "
                 f"({self.batch_size}): a partial last batch is dropped"
             )
-        if self.schedule == "cosine":
-            rate = self.resolved().learning_rate
-            if rate is not None and self.lr_min > rate:
-                raise ConfigError(
-                    f"lr_min ({self.lr_min}) must not exceed learning_rate ({rate}): the "
-                    "cosine schedule goes down from learning_rate towards lr_min"
-                )
         if self.dropout and not self.hidden:
             raise ConfigError("dropout applies to hidden layers, and this model has none")
         if self.backend == "numpy" and self.device != "auto" and self.device != "cpu":

@@ -118,6 +118,7 @@ class Optimiser(TrainingLoop):
         # Forward, backward and update of one batch, done by the fast path (`mlp._fast`)
         # with the numbers of the plain calls that train_step's docstring lists.
         self._train_step = training_step(self.model, self.error, self.learning_rule)
+        self._step_built_for = (self.model, self.error, self.learning_rule)
         self.train_dataset = train_dataset
         self.valid_dataset = valid_dataset
         self.data_monitors: dict[str, Monitor] = {"error": error}
@@ -158,6 +159,11 @@ class Optimiser(TrainingLoop):
                 f"train_step: inputs_batch has shape {inputs_batch.shape} and targets_batch "
                 f"{targets_batch.shape}: both need one row per example"
             )
+        parts = (self.model, self.error, self.learning_rule)
+        if any(a is not b for a, b in zip(parts, self._step_built_for, strict=True)):
+            # One of them was replaced since the step was built: build it for the new one.
+            self._train_step = training_step(*parts)
+            self._step_built_for = parts
         self._train_step(inputs_batch, targets_batch)
 
     def do_training_epoch(self) -> None:

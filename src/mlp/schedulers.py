@@ -144,7 +144,8 @@ class CosineAnnealingScheduler(_RateFunctionScheduler):
     Args:
         max_learning_rate: the rate of the first epoch, >= 0.
         num_epochs: the length of the run, > 0.
-        min_learning_rate: the rate approached at the end, in [0, max_learning_rate].
+        min_learning_rate: the rate approached at the end, >= 0 (above
+            `max_learning_rate` the half cosine rises, as torch's does).
     """
 
     def __init__(
@@ -154,11 +155,6 @@ class CosineAnnealingScheduler(_RateFunctionScheduler):
         self.max_learning_rate = _finite("max_learning_rate", max_learning_rate, name)
         self.min_learning_rate = _finite("min_learning_rate", min_learning_rate, name)
         self.num_epochs = _checks.count(num_epochs, "num_epochs", name, 1)
-        if self.min_learning_rate > self.max_learning_rate:  # the cosine would rise
-            raise ValueError(
-                f"{name}: min_learning_rate ({self.min_learning_rate}) must not exceed "
-                f"max_learning_rate ({self.max_learning_rate})"
-            )
 
     def _rate(self, epoch_number: int) -> float:
         low, high = self.min_learning_rate, self.max_learning_rate
