@@ -52,6 +52,10 @@ __all__ = [
 class Layer:
     """A parameter-free transformation with a forward and a backward pass."""
 
+    keeps_shape: bool = False
+    """True for layers whose outputs have the shape of their inputs (the elementwise
+    ones, softmax, dropout), so a model can pass sizes through them."""
+
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Forward pass.
 
@@ -305,6 +309,8 @@ class AffineLayer(LayerWithParameters):
 class SigmoidLayer(Layer):
     """outputs = 1 / (1 + exp(-inputs)), elementwise. Shape: outputs like inputs."""
 
+    keeps_shape = True
+
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Logistic sigmoid of each input, in (0, 1); finite for any input."""
         return functional.sigmoid(_batch(inputs, self))
@@ -322,6 +328,8 @@ class SigmoidLayer(Layer):
 
 class TanhLayer(Layer):
     """outputs = tanh(inputs), elementwise. Shape: outputs like inputs."""
+
+    keeps_shape = True
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Hyperbolic tangent of each input, in (-1, 1)."""
@@ -341,6 +349,8 @@ class TanhLayer(Layer):
 class ReluLayer(Layer):
     """outputs = max(0, inputs), elementwise. Shape: outputs like inputs."""
 
+    keeps_shape = True
+
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Positive part of each input."""
         return np.maximum(_batch(inputs, self), 0)
@@ -357,6 +367,8 @@ class ReluLayer(Layer):
 
 class LeakyReluLayer(Layer):
     """outputs = x where x > 0, alpha * x elsewhere. Shape: outputs like inputs."""
+
+    keeps_shape = True
 
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = _checks.number(alpha, "alpha", "LeakyReluLayer", low=0)
@@ -389,6 +401,8 @@ class LeakyReluLayer(Layer):
 
 class ELULayer(Layer):
     """outputs = x where x > 0, alpha * (exp(x) - 1) elsewhere. Shape: outputs like inputs."""
+
+    keeps_shape = True
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = _checks.number(alpha, "alpha", "ELULayer", low=0)
@@ -427,6 +441,8 @@ class SwishLayer(Layer):
     Shape: outputs like inputs (any shape).
     """
 
+    keeps_shape = True
+
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """x * sigmoid(x): about x for large positive x, about 0 for large negative x."""
         inputs = _batch(inputs, self)
@@ -456,6 +472,8 @@ class SoftmaxLayer(Layer):
     Pair it with `CrossEntropyError`, or leave it out and use `CrossEntropySoftmaxError`
     on the affine outputs: that gives the same model with a simpler, stabler gradient.
     """
+
+    keeps_shape = True
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Row-wise softmax: each row of outputs is a probability vector."""
@@ -490,6 +508,8 @@ class DropoutLayer(StochasticLayer):
 
     Integer inputs are computed in the default float dtype, float inputs in their own.
     """
+
+    keeps_shape = True
 
     def __init__(
         self,

@@ -14,17 +14,9 @@ import numpy as np
 
 from mlp import _checks
 from mlp.layers import (
-    DropoutLayer,
-    ELULayer,
     Layer,
     LayerWithParameters,
-    LeakyReluLayer,
-    ReluLayer,
-    SigmoidLayer,
-    SoftmaxLayer,
     StochasticLayer,
-    SwishLayer,
-    TanhLayer,
 )
 
 __all__ = ["MultipleLayerModel", "SingleLayerModel"]
@@ -162,7 +154,7 @@ class MultipleLayerModel:
         for i, layer in enumerate(self.layers):
             sizes = _sizes(layer)
             if sizes is None:
-                if not isinstance(layer, _SHAPE_KEEPING):
+                if not layer.keeps_shape:
                     return None
                 continue
             if len(shape) != 2 or shape[1] != sizes[0]:
@@ -207,19 +199,6 @@ class SingleLayerModel(MultipleLayerModel):
         return f"SingleLayerModel({self.layer!r})"
 
 
-# mlp's layers whose outputs have the shape of their inputs, so sizes pass through them.
-_SHAPE_KEEPING = (
-    SigmoidLayer,
-    TanhLayer,
-    ReluLayer,
-    LeakyReluLayer,
-    ELULayer,
-    SwishLayer,
-    SoftmaxLayer,
-    DropoutLayer,
-)
-
-
 def _layer_list(layers: Sequence[Layer]) -> list[Layer]:
     """`layers` as a list, refusing one layer on its own (a common slip)."""
     if isinstance(layers, Layer) or isinstance(layers, type):
@@ -248,7 +227,7 @@ def _check_sizes_chain(layers: list[Layer]) -> None:
     for i, layer in enumerate(layers):
         sizes = _sizes(layer)
         if sizes is None:
-            if not isinstance(layer, _SHAPE_KEEPING):
+            if not layer.keeps_shape:
                 previous = None  # sizes unknown from here on
             continue
         if previous is not None and previous[2] != sizes[0]:
