@@ -28,6 +28,7 @@ test: lint
 
 # Benchmarks unset the OpenBLAS overrides these machines set (they halve sgemm speed); never in tests.
 bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m benchmarks.run
 
 clean:

@@ -1,13 +1,23 @@
-"""Epoch-time benchmark of mlp against PyTorch on the CPU, with hardware bounds.
+"""Epoch-time benchmark of mlp against PyTorch and JAX on the CPU, on an idle machine
+and beside a competing process, with hardware bounds and a breakdown of mlp's epoch.
 
-    make bench                      # everything (about 2 minutes on 2 cores)
-    python -m benchmarks.run --workloads W2,W3 --no-scaling
+    make bench                      # everything (about 12 minutes on 2 cores)
+    python -m benchmarks.run --workloads W2,W3 --no-scaling --no-load
 
 Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (`make bench` does): some
 machines set them, which forces NumPy's OpenBLAS onto older, slower kernels. The BLAS in
-use is printed first. All timings of one run are made in one process, alternating between
-frameworks, one warm-up epoch then `--epochs` measured epochs each; the table gives
-medians. Ratios, not absolute seconds, are what carry over between runs.
+use is printed first. All timings of one run are made in one process: per workload, one
+warm-up round then `--rounds` rounds, each timing one epoch of every framework in turn,
+so that every ratio compares epochs measured moments apart; a ratio is printed as the
+ratio of the medians with the min-max of the round-by-round ratios. Ratios, not absolute
+seconds, are what carry over between runs.
+
+The loaded rounds (`--no-load` skips them) repeat this while `benchmarks.contention`
+runs a CPU-bound Python process beside it: one on a 2-core machine, cores - 1 on a bigger
+one, so that the frameworks always share the machine with as many busy processes as
+leave them one core's worth of fair share. The competitor counts its work, and the table
+gives the share of its idle rate it kept beside each framework. JAX (the `bench` extra:
+`pip install -e '.[bench]'`) is skipped with a note where it is not installed.
 """
 
 from __future__ import annotations
@@ -19,14 +29,18 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks import hardware
+from benchmarks import hardware, jax_loops
+from benchmarks.breakdown import KINDS, breakdown
+from benchmarks.contention import Competitor, competitors_for
 from benchmarks.workloads import (
     WORKLOADS,
     build_mlp,
+    build_products_alone,
     build_torch_dataloader,
     build_torch_tensor_loop,
     bytes_per_epoch,
@@ -46,15 +60,19 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def measure_workload(name: str, inputs, labels, epochs: int, dataloader: bool) -> dict:
-    """Median seconds per epoch in mlp and PyTorch, alternating, plus mlp's peak memory."""
+def _runners(name: str, inputs, labels, dataloader: bool) -> dict[str, Callable[[], None]]:
+    """One epoch of workload `name` in each framework and loop this run compares."""
     from mlp import kernels
 
     w = WORKLOADS[name]
-    runners = {
+    runners: dict[str, Callable[[], None]] = {
         "mlp": build_mlp(w, inputs, labels).do_training_epoch,
+        "mlp_products": build_products_alone(w, inputs.shape[0]),
         "torch": build_torch_tensor_loop(w, inputs, labels),
     }
+    if jax_loops.available():
+        runners["jax_scan"] = jax_loops.build_jax_scan(w, inputs, labels)
+        runners["jax_step"] = jax_loops.build_jax_step(w, inputs, labels)
     if w.rule == "adam" and _compiled_updates_on():
         # The same model with the rule's NumPy update instead of the compiled kernel, to
         # show what mlp.kernels contributes.
@@ -67,27 +85,80 @@ def measure_workload(name: str, inputs, labels, epochs: int, dataloader: bool) -
         runners["mlp_numpy_updates"] = numpy_updates_epoch
     if dataloader:
         runners["torch_dataloader"] = build_torch_dataloader(w, inputs, labels)
+    return runners
+
+
+# Measured on the busy machine too (the DataLoader and NumPy-updates variants only on the
+# idle one: they answer other questions).
+LOADED = ("mlp", "mlp_products", "torch", "jax_scan", "jax_step")
+
+
+def _rounds(
+    name: str, runners: dict[str, Callable[[], None]], rounds: int, rival=None
+) -> tuple[dict[str, list[float]], list[int | None], dict[str, list[float]]]:
+    """Seconds per epoch of each runner over `rounds` interleaved rounds (after one warm-up
+    round) and, with a rival, its iterations per second during each runner's epochs."""
     times: dict[str, list[float]] = {k: [] for k in runners}
-    peaks: list[int | None] = []
-    for round_ in range(epochs + 1):  # round 0 is the warm-up
+    rival_rates: dict[str, list[float]] = {k: [] for k in runners}
+    label = "loaded" if rival is not None else "quiet"
+    for round_ in range(rounds + 1):  # round 0 is the warm-up
         for key, run in runners.items():
-            if key == "mlp":
-                hardware.reset_peak_memory()
+            before = rival.count() if rival is not None else 0
             seconds = _time(run)
-            if key == "mlp":
-                peaks.append(hardware.peak_memory())
+            if round_ and rival is not None:
+                rival_rates[key].append((rival.count() - before) / seconds)
             if round_:
                 times[key].append(seconds)
             print(
-                f"  {name} {key:18s} {'warm-up' if not round_ else f'epoch {round_}':8s} {seconds:7.3f}s",
+                f"  {name} {label} {key:18s} {'warm-up' if not round_ else f'round {round_}':8s} {seconds:7.3f}s",
                 flush=True,
             )
-    return {
-        "workload": w.describe(),
+    return times, rival_rates
+
+
+def mlp_peak_memory(name: str, inputs, labels, epochs: int = 3) -> list[int]:
+    """Peak bytes that mlp allocated (NumPy arrays and Python objects, as tracemalloc
+    traces them) during each of `epochs` consecutive epochs of workload `name`, its own
+    allocations only: the process's resident size would include the other frameworks'."""
+    import tracemalloc
+
+    optimiser = build_mlp(WORKLOADS[name], inputs, labels)
+    peaks = []
+    tracemalloc.start()
+    try:
+        for _ in range(epochs):
+            tracemalloc.reset_peak()
+            start = tracemalloc.get_traced_memory()[0]
+            optimiser.do_training_epoch()
+            peaks.append(tracemalloc.get_traced_memory()[1] - start)
+    finally:
+        tracemalloc.stop()
+    return peaks
+
+
+def measure_workload(name: str, inputs, labels, rounds: int, dataloader: bool, load: bool) -> dict:
+    """Seconds per epoch of every runner over interleaved rounds, idle and (with `load`)
+    beside a competing CPU-bound process, with mlp's peak memory per epoch and a
+    breakdown of one mlp epoch by kind of work."""
+    runners = _runners(name, inputs, labels, dataloader)
+    times, _ = _rounds(name, runners, rounds)
+    result: dict = {
+        "workload": WORKLOADS[name].describe(),
         "seconds": times,
         "median": {k: _median(v) for k, v in times.items()},
-        "mlp_peak_memory": peaks,
+        "mlp_peak_memory": mlp_peak_memory(name, inputs, labels),
+        "breakdown": breakdown(build_mlp(WORKLOADS[name], inputs, labels)),
     }
+    if load:
+        loaded = {k: runners[k] for k in LOADED if k in runners}
+        with Competitor() as rival:
+            alone = rival.rate()
+            loaded_times, rates = _rounds(name, loaded, rounds, rival)
+        result["loaded_seconds"] = loaded_times
+        result["loaded_median"] = {k: _median(v) for k, v in loaded_times.items()}
+        result["rival_share"] = {k: _median(v) / alone for k, v in rates.items()}
+        result["rival_processes"] = rival.processes
+    return result
 
 
 def measure_stats_pass(inputs, labels, valid_inputs, valid_labels, repeats: int = 3) -> float:
@@ -153,25 +224,77 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
+def ratio(numerators: list[float] | None, denominators: list[float] | None) -> str:
+    """'median ratio [min-max]': the ratio of the medians, and the spread of the ratios of
+    the epochs measured in the same round ('-' where either side was not measured)."""
+    if not numerators or not denominators:
+        return "-"
+    per_round = [a / b for a, b in zip(numerators, denominators, strict=False)]
+    middle = _median(numerators) / _median(denominators)
+    return f"{middle:.2f} [{min(per_round):.2f}-{max(per_round):.2f}]"
+
+
 def table(results: dict) -> str:
-    """The results as a Markdown table."""
+    """The idle-machine results as a Markdown table."""
     peak_flops, bandwidth = results["sgemm_flops"], results["memory_bandwidth"]
     n = results["num_examples"]
     lines = [
-        "| workload | mlp s/epoch | torch s/epoch | torch DataLoader s/epoch | mlp/torch | mlp, NumPy updates s/epoch | FLOP bound s | mlp/FLOP bound | memory bound s | mlp/memory bound | mlp peak MB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| workload | mlp s/epoch | torch | JAX scan | JAX step | mlp/JAX scan | mlp/JAX step "
+        "| mlp/torch | products alone s | mlp/products | FLOP bound s | mlp/FLOP bound "
+        "| memory bound s | torch DataLoader | mlp, NumPy updates | mlp peak MB |",
+        "| --- " * 16 + "|",
     ]
     for name, r in results["workloads"].items():
-        w = WORKLOADS[name]
+        w, s, m = WORKLOADS[name], r["seconds"], r["median"]
         flop_bound = flops_per_epoch(w, n) / peak_flops
         mem_bound = bytes_per_epoch(w, n) / bandwidth
-        m = r["median"]
         peaks = [p for p in r["mlp_peak_memory"] if p]
         lines.append(
-            f"| {name} {w.describe()} | {_fmt(m['mlp'])} | {_fmt(m['torch'])} | {_fmt(m.get('torch_dataloader'))} "
-            f"| {_fmt(m['mlp'] / m['torch'], 2)} | {_fmt(m.get('mlp_numpy_updates'))} | {_fmt(flop_bound)} | {_fmt(m['mlp'] / flop_bound, 1)} "
-            f"| {_fmt(mem_bound)} | {_fmt(m['mlp'] / mem_bound, 1)} | {_fmt(max(peaks) / 2**20 if peaks else None, 0)} |"
+            f"| {name} {w.describe()} | {_fmt(m['mlp'])} | {_fmt(m.get('torch'))} "
+            f"| {_fmt(m.get('jax_scan'))} | {_fmt(m.get('jax_step'))} "
+            f"| {ratio(s['mlp'], s.get('jax_scan'))} | {ratio(s['mlp'], s.get('jax_step'))} "
+            f"| {ratio(s['mlp'], s.get('torch'))} | {_fmt(m.get('mlp_products'))} "
+            f"| {ratio(s['mlp'], s.get('mlp_products'))} | {_fmt(flop_bound)} "
+            f"| {_fmt(m['mlp'] / flop_bound, 1)} | {_fmt(mem_bound)} "
+            f"| {_fmt(m.get('torch_dataloader'))} | {_fmt(m.get('mlp_numpy_updates'))} "
+            f"| {_fmt(max(peaks) / 2**20 if peaks else None, 0)} |"
         )
+    return "\n".join(lines)
+
+
+def loaded_table(results: dict) -> str:
+    """The busy-machine results: loaded seconds, loaded/idle ratios (round by round), the
+    loaded mlp/JAX ratio and the share of its idle rate the competing process kept."""
+    lines = [
+        "| workload | mlp loaded s | mlp loaded/quiet | torch loaded/quiet | JAX scan loaded/quiet "
+        "| loaded mlp/JAX scan | loaded mlp/torch | competitor's rate beside mlp / torch / JAX scan |",
+        "| --- " * 8 + "|",
+    ]
+    for name, r in results["workloads"].items():
+        if "loaded_seconds" not in r:
+            continue
+        q, lo, share = r["seconds"], r["loaded_seconds"], r["rival_share"]
+        shares = " / ".join(_fmt(share.get(k), 2) for k in ("mlp", "torch", "jax_scan"))
+        lines.append(
+            f"| {name} | {_fmt(r['loaded_median']['mlp'])} | {ratio(lo['mlp'], q['mlp'])} "
+            f"| {ratio(lo.get('torch'), q.get('torch'))} "
+            f"| {ratio(lo.get('jax_scan'), q.get('jax_scan'))} "
+            f"| {ratio(lo['mlp'], lo.get('jax_scan'))} | {ratio(lo['mlp'], lo.get('torch'))} "
+            f"| {shares} |"
+        )
+    return "\n".join(lines)
+
+
+def breakdown_table(results: dict) -> str:
+    """Where one mlp epoch's time went, per workload, in seconds and shares."""
+    lines = [
+        "| workload | " + " | ".join(KINDS) + " | total s |",
+        "| --- " * (len(KINDS) + 2) + "|",
+    ]
+    for name, r in results["workloads"].items():
+        b = r["breakdown"]
+        cells = [f"{b[k]:.3f} ({b[k] / b['total']:.0%})" for k in KINDS]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {b['total']:.3f} |")
     return "\n".join(lines)
 
 
@@ -181,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         "--workloads", default="W1,W2,W3,W4", help="comma-separated subset of W1..W4"
     )
     parser.add_argument(
-        "--epochs", type=int, default=4, help="measured epochs per framework (after 1 warm-up)"
+        "--rounds", type=int, default=5, help="measured rounds per workload (after 1 warm-up)"
     )
+    parser.add_argument("--no-load", action="store_true", help="skip the busy-machine rounds")
     parser.add_argument("--no-dataloader", action="store_true", help="skip the DataLoader pipeline")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling study")
     parser.add_argument(
@@ -191,11 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.workloads.split(",") if n.strip()]
     unknown = [n for n in names if n not in WORKLOADS]
-    if unknown or args.epochs < 1:
+    if unknown or args.rounds < 1:
         parser.error(
             f"unknown workloads {unknown}; choose from {sorted(WORKLOADS)}"
             if unknown
-            else "--epochs must be >= 1"
+            else "--rounds must be >= 1"
         )
 
     import torch
@@ -210,11 +334,18 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
 
+    from mlp import threads
+
     numba_version = _numba_version()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}; "
-        f"compiled updates (mlp.kernels): "
+        f"mlp {threads.num_threads()} threads; compiled updates (mlp.kernels): "
         + (f"on, numba {numba_version}" if _compiled_updates_on() else "off")
+    )
+    print(
+        f"jax {jax_loops.version()}"
+        if jax_loops.available()
+        else "jax is not installed: no JAX columns (pip install -e '.[bench]' adds them)"
     )
     results: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -224,9 +355,11 @@ def main(argv: list[str] | None = None) -> int:
             "numpy": np.__version__,
             "torch": torch.__version__,
             "numba": numba_version,
+            "jax": jax_loops.version(),
             "python": platform.python_version(),
         },
         "compiled_updates": _compiled_updates_on(),
+        "mlp_threads": threads.num_threads(),
         "sgemm_flops": hardware.sgemm_peak(),
         "memory_bandwidth": hardware.memory_bandwidth(),
     }
@@ -240,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"{name}: {WORKLOADS[name].describe()}", flush=True)
         results["workloads"][name] = measure_workload(
-            name, inputs, labels, args.epochs, not args.no_dataloader
+            name, inputs, labels, args.rounds, not args.no_dataloader, not args.no_load
         )
     results["stats_pass_W2"] = measure_stats_pass(inputs, labels, valid_inputs, valid_labels)
     print(f"statistics pass, W2, 50k train + 10k valid: {results['stats_pass_W2']:.3f}s")
@@ -262,6 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     results["table"] = text
     print()
     print(text)
+    if not args.no_load:
+        results["loaded_table"] = loaded_table(results)
+        print(f"\nbeside {competitors_for(os.cpu_count())} busy process(es):\n")
+        print(results["loaded_table"])
+    results["breakdown_table"] = breakdown_table(results)
+    print("\nwhere one mlp epoch's time goes (seconds):\n")
+    print(results["breakdown_table"])
     output = args.output or RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".tmp")

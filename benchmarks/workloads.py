@@ -205,3 +205,37 @@ def build_torch_dataloader(
             optimizer.step()
 
     return epoch
+
+
+# --- the matrix products alone --------------------------------------------------------------
+
+
+def build_products_alone(w: Workload, num_examples: int, seed: int = 0) -> Callable[[], None]:
+    """One epoch of just the matrix products mlp's training step does for `w`, with the
+    same shapes, the same thread policy (`mlp._fast.threads`) and preallocated outputs:
+    the floor under mlp's epoch time, and what the rest of the step is compared with."""
+    from mlp._fast import threads
+
+    rng = np.random.default_rng(seed)
+    b, dims = w.batch_size, w.dims
+    weights = [
+        rng.uniform(-0.1, 0.1, (o, i)).astype(np.float32) for i, o in itertools.pairwise(dims)
+    ]
+    acts = [rng.random((b, d), dtype=np.float32) for d in dims]
+    grads = [np.empty_like(a) for a in acts]
+    weight_grads = [np.empty_like(W) for W in weights]
+
+    def step() -> None:
+        for k, W in enumerate(weights):
+            threads.matmul(acts[k], W.T, out=acts[k + 1])
+        for k in range(len(weights) - 1, -1, -1):
+            threads.matmul(acts[k + 1].T, acts[k], out=weight_grads[k])
+            if k:
+                threads.matmul(acts[k + 1], weights[k], out=grads[k])
+
+    def epoch() -> None:
+        with threads.one_blas_thread():
+            for _ in range(num_examples // b):
+                step()
+
+    return epoch

@@ -3,10 +3,11 @@ belong to `make bench`, not to the test suite)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from benchmarks import hardware, run
-from benchmarks.workloads import WORKLOADS, bytes_per_epoch, flops_per_epoch
+from benchmarks.workloads import WORKLOADS, build_mlp, bytes_per_epoch, flops_per_epoch
 
 
 def test_flop_model_counts_forward_weight_and_input_gradient_products() -> None:
@@ -30,29 +31,145 @@ def test_memory_model_counts_inputs_weights_and_the_rules_passes() -> None:
     assert bytes_per_epoch(WORKLOADS["W1"], 50_000) == sgd_step * 500
 
 
-def test_table_gives_ratios_of_the_medians() -> None:
-    results = {
+def _results() -> dict:
+    seconds = {"mlp": [2.0, 2.2, 1.8], "torch": [2.5, 2.5, 2.5], "jax_scan": [2.0, 2.0, 3.0]}
+    return {
         "sgemm_flops": 1e11,
         "memory_bandwidth": 1e10,
         "num_examples": 50_000,
         "workloads": {
             "W4": {
-                "median": {"mlp": 2.0, "torch": 2.5, "mlp_numpy_updates": 2.6},
+                "seconds": {**seconds, "mlp_products": [1.0, 1.1, 0.9]},
+                "median": {"mlp": 2.0, "torch": 2.5, "jax_scan": 2.0, "mlp_products": 1.0},
                 "mlp_peak_memory": [700 * 2**20, 770 * 2**20],
+                "loaded_seconds": {"mlp": [3.0, 3.0, 3.3], "torch": [5.0, 5.0, 5.0]},
+                "loaded_median": {"mlp": 3.0, "torch": 5.0},
+                "rival_share": {"mlp": 0.5, "torch": 0.25},
+                "breakdown": {
+                    "products": 1.0,
+                    "elementwise": 0.5,
+                    "update": 0.25,
+                    "data": 0.15,
+                    "other": 0.1,
+                    "total": 2.0,
+                },
             }
         },
     }
-    (row,) = [line for line in run.table(results).splitlines() if line.startswith("| W4")]
-    cells = [c.strip() for c in row.strip("|").split("|")]
+
+
+def _cells(text: str, name: str = "W4") -> list[str]:
+    (row,) = [line for line in text.splitlines() if line.startswith(f"| {name}")]
+    return [c.strip() for c in row.strip("|").split("|")]
+
+
+def test_a_ratio_is_the_ratio_of_medians_with_the_round_by_round_spread() -> None:
+    assert run.ratio([2.0, 2.2, 1.8], [2.0, 2.0, 3.0]) == "1.00 [0.60-1.10]"
+    assert run.ratio([1.0], None) == "-" and run.ratio(None, [1.0]) == "-"
+
+
+def test_table_gives_ratios_of_the_medians_and_their_spread() -> None:
+    cells = _cells(run.table(_results()))
     flop_bound = flops_per_epoch(WORKLOADS["W4"], 50_000) / 1e11
-    assert cells[1:6] == ["2.000", "2.500", "-", "0.80", "2.600"]
-    assert cells[6] == f"{flop_bound:.3f}" and cells[7] == f"{2.0 / flop_bound:.1f}"
+    assert cells[1:5] == ["2.000", "2.500", "2.000", "-"]  # mlp, torch, JAX scan, JAX step
+    assert cells[5] == "1.00 [0.60-1.10]" and cells[6] == "-"  # mlp/JAX scan, mlp/JAX step
+    assert cells[7] == "0.80 [0.72-0.88]"  # mlp/torch
+    assert cells[8:10] == ["1.000", "2.00 [2.00-2.00]"]  # products alone, mlp/products
+    assert cells[10] == f"{flop_bound:.3f}" and cells[11] == f"{2.0 / flop_bound:.1f}"
     assert cells[-1] == "770"
+
+
+def test_loaded_table_gives_loaded_over_quiet_and_the_competitor_s_share() -> None:
+    cells = _cells(run.loaded_table(_results()))
+    assert cells[1] == "3.000"
+    assert cells[2] == "1.50 [1.36-1.83]"  # mlp loaded/quiet, round by round
+    assert cells[3] == "2.00 [2.00-2.00]"  # torch loaded/quiet
+    assert cells[4] == "-"  # JAX not measured loaded here
+    assert cells[6] == "0.60 [0.60-0.66]"  # loaded mlp/torch
+    assert cells[7] == "0.50 / 0.25 / -"
+
+
+def test_breakdown_table_gives_seconds_and_shares() -> None:
+    cells = _cells(run.breakdown_table(_results()))
+    assert cells[1:] == [
+        "1.000 (50%)",
+        "0.500 (25%)",
+        "0.250 (12%)",
+        "0.150 (8%)",
+        "0.100 (5%)",
+        "2.000",
+    ]
+
+
+def test_breakdown_accounts_for_the_epoch_and_restores_what_it_timed() -> None:
+    from benchmarks.breakdown import KINDS, breakdown
+    from mlp._fast import dense, threads
+
+    rng = np.random.default_rng(0)
+    inputs, labels = rng.random((2000, 784), dtype=np.float32), rng.integers(10, size=2000)
+    optimiser = build_mlp(WORKLOADS["W3"], inputs, labels)
+    matmul = threads.matmul
+    times = breakdown(optimiser)
+    assert threads.matmul is matmul and "_activate" in vars(dense)
+    assert all(times[k] >= 0 for k in KINDS) and times["products"] > 0
+    assert times["update"] > 0 and times["data"] > 0
+    assert sum(times[k] for k in KINDS) == pytest.approx(times["total"])
+
+
+def test_the_products_alone_do_the_step_s_products() -> None:
+    from benchmarks.workloads import build_products_alone
+    from mlp._fast import threads
+
+    shapes = []
+    original = threads.matmul
+
+    def recording(a, b, out):
+        shapes.append((a.shape, b.shape))
+        return original(a, b, out=out)
+
+    threads.matmul = recording
+    try:
+        build_products_alone(WORKLOADS["W2"], 100)()
+    finally:
+        threads.matmul = original
+    # one batch: 3 forward products, 3 weight gradients, 2 input gradients (none for x)
+    assert shapes == [
+        ((100, 784), (784, 100)),
+        ((100, 100), (100, 100)),
+        ((100, 100), (100, 10)),
+        ((10, 100), (100, 100)),
+        ((100, 10), (10, 100)),
+        ((100, 100), (100, 100)),
+        ((100, 100), (100, 100)),
+        ((100, 100), (100, 784)),
+    ]
+
+
+def test_the_competitor_counts_its_work_and_stops() -> None:
+    from benchmarks.contention import Competitor, competitors_for
+
+    assert competitors_for(2) == 1 and competitors_for(16) == 15 and competitors_for(None) == 1
+    with Competitor(processes=1) as rival:
+        assert rival.rate(0.3) > 0
+        procs = list(rival._procs)
+    assert not any(proc.is_alive() for proc in procs)
+
+
+def test_the_jax_loops_train() -> None:
+    pytest.importorskip("jax")
+    from benchmarks import jax_loops
+
+    rng = np.random.default_rng(0)
+    inputs, labels = rng.random((512, 784), dtype=np.float32), rng.integers(10, size=512)
+    for build in (jax_loops.build_jax_scan, jax_loops.build_jax_step):
+        epoch = build(WORKLOADS["W3"].with_(batch_size=128), inputs, labels)
+        epoch()
+        epoch()
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--workloads", "W2,W9"], "unknown workloads ['W9']"), (["--epochs", "0"], ">= 1")],
+    [(["--workloads", "W2,W9"], "unknown workloads ['W9']"), (["--rounds", "0"], ">= 1")],
 )
 def test_bad_arguments_are_refused_before_anything_runs(argv, message, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:

@@ -682,6 +682,32 @@ def kernels_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def threads_cases(tmp: Path) -> list[Case]:
+    from mlp import threads as T
+
+    c = Cases("threads")
+    c.add("mlp.threads.num_threads", "num_threads()", T.num_threads, (), "any")
+    bad = {"0": 0, "-1": -1, "2.5": 2.5, "'2'": "2", "True": True, "[2]": [2], "nan": math.nan}
+    for text, value in {**bad, "1": 1, "3": 3, "None": None}.items():
+        c.add(
+            "mlp.threads.set_num_threads",
+            f"set_num_threads({text})",
+            lambda value=value: _restoring_threads(T, value),
+            "count",
+            "error" if text in bad else "any",
+        )
+    return c.cases
+
+
+def _restoring_threads(threads: Any, count: Any) -> int:
+    """set_num_threads(count), then back to the default; the count it took."""
+    try:
+        threads.set_num_threads(count)
+        return threads.num_threads()
+    finally:
+        threads.set_num_threads(None)
+
+
 def _in_context(manager: Any, function: Callable[[], Any]) -> Any:
     with manager:
         return function()
@@ -2472,6 +2498,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "schedulers": schedulers_cases,
     "callbacks": callbacks_cases,
     "kernels": kernels_cases,
+    "threads": threads_cases,
     "data_providers": data_providers_cases,
     "optimisers": optimisers_cases,
     "protocols": protocols_cases,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mlp import learning_rules as rules
+from mlp._fast.dense import dense_passes
 from mlp._fast.updates import fast_updater
 from mlp.protocols import Error, LearningRule, Model
 
@@ -25,9 +26,11 @@ def training_step(model: Model, error: Error, learning_rule: LearningRule) -> Tr
         grads_wrt_outputs = error.grad(activations[-1], targets_batch)
         learning_rule.update_params(model.grads_wrt_params(activations, grads_wrt_outputs))
 
-    Today forward and backward are exactly these calls; the update is a
-    `mlp._fast.updates.FastUpdater` for a built-in rule and `learning_rule.update_params`
-    for any other. Build it after `learning_rule.initialise(model.params)`.
+    Forward and backward are `mlp._fast.dense.DensePasses` for a plain MLP (affine
+    layers, sigmoid/tanh/ReLU, softmax cross-entropy) and exactly these calls for any
+    other model; the update is a `mlp._fast.updates.FastUpdater` for a built-in rule
+    and `learning_rule.update_params` for any other. Build it after
+    `learning_rule.initialise(model.params)`.
 
     Args:
         model: the model to train, with `fprop` and `grads_wrt_params`.
@@ -41,8 +44,12 @@ def training_step(model: Model, error: Error, learning_rule: LearningRule) -> Tr
     if isinstance(learning_rule, rules.GradientDescentLearningRule):
         updater = fast_updater(learning_rule)
     update = updater if updater is not None else learning_rule.update_params
+    passes = dense_passes(model, error)
 
     def step(inputs_batch: np.ndarray, targets_batch: np.ndarray) -> None:
+        if passes is not None and passes.fits(inputs_batch, targets_batch):
+            update(passes(inputs_batch, targets_batch))
+            return
         activations = model.fprop(inputs_batch)
         grads_wrt_outputs = error.grad(activations[-1], targets_batch)
         update(model.grads_wrt_params(activations, grads_wrt_outputs))
