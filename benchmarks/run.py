@@ -91,6 +91,7 @@ def _runners(name: str, inputs, labels, dataloader: bool) -> dict[str, Callable[
 # Measured on the busy machine too (the DataLoader and NumPy-updates variants only on the
 # idle one: they answer other questions).
 LOADED = ("mlp", "mlp_products", "torch", "jax_scan", "jax_step")
+PAUSE = 0.25  # seconds of idle before each timed epoch
 
 
 def _rounds(
@@ -103,6 +104,9 @@ def _rounds(
     label = "loaded" if rival is not None else "quiet"
     for round_ in range(rounds + 1):  # round 0 is the warm-up
         for key, run in runners.items():
+            # A pause first: JAX's and torch's threads spin for a while after their
+            # epoch, which would slow whichever framework ran next.
+            time.sleep(PAUSE)
             before = rival.count() if rival is not None else 0
             seconds = _time(run)
             if round_ and rival is not None:

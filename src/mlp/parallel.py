@@ -11,7 +11,7 @@ order they finish. The same rules hold for every caller:
   started with 'spawn'). `scheduler='tcp://host:8786'` runs them on that Dask cluster
   (`distributed`), whose workers keep their own thread settings.
 - **BLAS threads.** Each of N local workers gets `blas_threads(N)` = cores // N BLAS
-  (and OpenMP, and torch) threads, at least one, so N busy workers do not fight over the
+  (and OpenMP, torch and `mlp.threads`) threads, at least one, so N busy workers do not fight over the
   cores; N stays what was asked even when fewer items are left, so a restarted sweep
   runs with the same thread count. A matrix product split over another number of
   threads adds in another order, so a job's numbers equal those of the same job run
@@ -40,6 +40,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 from mlp import _checks
+from mlp.threads import set_num_threads
 
 __all__ = [
     "BLAS_THREAD_VARIABLES",
@@ -53,7 +54,12 @@ __all__ = [
 Item = TypeVar("Item")
 Result = Mapping[str, Any]
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+BLAS_THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "MLP_NUM_THREADS",  # the training step's own threads (mlp.threads)
+)
 """Environment variables that set the thread count of a BLAS (or OpenMP, which torch
 uses) when it loads."""
 
@@ -85,9 +91,11 @@ def blas_threads(workers: int, cores: int | None = None) -> int:
 
 
 def limit_blas_threads(threads: int) -> None:
-    """Limit the BLAS (through threadpoolctl, when installed) and torch (when imported)
-    to `threads` threads in this process, from now on (a positive integer)."""
+    """Limit the BLAS (through threadpoolctl, when installed), the training step's own
+    threads (`mlp.threads`) and torch (when imported) to `threads` threads in this
+    process, from now on (a positive integer)."""
     threads = _checks.count(threads, "threads", "limit_blas_threads", 1)
+    set_num_threads(threads)
     with contextlib.suppress(ImportError):
         from threadpoolctl import threadpool_limits
 
