@@ -14,24 +14,26 @@ Shape (for every layer here unless its docstring says otherwise):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, TypeVar, cast
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from mlp import _checks, dtypes, functional
-from mlp.rngs import RandomState, make_rng, uniform01
-
-Initialiser = Callable[[tuple[int, ...]], np.ndarray]
-
-
-class Penalty(Protocol):
-    """What a layer needs of a penalty: `mlp.penalties.L1Penalty`, `L2Penalty`, or yours."""
-
-    def __call__(self, parameter: np.ndarray) -> float: ...
-
-    def grad(self, parameter: np.ndarray) -> np.ndarray: ...
-
+from mlp.layer_base import (
+    Initialiser,
+    Layer,
+    LayerWithParameters,
+    Penalty,
+    StochasticLayer,
+)
+from mlp.layer_base import check_initialiser as _check_initialiser
+from mlp.layer_base import check_rows as _check_2d
+from mlp.layer_base import checked_penalty as _checked_penalty
+from mlp.layer_base import elementwise_arguments as _checked
+from mlp.layer_base import float_batch as _batch
+from mlp.layer_base import layer_dtype as _layer_dtype
+from mlp.layer_base import shared_default as _shared_default
+from mlp.rngs import RandomState, uniform01
 
 __all__ = [
     "AffineLayer",
@@ -47,106 +49,6 @@ __all__ = [
     "SwishLayer",
     "TanhLayer",
 ]
-
-
-class Layer:
-    """A parameter-free transformation with a forward and a backward pass."""
-
-    keeps_shape: bool = False
-    """True for layers whose outputs have the shape of their inputs (the elementwise
-    ones, softmax, dropout), so a model can pass sizes through them."""
-
-    def fprop(self, inputs: np.ndarray) -> np.ndarray:
-        """Forward pass.
-
-        Args:
-            inputs: array of shape (batch_size, input_dim).
-        Returns:
-            outputs: array of shape (batch_size, output_dim).
-        """
-        raise NotImplementedError
-
-    def bprop(
-        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
-    ) -> np.ndarray:
-        """Backward pass: the chain rule through this layer.
-
-        Args:
-            inputs: array of shape (batch_size, input_dim), as given to `fprop`.
-            outputs: array of shape (batch_size, output_dim), as `fprop` returned.
-            grads_wrt_outputs: array of shape (batch_size, output_dim), dE/d(outputs).
-        Returns:
-            grads_wrt_inputs: array of shape (batch_size, input_dim), dE/d(inputs).
-        """
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return type(self).__name__
-
-
-class LayerWithParameters(Layer):
-    """A layer with trainable parameters, exposed as the list `params`."""
-
-    def grads_wrt_params(
-        self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
-    ) -> list[np.ndarray]:
-        """Gradients of the error with respect to each parameter, in `params` order.
-
-        Args:
-            inputs: array of shape (batch_size, input_dim).
-            grads_wrt_outputs: array of shape (batch_size, output_dim).
-        Returns:
-            A list of arrays, each shaped like the matching entry of `params`.
-        """
-        raise NotImplementedError
-
-    def params_penalty(self) -> float:
-        """Sum of the penalties on this layer's parameters (0 when it has none)."""
-        return 0.0
-
-    @property
-    def params(self) -> list[np.ndarray]:
-        """The parameters, as a list of arrays (the arrays themselves, not copies)."""
-        raise NotImplementedError
-
-    @params.setter
-    def params(self, values: Sequence[np.ndarray]) -> None:
-        raise NotImplementedError
-
-
-class StochasticLayer(Layer):
-    """A layer whose forward pass draws random numbers while training.
-
-    `fprop(inputs, stochastic=True)` samples; `fprop(inputs, stochastic=False)` is the
-    deterministic evaluation-time version. `MultipleLayerModel.fprop(inputs,
-    evaluation=True)` passes stochastic=False, which is how the optimiser's statistics
-    are computed. `bprop` uses what the latest stochastic `fprop` drew.
-    """
-
-    def __init__(self, rng: RandomState | None = None) -> None:
-        # Without an rng, all stochastic layers share one seeded stream, so two dropout
-        # layers of one width do not drop the same units.
-        self.rng = (
-            make_rng(rng) if rng is not None else _shared_default("rng", lambda: make_rng(None))
-        )
-
-    def fprop(self, inputs: np.ndarray, stochastic: bool = True) -> np.ndarray:
-        raise NotImplementedError
-
-
-_shared_defaults: dict[str, object] = {}
-
-
-_T = TypeVar("_T")
-
-
-def _shared_default(name: str, make: Callable[[], _T]) -> _T:
-    """One object per process for every layer built without its own, as the course's
-    default arguments give: two layers built alike then still get different weights
-    (or dropout masks), and a fresh process repeats the same numbers."""
-    if name not in _shared_defaults:
-        _shared_defaults[name] = make()
-    return cast(_T, _shared_defaults[name])
 
 
 class AffineLayer(LayerWithParameters):
@@ -549,73 +451,3 @@ class DropoutLayer(StochasticLayer):
             f"DropoutLayer(incl_prob={self.incl_prob}, "
             f"share_across_batch={self.share_across_batch})"
         )
-
-
-# --- argument checks (each names the argument; see mlp._checks) --------------------------
-
-
-def _batch(inputs: np.ndarray, layer: Layer) -> np.ndarray:
-    """inputs as floats (`_checks.floats`), with a batch axis: not a 0-d array."""
-    inputs = _checks.floats(inputs, "inputs", layer)
-    if inputs.ndim == 0:
-        raise ValueError(f"{layer!r} needs inputs of shape (batch_size, ...), got a 0-d array")
-    return inputs
-
-
-def _checked(
-    layer: Layer, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An elementwise layer's bprop arguments as float arrays of one shape."""
-    # Broadcasting would silently turn a (batch_size, 1) array into a wrong answer.
-    inputs = _checks.floats(inputs, "inputs", layer)
-    outputs = _checks.floats(outputs, "outputs", layer)
-    grads_wrt_outputs = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", layer)
-    if grads_wrt_outputs.shape != outputs.shape:
-        raise ValueError(
-            f"{layer!r} bprop needs grads_wrt_outputs shaped like its outputs "
-            f"{outputs.shape}, got {grads_wrt_outputs.shape}"
-        )
-    if inputs.shape != outputs.shape:
-        raise ValueError(
-            f"{layer!r} bprop needs inputs shaped like its outputs {outputs.shape}, "
-            f"got {inputs.shape}: pass the inputs fprop was given"
-        )
-    return inputs, outputs, grads_wrt_outputs
-
-
-def _check_2d(inputs: np.ndarray, dim: int, what: str, layer: Layer) -> None:
-    if inputs.ndim != 2 or inputs.shape[1] != dim:
-        raise ValueError(
-            f"{layer!r} expects {what} of shape (batch_size, {dim}), got {inputs.shape}"
-        )
-
-
-def _layer_dtype(dtype: np.dtype | type | None, owner: str) -> np.dtype:
-    """`dtypes.resolve(dtype)`, its error naming the argument."""
-    expected = "float32 or float64 (np.float32, np.float64, or None for the default)"
-    try:
-        return dtypes.resolve(dtype)
-    except TypeError:  # NumPy does not know it as a dtype at all
-        raise TypeError(f"{owner} dtype must be {expected}, got {dtype!r}") from None
-    except ValueError:
-        raise ValueError(f"{owner} dtype must be {expected}, got {dtype!r}") from None
-
-
-def _check_initialiser(initialiser: object, name: str) -> None:
-    if initialiser is not None:
-        _checks.callable_instance(
-            initialiser,
-            name,
-            "AffineLayer",
-            "an initialiser (a callable taking a shape, e.g. UniformInit(-0.1, 0.1)) or None",
-        )
-
-
-def _checked_penalty(penalty: object, name: str) -> Penalty | None:
-    if penalty is None:
-        return None
-    expected = "a penalty such as L2Penalty(1e-4) (callable, with a grad method) or None"
-    _checks.callable_instance(penalty, name, "AffineLayer", expected)
-    if not callable(getattr(penalty, "grad", None)):
-        raise TypeError(f"AffineLayer {name} must be {expected}, got {penalty!r}")
-    return cast(Penalty, penalty)
