@@ -520,3 +520,14 @@ def test_autoencoder_mnist_serves_inputs_as_targets():
     np.testing.assert_array_equal(inputs, targets)
     batch_inputs, batch_targets = next(provider.evaluation_batches(100))
     np.testing.assert_array_equal(batch_inputs, batch_targets)
+
+
+def test_mlp_data_fetch_offers_the_new_data_sets(server, tmp_path, monkeypatch, capsys):
+    from mlp import cli
+
+    root, url = server
+    (root / "HadSSP_daily_qc.txt").write_text(_metoffice_text(_months()))
+    monkeypatch.setenv("MLP_METOFFICE_MIRRORS", url)
+    argv = ["data", "fetch", "metoffice", "--data-dir", str(tmp_path / "d"), "--no-progress"]
+    assert cli.main(argv) == 0
+    assert (tmp_path / "d" / "HadSSP_daily_qc.txt").exists()

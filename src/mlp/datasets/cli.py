@@ -34,7 +34,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     fetch_parser = commands.add_parser(
         "fetch",
         help="download and verify a data set into the data directory",
-        description="Make sure {name}-{train,valid,test}.npz are in the data directory.",
+        description="Make sure the files of a data set are in the data directory "
+        "({name}-{train,valid,test}.npz; the course's own files for emnist, metoffice, ccpp).",
     )
     fetch_parser.add_argument("name", choices=[*DATASETS, *FILE_SETS], help="the data set")
     fetch_parser.add_argument(
