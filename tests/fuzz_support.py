@@ -282,11 +282,15 @@ def guard(work_ok: bool = False) -> Iterator[None]:
 
     import mlp
     import mlp.datasets.fetching
+    import mlp.datasets.file_sets
     import mlp.lab.workers
     import mlp.optimisers
     import mlp.parallel
 
-    patches = [mock.patch.object(mlp.datasets.fetching, "_from_sources", no_fetch)]
+    patches = [
+        mock.patch.object(mlp.datasets.fetching, "_from_sources", no_fetch),
+        mock.patch.object(mlp.datasets.file_sets, "_download_and_build", no_fetch),
+    ]
     if not work_ok:
         patches += [
             mock.patch.object(mlp.optimisers.Optimiser, "do_training_epoch", no_work),

@@ -1214,6 +1214,130 @@ def datasets_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+# --- issue 14 part 4: the course's other data sets and providers ----------------------
+
+
+def _course_data_dir(tmp: Path) -> Path:
+    """Small valid files of EMNIST, the Met Office series and CCPP."""
+    folder = tmp / "course-data"
+    folder.mkdir(exist_ok=True)
+    np.savez(
+        folder / "emnist-valid.npz",
+        inputs=np.zeros((20, 28, 28), np.uint8),
+        targets=np.arange(20) % 47,
+    )
+    row = " 1931    1" + "   1.00" * 31
+    (folder / "HadSSP_daily_qc.txt").write_text("a\nb\nc\n" + "\n".join([row] * 3) + "\n")
+    rng = np.random.RandomState(0)
+    np.savez(
+        folder / "ccpp_data.npz",
+        train_inputs=rng.normal(size=(30, 4)),
+        train_targets=rng.normal(size=(30, 1)),
+        valid_inputs=rng.normal(size=(20, 4)),
+        valid_targets=rng.normal(size=(20, 1)),
+    )
+    return folder
+
+
+def course_data_cases(tmp: Path) -> list[Case]:
+    from mlp import data_providers as D
+    from mlp import datasets as DS
+
+    c = Cases("course_data")
+    folder = str(_course_data_dir(tmp))
+    mnist_dir = str(DEFAULT_DATA_DIR)
+    common = {
+        "batch_size": {"0": 0, "'abc'": "abc", "None": None},
+        "max_num_batches": {"0": 0, "2.5": 2.5},
+        "rng": {"'abc'": "abc"},
+        "data_dir": {"5": 5},
+    }
+    for name in ("AugmentedMNISTDataProvider", "MNISTAutoencoderDataProvider"):
+        extra: dict[str, dict[str, Any]] = {"which_set": {"'bogus'": "bogus", "None": None}}
+        if name == "AugmentedMNISTDataProvider":
+            extra["transformer"] = {"'flip'": "flip", "5": 5}
+        c.arguments(
+            f"mlp.data_providers.{name}",
+            name,
+            getattr(D, name),
+            {"which_set": "valid", "data_dir": mnist_dir},
+            {**common, **extra},
+        )
+    c.add(
+        "mlp.data_providers.AugmentedMNISTDataProvider",
+        "AugmentedMNISTDataProvider(transformer returning the wrong shape)",
+        lambda: next(
+            D.AugmentedMNISTDataProvider(
+                "valid", data_dir=mnist_dir, transformer=lambda x, rng: x[:, :3]
+            )
+        ),
+        "transformer",
+    )
+    c.arguments(
+        "mlp.data_providers.EMNISTDataProvider",
+        "EMNISTDataProvider",
+        D.EMNISTDataProvider,
+        {"which_set": "valid", "batch_size": 5, "data_dir": folder},
+        {**common, "which_set": {"'bogus'": "bogus", "5": 5}, "flatten": {"'yes'": "yes"}},
+    )
+    c.arguments(
+        "mlp.data_providers.MetOfficeDataProvider",
+        "MetOfficeDataProvider",
+        D.MetOfficeDataProvider,
+        {"window_size": 3, "data_dir": folder},
+        {
+            **common,
+            "window_size": {"1": 1, "2.5": 2.5, "None": None, "'3'": "3", "10**6": 10**6},
+            "all_days": {"'abc'": "abc"},
+        },
+    )
+    c.arguments(
+        "mlp.data_providers.CCPPDataProvider",
+        "CCPPDataProvider",
+        D.CCPPDataProvider,
+        {"which_set": "valid", "data_dir": folder},
+        {
+            **common,
+            "which_set": {"'test'": "test", "None": None},
+            "input_dims": {"[4]": [4], "[0, 0]": [0, 0], "[]": [], "3": 3, "'ab'": "ab"},
+        },
+    )
+    for name, provider in {
+        "EMNISTDataProvider": lambda: D.EMNISTDataProvider("valid", 5, data_dir=folder),
+        "MetOfficeDataProvider": lambda: D.MetOfficeDataProvider(3, data_dir=folder),
+        "CCPPDataProvider": lambda: D.CCPPDataProvider("valid", [1], data_dir=folder),
+    }.items():
+        cov = f"mlp.data_providers.{name}"
+        c.add(cov, f"{name}(...): next, state", lambda p=provider: _cycle(p()), (), "any")
+        c.add(
+            cov,
+            f"{name}(...).load_state({{}})",
+            lambda p=provider: p().load_state({}),
+            "state",
+        )
+    c.arguments(
+        "mlp.datasets.file_path",
+        "file_path",
+        DS.file_path,
+        {"name": "ccpp", "filename": "ccpp_data.npz", "data_dir": folder, "fetch": False},
+        {
+            "name": {"'bogus'": "bogus", "None": None},
+            "filename": {"'x.npz'": "x.npz", "None": None},
+            "data_dir": {"5": 5, "missing dir": str(tmp / "nope")},
+            "fetch": {"'abc'": "abc"},
+        },
+        extra_names=("ccpp_data.npz",),
+    )
+    c.add(
+        "mlp.datasets.FILE_SETS",
+        "FILE_SETS['ccpp'].filenames",
+        lambda: _constant(DS.FILE_SETS["ccpp"].filenames, tuple),
+        (),
+        "any",
+    )
+    return c.cases
+
+
 def _with_env(env: dict[str, str], function: Callable[[], Any]) -> Any:
     import os
 
@@ -2504,6 +2628,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "protocols": protocols_cases,
     "gradcheck": gradcheck_cases,
     "datasets": datasets_cases,
+    "course_data": course_data_cases,
     "registry": registry_cases,
     "config": config_cases,
     "runs": runs_cases,

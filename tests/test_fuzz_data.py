@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -121,6 +122,116 @@ def generate(tmp: Path) -> dict[str, list[Case]]:
         )
     )
     return groups
+
+
+# --- issue 14 part 4: the course's other data files -----------------------------------
+
+HEADER = "a\nb\nc\n"
+DAY_ROW = " 1931    1" + "   1.00" * 31
+
+
+def course_contents(rng: np.random.RandomState) -> dict[str, dict[str, bytes]]:
+    """Corrupt copies of each course file: {filename: {label: content}}."""
+    noise = rng.bytes(256)
+    images, labels = np.zeros((20, 28, 28), np.uint8), np.arange(20) % 47
+    good_ccpp = {
+        "train_inputs": np.zeros((30, 4)),
+        "train_targets": np.zeros((30, 1)),
+        "valid_inputs": np.zeros((20, 4)),
+        "valid_targets": np.zeros((20, 1)),
+    }
+    emnist = _npz(inputs=images, targets=labels)
+    return {
+        "emnist-valid.npz": {
+            "empty": b"",
+            "random bytes": noise,
+            "wrong keys": _npz(x=images, y=labels),
+            "float images": _npz(inputs=images.astype(np.float32), targets=labels),
+            "images (20, 5)": _npz(inputs=np.zeros((20, 5), np.uint8), targets=labels),
+            "labels 47..": _npz(inputs=images, targets=labels + 47),
+            "labels float": _npz(inputs=images, targets=labels + 0.5),
+            "targets shorter": _npz(inputs=images, targets=labels[:3]),
+            "truncated": emnist[: len(emnist) // 2],
+        },
+        "HadSSP_daily_qc.txt": {
+            "empty": b"",
+            "random bytes": noise,
+            "header only": HEADER.encode(),
+            "short row": (HEADER + " 1931 1 2.0\n").encode(),
+            "month 13": (HEADER + DAY_ROW.replace("    1", "   13", 1) + "\n").encode(),
+            "negative readings": (HEADER + DAY_ROW.replace("1.00", "-5.0") + "\n").encode(),
+            "words": (HEADER + "x " * 33 + "\n").encode(),
+        },
+        "ccpp_data.npz": {
+            "empty": b"",
+            "random bytes": noise,
+            "wrong keys": _npz(x=np.zeros(3)),
+            "inputs (n, 3)": _npz(**{**good_ccpp, "train_inputs": np.zeros((30, 3))}),
+            "targets (n,)": _npz(**{**good_ccpp, "valid_targets": np.zeros(20)}),
+            "nan inputs": _npz(**{**good_ccpp, "valid_inputs": np.full((20, 4), np.nan)}),
+            "integer inputs": _npz(**{**good_ccpp, "train_inputs": np.zeros((30, 4), int)}),
+        },
+    }
+
+
+_COURSE_SETS = {
+    "emnist-valid.npz": "emnist",
+    "HadSSP_daily_qc.txt": "metoffice",
+    "ccpp_data.npz": "ccpp",
+}
+
+
+def _course_provider(filename: str, folder: Path) -> Any:
+    from mlp import data_providers as D
+
+    if filename == "emnist-valid.npz":
+        return D.EMNISTDataProvider("valid", 5, data_dir=str(folder))
+    if filename == "ccpp_data.npz":
+        return D.CCPPDataProvider("valid", data_dir=str(folder))
+    return D.MetOfficeDataProvider(3, data_dir=str(folder))
+
+
+def course_generate(tmp: Path) -> dict[str, list[Case]]:
+    from mlp import datasets
+
+    groups: dict[str, list[Case]] = {"file_path": [], "course providers": []}
+    rng = np.random.RandomState(35)
+    for filename, variants in course_contents(rng).items():
+        name = _COURSE_SETS[filename]
+        for index, (label, content) in enumerate(variants.items()):
+            folder = tmp / f"{name}-{index}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / filename).write_bytes(content)
+            groups["file_path"].append(
+                Case(
+                    AREA,
+                    "file_path",
+                    f"file_path({name!r}, <{label}>, fetch=False)",
+                    lambda n=name, f=filename, d=folder: datasets.file_path(n, f, d, fetch=False),
+                    (filename,),
+                )
+            )
+            groups["course providers"].append(
+                Case(
+                    AREA,
+                    "course providers",
+                    f"{name} provider(data_dir=<{label}>)",
+                    lambda f=filename, d=folder: _course_provider(f, d),
+                    (filename,),
+                    fetch_ok=True,
+                )
+            )
+    return groups
+
+
+@pytest.fixture(scope="module")
+def course_groups(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Case]]:
+    return course_generate(tmp_path_factory.mktemp("course-data"))
+
+
+@pytest.mark.parametrize("group", ["file_path", "course providers"])
+def test_course_data_fuzz(group: str, course_groups: dict[str, list[Case]]) -> None:
+    assert_no_failures(course_groups[group])
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The `mlp` command line.
 
-    mlp data fetch [mnist|fashion-mnist]     fetch and verify a data set
+    mlp data fetch [mnist|fashion-mnist|emnist|metoffice|ccpp]  fetch and verify a data set
     mlp quickstart [--epochs N]              train softmax regression on MNIST, print accuracy
     mlp train [--config FILE] [flags]        one experiment, written to runs/NAME/
     mlp train --resume runs/NAME             continue an interrupted run
@@ -342,8 +342,11 @@ def _add_data_parser(commands: Any) -> None:
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     fetch = data_commands.add_parser("fetch", help="fetch a data set into the data directory")
     from mlp.config import DATASETS
+    from mlp.datasets import FILE_SETS
 
-    fetch.add_argument("dataset", nargs="?", default="mnist", choices=DATASETS)
+    # Configs train on DATASETS; the course's other data sets can be fetched too.
+    choices = [*DATASETS, *FILE_SETS]
+    fetch.add_argument("dataset", nargs="?", default="mnist", choices=choices)
     fetch.add_argument("--data-dir", help="where to put the files (default: $MLP_DATA_DIR)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if present")
     fetch.add_argument("--no-progress", action="store_true", help="no download progress bar")

@@ -24,7 +24,7 @@ restores it, so a checkpointed run continues with exactly the batches it would h
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,9 +33,14 @@ from mlp import _checks, dtypes
 from mlp.rngs import RandomState, make_rng
 
 __all__ = [
+    "AugmentedMNISTDataProvider",
+    "CCPPDataProvider",
     "DataProvider",
+    "EMNISTDataProvider",
     "FashionMNISTDataProvider",
+    "MNISTAutoencoderDataProvider",
     "MNISTDataProvider",
+    "MetOfficeDataProvider",
     "OneOfKDataProvider",
 ]
 
@@ -435,3 +440,251 @@ class FashionMNISTDataProvider(MNISTDataProvider):
     """Fashion-MNIST: 28x28 images of ten kinds of clothing, split 50k/10k/10k like MNIST."""
 
     dataset_name = "fashion-mnist"
+
+
+# --- the course's other labs and coursework ------------------------------------------
+
+Transformer = Callable[[np.ndarray, RandomState], np.ndarray]
+
+
+class AugmentedMNISTDataProvider(MNISTDataProvider):
+    """MNIST whose training batches pass through a random transformation (augmentation).
+
+    Args:
+        which_set, batch_size, max_num_batches, shuffle_order, rng: as `MNISTDataProvider`.
+        transformer: a function ``transformer(inputs_batch, rng) -> inputs_batch`` taking
+            an array of shape (batch_size, 784) and the provider's generator, returning
+            an array of the same shape; None serves the batches unchanged.
+        drop_last, data_dir: as `MNISTDataProvider` (keyword arguments).
+
+    Each batch's inputs are transformed as it is served; the targets are unchanged and
+    the stored data are never modified. `evaluation_batches` serves the data untouched.
+    The transformer draws from `rng`, so `state()` covers its draws too.
+    """
+
+    def __init__(
+        self,
+        which_set: str = "train",
+        batch_size: int = 100,
+        max_num_batches: int = -1,
+        shuffle_order: bool = True,
+        rng: RandomState | None = None,
+        transformer: Transformer | None = None,
+        *,
+        drop_last: bool = True,
+        data_dir: str | None = None,
+    ) -> None:
+        if transformer is not None and not callable(transformer):
+            raise TypeError(
+                "transformer must be a function transformer(inputs_batch, rng) or None, "
+                f"got {type(transformer).__name__} {transformer!r:.60}"
+            )
+        self.transformer = transformer
+        super().__init__(
+            which_set, batch_size, max_num_batches, shuffle_order, rng, drop_last, data_dir
+        )
+
+    def _batch(self, indices: np.ndarray) -> Batch:
+        inputs, targets = super()._batch(indices)
+        if self.transformer is None:
+            return inputs, targets
+        # A copy: a transformer that works in place must not reach the stored data.
+        transformed = np.asarray(self.transformer(inputs.copy(), self.rng))
+        if transformed.shape != inputs.shape:
+            raise ValueError(
+                f"transformer must return an array of the batch's shape {inputs.shape}, "
+                f"got {transformed.shape}"
+            )
+        return transformed, targets
+
+
+class MNISTAutoencoderDataProvider(MNISTDataProvider):
+    """MNIST for autoencoders: batches of (inputs, inputs), each of shape (batch_size, 784).
+
+    Arguments as `MNISTDataProvider`; the labels are not served (nor by
+    `evaluation_batches`, whose targets are the inputs too).
+    """
+
+    def _batch(self, indices: np.ndarray) -> Batch:
+        inputs = self.inputs[indices]
+        return inputs, inputs
+
+    def _evaluation_batches(self, batch_size: int) -> Iterator[Batch]:
+        for inputs, _ in super()._evaluation_batches(batch_size):
+            yield inputs, inputs
+
+
+class EMNISTDataProvider(OneOfKDataProvider):
+    """EMNIST Balanced: 28x28 images of handwritten digits and letters, 47 classes.
+
+    Args:
+        which_set: 'train', 'valid' or 'test' ('eval' is accepted for 'test'): the file
+            ``emnist-{which_set}.npz`` of the data directory (the course's own files, or
+            those `mlp.datasets.fetch('emnist')` builds from NIST's distribution).
+        batch_size, max_num_batches, shuffle_order, rng: as `DataProvider`.
+        flatten: serve inputs of shape (batch_size, 784), as the first coursework's code
+            expects (default); False serves (batch_size, 1, 28, 28), channels first, for
+            convolutional layers. (The course's second coursework's provider gave
+            (batch_size, 28, 28, 1), channels last.)
+        drop_last, data_dir: as `MNISTDataProvider` (keyword arguments).
+
+    Inputs are the files' uint8 pixels divided by 255; targets one-of-K rows
+    (batch_size, 47).
+    """
+
+    def __init__(
+        self,
+        which_set: str = "train",
+        batch_size: int = 100,
+        max_num_batches: int = -1,
+        shuffle_order: bool = True,
+        rng: RandomState | None = None,
+        flatten: bool = True,
+        *,
+        drop_last: bool = True,
+        data_dir: str | None = None,
+    ) -> None:
+        from mlp import datasets
+        from mlp.datasets.emnist import EMNIST_CLASSES, emnist_filename, read_emnist
+
+        self.which_set = datasets.check_split(which_set)
+        self.flatten = _checks.truth(flatten, "flatten", type(self).__name__)
+        _check_batch_size(batch_size)
+        rng = make_rng(rng)
+        path = datasets.file_path("emnist", emnist_filename(self.which_set), data_dir)
+        images, labels = read_emnist(path)
+        shape = (len(images), 784) if self.flatten else (len(images), 1, 28, 28)
+        dtype = dtypes.get_default_dtype()
+        inputs = np.divide(images.reshape(shape), 255, dtype=dtype)
+        super().__init__(
+            inputs,
+            labels,
+            batch_size,
+            max_num_batches,
+            shuffle_order,
+            rng,
+            drop_last,
+            num_classes=EMNIST_CLASSES,
+        )
+
+
+class MetOfficeDataProvider(DataProvider):
+    """Windows of the Met Office's daily Southern Scotland precipitation series.
+
+    The series (``HadSSP_daily_qc.txt`` in the data directory, fetched when missing) is
+    read month after month, the missing readings (-99.99) and any negative value
+    dropped, and normalised to zero mean and unit standard deviation. Like the course's
+    loader, it reads the columns of days 1 to 30 only (the loader's column range stops
+    one short, leaving out every 31st day), so that course numbers reproduce;
+    ``all_days=True`` reads day 31 too.
+
+    Args:
+        window_size: length of each window, >= 2; windows overlap, one per start day.
+        batch_size, max_num_batches, shuffle_order, rng: as `DataProvider`.
+        drop_last, data_dir: as `MNISTDataProvider`; all_days: see above (keywords).
+
+    Serves inputs (batch_size, window_size - 1), the first values of each window, and
+    targets (batch_size,), its last value.
+    """
+
+    def __init__(
+        self,
+        window_size: int,
+        batch_size: int = 10,
+        max_num_batches: int = -1,
+        shuffle_order: bool = True,
+        rng: RandomState | None = None,
+        *,
+        drop_last: bool = True,
+        data_dir: str | None = None,
+        all_days: bool = False,
+    ) -> None:
+        from mlp import datasets
+        from mlp.datasets.metoffice import METOFFICE_FILENAME, read_metoffice
+
+        self.window_size = _checks.count(window_size, "window_size", type(self).__name__, 2)
+        all_days = _checks.truth(all_days, "all_days", type(self).__name__)
+        _check_batch_size(batch_size)
+        path = datasets.file_path("metoffice", METOFFICE_FILENAME, data_dir)
+        series = read_metoffice(path, last_day=31 if all_days else 30)
+        if len(series) < self.window_size:
+            raise ValueError(
+                f"window_size {self.window_size} is longer than the {len(series)} readings"
+            )
+        normalised = (series - series.mean()) / series.std()
+        windows = np.lib.stride_tricks.sliding_window_view(normalised, self.window_size)
+        super().__init__(
+            windows[:, :-1],
+            windows[:, -1].astype(dtypes.get_default_dtype()),
+            batch_size,
+            max_num_batches,
+            shuffle_order,
+            rng,
+            drop_last,
+        )
+
+
+class CCPPDataProvider(DataProvider):
+    """The UCI Combined Cycle Power Plant data: hourly readings and the plant's output.
+
+    Args:
+        which_set: 'train' (8,568 rows) or 'valid' (1,000) of ``ccpp_data.npz`` in the
+            data directory (the course's file, or the one `mlp.datasets.fetch('ccpp')`
+            builds from UCI's ``CCPP.zip``; see `mlp.datasets.ccpp` for how).
+        input_dims: the input columns to serve, a subset of {0, 1, 2, 3}, in the order
+            given; None serves all four.
+        batch_size, max_num_batches, shuffle_order, rng: as `DataProvider`.
+        drop_last, data_dir: as `MNISTDataProvider` (keyword arguments).
+
+    Serves inputs (batch_size, len(input_dims)) and targets (batch_size, 1), the net
+    electrical output, standardised.
+    """
+
+    def __init__(
+        self,
+        which_set: str = "train",
+        input_dims: Iterable[int] | None = None,
+        batch_size: int = 10,
+        max_num_batches: int = -1,
+        shuffle_order: bool = True,
+        rng: RandomState | None = None,
+        *,
+        drop_last: bool = True,
+        data_dir: str | None = None,
+    ) -> None:
+        from mlp import datasets
+        from mlp.datasets.ccpp import CCPP_FILENAME, read_ccpp
+
+        if which_set not in ("train", "valid"):
+            raise ValueError(f"unknown which_set {which_set!r}; choose 'train' or 'valid'")
+        self.which_set = which_set
+        self.input_dims = _checked_input_dims(input_dims)
+        _check_batch_size(batch_size)
+        path = datasets.file_path("ccpp", CCPP_FILENAME, data_dir)
+        inputs, targets = read_ccpp(path, which_set)
+        if self.input_dims is not None:
+            inputs = inputs[:, list(self.input_dims)]
+        targets = targets.astype(dtypes.get_default_dtype())
+        super().__init__(
+            inputs, targets, batch_size, max_num_batches, shuffle_order, rng, drop_last
+        )
+
+
+def _checked_input_dims(input_dims: Iterable[int] | None) -> tuple[int, ...] | None:
+    if input_dims is None:
+        return None
+    try:
+        dims = tuple(input_dims)
+    except TypeError:
+        dims = ("not a collection",)  # type: ignore[assignment]
+    if (
+        not dims
+        or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims)
+        or not set(dims) <= {0, 1, 2, 3}
+        or len(set(dims)) != len(dims)
+    ):
+        raise ValueError(
+            "input_dims must be distinct input columns from {0, 1, 2, 3} (or None for all), "
+            f"got {input_dims!r}"
+        )
+    return tuple(int(d) for d in dims)

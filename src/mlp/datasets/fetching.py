@@ -21,9 +21,11 @@ from pathlib import Path
 import numpy as np
 
 import mlp._checks as _checks
+from mlp.datasets.course_sets import FILE_SETS, file_set
 from mlp.datasets.exceptions import DataError
+from mlp.datasets.file_sets import fetch_file_set
 from mlp.datasets.paths import existing_split_path, resolve_dir, split_filename
-from mlp.datasets.registry import dataset_spec, source_label
+from mlp.datasets.registry import DATASETS, dataset_spec, source_label
 from mlp.datasets.specs import SPLITS, DatasetSpec, Splits, check_split
 from mlp.datasets.storage import (
     read_verified,
@@ -100,8 +102,11 @@ def fetch(
     Files already there are verified and kept; missing or invalid ones (all of them with
     ``force``) are fetched from the data set's sources in order and written atomically.
 
+    The course's other data sets (``'emnist'``, ``'metoffice'``, ``'ccpp'``, see
+    `FILE_SETS`) are fetched the same way, in the course's own file formats.
+
     Args:
-        name: ``'mnist'`` or ``'fashion-mnist'``.
+        name: ``'mnist'``, ``'fashion-mnist'`` or a name in `FILE_SETS`.
         data_dir: where the files go; the default is `data_dir()`.
         force: fetch and rewrite the files even when valid ones are there.
         progress: show download progress.
@@ -109,14 +114,18 @@ def fetch(
             before them fail.
 
     Returns:
-        ``{split: path}`` for ``'train'``, ``'valid'`` and ``'test'``.
+        ``{split: path}`` for ``'train'``, ``'valid'`` and ``'test'``; for a name in
+        `FILE_SETS`, ``{filename: path}`` for each of its files.
 
     Raises:
         ValueError: for an unknown ``name``.
         DataError: when no source could supply valid data; the message lists why each
             source failed.
     """
-    spec = dataset_spec(name)
+    if isinstance(name, str) and name.strip().lower() in FILE_SETS:
+        spec = None
+    else:
+        spec = _known_spec(name)
     if mirrors is not None and (
         isinstance(mirrors, str)
         or not isinstance(mirrors, Sequence)
@@ -126,10 +135,25 @@ def fetch(
             f"fetch: mirrors must be a list of base URLs (a str in a list for one), "
             f"got {type(mirrors).__name__} {mirrors!r}"
         )
+    if spec is None:
+        files = file_set(name)
+        if mirrors is not None:
+            files = replace(files, mirrors=tuple(mirrors), mirrors_env="")
+        directory = resolve_dir(data_dir)
+        return fetch_file_set(files, directory, force=force, progress=progress)[0]
     if mirrors is not None:
         spec = replace(spec, mirrors=tuple(mirrors), mirrors_env="")
     paths, _ = fetch_spec(spec, resolve_dir(data_dir), force=force, progress=progress)
     return paths
+
+
+def _known_spec(name: str) -> DatasetSpec:
+    """`dataset_spec`, whose error also lists the course's other data sets."""
+    try:
+        return dataset_spec(name)
+    except ValueError:
+        choices = ", ".join(repr(n) for n in [*DATASETS, *FILE_SETS])
+        raise ValueError(f"unknown data set {name!r}: name must be one of {choices}") from None
 
 
 def fetch_spec(
