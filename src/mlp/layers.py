@@ -556,7 +556,7 @@ class RadialBasisFunctionLayer(Layer):
         """outputs (batch_size, input_dim * grid_dim), dimension-major (see the class)."""
         rows, centres, scales = self._grid(_batch(inputs, self))
         outputs = np.exp(-((rows[:, :, None] - centres) ** 2) / scales**2)
-        return outputs.reshape(rows.shape[0], -1)
+        return outputs.reshape(rows.shape[0], rows.shape[1] * self.grid_dim)  # no -1: 0 rows
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
@@ -675,6 +675,14 @@ class ParametricReluLayer(LayerWithParameters):
         return f"ParametricReluLayer(alpha={float(self.alpha[0])})"
 
 
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of `shape` broadcasts to `target` without changing it."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 class RandomReluLayer(StochasticLayer):
     """RReLU: outputs = x where x > 0, a * x elsewhere, with a random slope a while training.
 
@@ -735,17 +743,10 @@ class RandomReluLayer(StochasticLayer):
         slopes = _checks.floats(leakiness, "leakiness", self)
         if not np.isfinite(slopes).all():
             raise ValueError(f"{self!r} leakiness must be finite slopes, got non-finite values")
-        try:
-            np.broadcast_shapes(slopes.shape, inputs.shape)
-        except ValueError:
+        if not _broadcasts_to(slopes.shape, inputs.shape):
             raise ValueError(
                 f"{self!r} leakiness of shape {slopes.shape} does not fit inputs of shape "
-                f"{inputs.shape}"
-            ) from None
-        if np.broadcast_shapes(slopes.shape, inputs.shape) != inputs.shape:
-            raise ValueError(
-                f"{self!r} leakiness of shape {slopes.shape} would change the shape of "
-                f"inputs {inputs.shape}"
+                f"{inputs.shape}: give one slope per input (or a shape that broadcasts)"
             )
         return slopes
 
@@ -758,7 +759,7 @@ class RandomReluLayer(StochasticLayer):
         slopes = self.leakiness
         if slopes is None:
             slopes = np.asarray((self.lower + self.upper) / 2)
-        elif np.broadcast_shapes(slopes.shape, inputs.shape) != inputs.shape:
+        elif not _broadcasts_to(slopes.shape, inputs.shape):
             raise ValueError(
                 f"{self!r} bprop got inputs of shape {inputs.shape}, but the latest fprop "
                 f"drew slopes of shape {slopes.shape}: call fprop on these inputs first"
@@ -816,7 +817,8 @@ class MaxPoolingLayer(Layer):
                 f"{self!r} expects inputs of shape (batch_size, input_dim) with input_dim "
                 f"divisible by pool_size {self.pool_size}, got {inputs.shape}"
             )
-        return inputs.reshape(*inputs.shape[:-1], -1, self.pool_size)
+        groups = inputs.shape[-1] // self.pool_size  # not -1, which 0 rows cannot resolve
+        return inputs.reshape(*inputs.shape[:-1], groups, self.pool_size)
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """The maximum of each group: (batch_size, input_dim // pool_size)."""
