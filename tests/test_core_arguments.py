@@ -64,7 +64,13 @@ ELEMENTWISE = {
     "SwishLayer": SwishLayer,
     "SoftmaxLayer": SoftmaxLayer,
     "DropoutLayer": lambda: DropoutLayer(np.random.RandomState(0), 0.6, False),
+    "ParametricReluLayer": lambda: layers.ParametricReluLayer(0.3),
+    "RandomReluLayer": lambda: layers.RandomReluLayer(rng=np.random.RandomState(0)),
+    "ExponentialLinearUnitLayer": lambda: layers.ExponentialLinearUnitLayer(0.2),
 }
+# Layers that change the shape of their inputs; tests/test_course_layers.py checks their
+# arguments.
+RESHAPING_LAYERS = {"RadialBasisFunctionLayer", "MaxPoolingLayer"}
 ABSTRACT_LAYERS = {"Layer", "LayerWithParameters", "StochasticLayer"}
 
 
@@ -74,7 +80,7 @@ def _affine() -> AffineLayer:
 
 
 def test_every_layer_class_has_cases() -> None:
-    covered = set(ELEMENTWISE) | {"AffineLayer"} | ABSTRACT_LAYERS
+    covered = set(ELEMENTWISE) | {"AffineLayer"} | ABSTRACT_LAYERS | RESHAPING_LAYERS
     assert set(layers.__all__) == covered, "add the new layer to ELEMENTWISE (or here)"
 
 

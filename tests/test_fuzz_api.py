@@ -260,6 +260,158 @@ def layers_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def course_layers_cases(tmp: Path) -> list[Case]:
+    """The course's other layers (issue 14, part 2): RBF, PReLU, RReLU, its ELU, maxout."""
+    from mlp import layers as L
+
+    c = Cases("course_layers")
+    elementwise = {
+        "ParametricReluLayer": L.ParametricReluLayer,
+        "RandomReluLayer": lambda: L.RandomReluLayer(rng=0),
+        "ExponentialLinearUnitLayer": L.ExponentialLinearUnitLayer,
+    }
+    for name, make in elementwise.items():
+        cov = f"mlp.layers.{name}"
+        c.arrays(
+            cov,
+            f"{name}().fprop",
+            lambda inputs, make=make: make().fprop(inputs),
+            {"inputs": _x(5, 4)},
+        )
+        c.arrays(
+            cov,
+            f"{name}().bprop",
+            lambda inputs, outputs, grads_wrt_outputs, make=make: make().bprop(
+                inputs, outputs, grads_wrt_outputs
+            ),
+            {"inputs": _x(5, 4), "outputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+        )
+    numbers = {**BAD_NUMBERS, "-1": -1.0}
+    prelu = "mlp.layers.ParametricReluLayer"
+    c.arguments(
+        prelu,
+        "ParametricReluLayer",
+        L.ParametricReluLayer,
+        {},
+        {"alpha": BAD_NUMBERS, "dtype": {"'abc'": "abc", "5": 5}},
+    )
+    c.arrays(
+        prelu,
+        "ParametricReluLayer().grads_wrt_params",
+        lambda inputs, grads_wrt_outputs: L.ParametricReluLayer().grads_wrt_params(
+            inputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+    )
+    for text, value in {
+        "[None]": [None],
+        "[(3,) array]": [np.zeros(3)],
+        "None": None,
+        "[]": [],
+    }.items():
+        c.add(
+            prelu,
+            f"ParametricReluLayer().params = {text}",
+            lambda value=value: setattr(L.ParametricReluLayer(), "params", value),
+            ("params", "alpha", "parameter"),
+        )
+    c.arguments(
+        "mlp.layers.ExponentialLinearUnitLayer",
+        "ExponentialLinearUnitLayer",
+        L.ExponentialLinearUnitLayer,
+        {},
+        {"alpha": numbers},
+    )
+    rrelu = "mlp.layers.RandomReluLayer"
+    c.arguments(
+        rrelu,
+        "RandomReluLayer",
+        L.RandomReluLayer,
+        {},
+        {
+            "lower": {**numbers, "0.5 > upper": 0.5},
+            "upper": {**numbers, "0.1 < lower": 0.1},
+            "rng": {"'abc'": "abc", "5.5": 5.5, "RandomState": np.random.RandomState},
+        },
+    )
+    leakiness = {k: v for k, v in WRONG_TYPES.items() if k not in ("None", "[0.5]", "[[0.5]]")}
+    c.arguments(
+        rrelu,
+        "RandomReluLayer().fprop",
+        lambda **kwargs: L.RandomReluLayer(rng=0).fprop(**kwargs),
+        {"inputs": _x(5, 4)},
+        {"leakiness": {**leakiness, "nan": math.nan, "(5,5)": _x(5, 5), "(2,5,4)": _x(2, 5, 4)}},
+    )
+    c.arguments(
+        rrelu,
+        "RandomReluLayer().fprop",
+        lambda **kwargs: L.RandomReluLayer(rng=0).fprop(**kwargs),
+        {"inputs": _x(5, 4)},
+        {"stochastic": {"'yes'": "yes", "None": None}},
+    )
+    rbf = "mlp.layers.RadialBasisFunctionLayer"
+    c.arguments(
+        rbf,
+        "RadialBasisFunctionLayer",
+        L.RadialBasisFunctionLayer,
+        {"grid_dim": 3},
+        {
+            "grid_dim": {**BAD_COUNTS, "HUGE": HUGE},
+            "intervals": {
+                **WRONG_TYPES,
+                "[[1, 0]]": [[1.0, 0.0]],
+                "[[0, inf]]": [[0.0, math.inf]],
+                "[[0, 1, 2]]": [[0.0, 1.0, 2.0]],
+                "[]": [],
+                "list": list,
+            },
+        },
+    )
+    c.arrays(
+        rbf,
+        "RadialBasisFunctionLayer(1).fprop",
+        lambda inputs: L.RadialBasisFunctionLayer(1).fprop(inputs),
+        {"inputs": _x(5, 4)},
+    )
+    c.arrays(
+        rbf,
+        "RadialBasisFunctionLayer(1).bprop",
+        lambda inputs, outputs, grads_wrt_outputs: L.RadialBasisFunctionLayer(1).bprop(
+            inputs, outputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "outputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+    )
+    c.add(
+        rbf,
+        "RadialBasisFunctionLayer(2, 2 intervals).fprop((5,3))",
+        lambda: L.RadialBasisFunctionLayer(2, [[0, 1], [0, 2]]).fprop(_x(5, 3)),
+        ("intervals", "inputs"),
+    )
+    maxout = "mlp.layers.MaxPoolingLayer"
+    c.arguments(maxout, "MaxPoolingLayer", L.MaxPoolingLayer, {}, {"pool_size": BAD_COUNTS})
+    c.arrays(
+        maxout,
+        "MaxPoolingLayer().fprop",
+        lambda inputs: L.MaxPoolingLayer().fprop(inputs),
+        {"inputs": _x(5, 4)},
+    )
+    c.add(
+        maxout,
+        "MaxPoolingLayer(3).fprop((5,4))",
+        lambda: L.MaxPoolingLayer(3).fprop(_x(5, 4)),
+        ("inputs", "pool_size"),
+    )
+    c.arrays(
+        maxout,
+        "MaxPoolingLayer().bprop",
+        lambda inputs, outputs, grads_wrt_outputs: L.MaxPoolingLayer().bprop(
+            inputs, outputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "outputs": _x(5, 2), "grads_wrt_outputs": _x(5, 2)},
+    )
+    return c.cases
+
+
 def errors_cases(tmp: Path) -> list[Case]:
     from mlp import errors as E
 
@@ -2614,6 +2766,7 @@ def atomic_cases(tmp: Path) -> list[Case]:
 
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
+    "course_layers": course_layers_cases,
     "errors": errors_cases,
     "models": models_cases,
     "initialisers": initialisers_cases,

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 import mlp
 from mlp import registry
@@ -153,6 +154,43 @@ LAYER_CASES = [
         IN_DIM,
         _torch_dropout,
         ("DropoutLayer", "incl_prob=0.6", "share_across_batch=False"),
+    ),
+]
+
+
+# The course's other layers whose registry entry cannot be checked from its defaults
+# alone: PReLU has a parameter torch must hold, RReLU draws its slopes (here one fixed
+# slope, lower == upper, which torch's training mode draws too), maxout halves the width.
+
+
+def _torch_prelu(layer: mlp.layers.ParametricReluLayer, x: torch.Tensor, outputs: np.ndarray):
+    module = nn.PReLU(dtype=torch.float64)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(layer.alpha))
+    return module(x), [module.weight]
+
+
+LAYER_CASES += [
+    LayerCase(
+        "ParametricReluLayer",
+        lambda: mlp.layers.ParametricReluLayer(alpha=0.3),
+        IN_DIM,
+        _torch_prelu,
+        ("ParametricReluLayer", "alpha=0.3"),
+    ),
+    LayerCase(
+        "RandomReluLayer",
+        lambda: mlp.layers.RandomReluLayer(0.2, 0.2, rng=np.random.RandomState(5)),
+        IN_DIM,
+        _torch_elementwise(lambda layer: lambda x: F.rrelu(x, 0.2, 0.2, training=True)),
+        ("RandomReluLayer", "lower=0.2", "upper=0.2"),
+    ),
+    LayerCase(
+        "MaxPoolingLayer",
+        lambda: mlp.layers.MaxPoolingLayer(pool_size=2),
+        IN_DIM // 2,
+        lambda layer, x, outputs: (x.reshape(BATCH, -1, 2).max(dim=-1).values, []),
+        ("MaxPoolingLayer", "pool_size=2"),
     ),
 ]
 

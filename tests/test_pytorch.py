@@ -21,10 +21,12 @@ from mlp.layers import (  # noqa: E402
     DropoutLayer,
     ELULayer,
     Layer,
+    LayerWithParameters,
     LeakyReluLayer,
     ReluLayer,
     SigmoidLayer,
     SoftmaxLayer,
+    StochasticLayer,
     SwishLayer,
     TanhLayer,
 )
@@ -85,7 +87,8 @@ def test_model_and_its_torch_twin_agree_on_outputs_and_parameter_gradients(name,
     inputs = rng.normal(size=(5, 7)).astype(dtype)
     grads_wrt_outputs = rng.normal(size=(5, 4)).astype(dtype)
 
-    evaluation = name == "dropout"  # a random mask cannot be matched; its identity can
+    # Random masks and slopes cannot be matched; their evaluation modes can.
+    evaluation = name in ("dropout", "rrelu")
     module.train(not evaluation)
     activations = model.fprop(inputs, evaluation=evaluation)
     outputs = module(torch.from_numpy(inputs))
@@ -95,7 +98,8 @@ def test_model_and_its_torch_twin_agree_on_outputs_and_parameter_gradients(name,
     outputs.backward(torch.from_numpy(grads_wrt_outputs))
     grads = model.grads_wrt_params(activations, grads_wrt_outputs)
     torch_grads = [p.grad.numpy() for p in module.parameters()]
-    assert len(grads) == len(torch_grads) == 4
+    extra = len(model.layers[1].params) if isinstance(model.layers[1], LayerWithParameters) else 0
+    assert len(grads) == len(torch_grads) == 4 + extra  # prelu: its slope between the weights
     for grad, torch_grad in zip(grads, torch_grads, strict=True):
         _assert_close(grad, torch_grad, dtype)
 
@@ -118,7 +122,7 @@ def test_each_layer_bprop_matches_torch_autograd(name, dtype):
 
     fprop = (
         layer.fprop(inputs, stochastic=False)
-        if isinstance(layer, DropoutLayer)
+        if isinstance(layer, StochasticLayer)
         else layer.fprop(inputs)
     )
     _assert_close(fprop, torch_outputs.detach().numpy(), dtype)

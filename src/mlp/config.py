@@ -747,6 +747,7 @@ def _build_model(
     """The model of a resolved config, its layers built by their registry entries in
     order (the initialisers and dropout layers draw from `rng` in that order)."""
     from mlp.initialisers import ConstantInit, UniformInit
+    from mlp.layer_base import StochasticLayer
     from mlp.models import MultipleLayerModel
     from mlp.penalties import L2Penalty
 
@@ -765,6 +766,10 @@ def _build_model(
         layers.append(layer)
 
     dropout, affine = registry.entry("layer", "dropout"), registry.entry("layer", "affine")
+    activation = config.entry("activation")
+    activation_arguments = config.hyperparameters("activation")
+    if activation.layer_class is not None and issubclass(activation.layer_class, StochasticLayer):
+        activation_arguments["rng"] = rng  # a random activation (rrelu) draws from the seed too
     if config.input_dropout > 0:
         add(dropout, rng=rng, incl_prob=1 - config.input_dropout, share_across_batch=share)
     for i, width in enumerate((*config.hidden, 10)):
@@ -776,7 +781,7 @@ def _build_model(
             weights_penalty=penalty,
         )
         if i < len(config.hidden):
-            add(config.entry("activation"), **config.hyperparameters("activation"))
+            add(activation, **activation_arguments)
             if config.dropout > 0:
                 add(dropout, rng=rng, incl_prob=1 - config.dropout, share_across_batch=share)
     output_layer = config.entry("error").output_layer

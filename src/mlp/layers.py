@@ -39,9 +39,14 @@ __all__ = [
     "AffineLayer",
     "DropoutLayer",
     "ELULayer",
+    "ExponentialLinearUnitLayer",
     "Layer",
     "LayerWithParameters",
     "LeakyReluLayer",
+    "MaxPoolingLayer",
+    "ParametricReluLayer",
+    "RadialBasisFunctionLayer",
+    "RandomReluLayer",
     "ReluLayer",
     "SigmoidLayer",
     "SoftmaxLayer",
@@ -451,3 +456,387 @@ class DropoutLayer(StochasticLayer):
             f"DropoutLayer(incl_prob={self.incl_prob}, "
             f"share_across_batch={self.share_across_batch})"
         )
+
+
+# --- the course's other layers: RBF features, PReLU, RReLU, its ELU, maxout ---------------
+
+
+def _intervals(intervals: object, owner: str) -> np.ndarray:
+    """`intervals` as a float array of shape (n, 2) of finite (low, high) rows, low < high."""
+    expected = "a list of [low, high] pairs with low < high, e.g. [[0.0, 1.0]]"
+    _checks.not_a_class(intervals, "intervals", owner)
+    if isinstance(intervals, (str, bytes)) or not isinstance(intervals, (Sequence, np.ndarray)):
+        raise TypeError(f"{owner} intervals must be {expected}, got {intervals!r}")
+    try:
+        array = np.array(intervals, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner} intervals must be {expected}, got {intervals!r}") from None
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] != 2:
+        raise ValueError(f"{owner} intervals must be {expected}, got shape {array.shape}")
+    if not np.isfinite(array).all() or not (array[:, 0] < array[:, 1]).all():
+        raise ValueError(f"{owner} intervals must be {expected}, got {array.tolist()}")
+    return array
+
+
+def _outputs_shape(
+    layer: Layer,
+    outputs: np.ndarray,
+    grads_wrt_outputs: np.ndarray,
+    input_shape: tuple[int, ...],
+    expected: tuple[int, ...],
+) -> None:
+    """A ValueError unless grads_wrt_outputs is shaped like outputs, and outputs have
+    the shape `expected` that fprop gives for inputs of `input_shape`."""
+    if grads_wrt_outputs.shape != outputs.shape:
+        raise ValueError(
+            f"{layer!r} bprop needs grads_wrt_outputs shaped like its outputs "
+            f"{outputs.shape}, got {grads_wrt_outputs.shape}"
+        )
+    if outputs.shape != expected:
+        raise ValueError(
+            f"{layer!r} bprop needs outputs of shape {expected} for inputs of shape "
+            f"{input_shape}, got {outputs.shape}: pass the inputs fprop was given"
+        )
+
+
+class RadialBasisFunctionLayer(Layer):
+    """Gaussian bumps on a grid: `grid_dim` features per input dimension.
+
+    For input dimension d, whose interval is (low_d, high_d), the centres are
+    c_{d,k} = linspace(low_d, high_d, grid_dim)[k] and the scale is
+    s_d = (high_d - low_d) / grid_dim; the output is
+
+        outputs[b, d * grid_dim + k] = exp(-(inputs[b, d] - c_{d,k})**2 / s_d**2)
+
+    so the features of dimension 0 come first, each dimension's in the order of its
+    centres.
+
+    Shape:
+        inputs: (batch_size, input_dim), or (batch_size,) for one input dimension
+        outputs: (batch_size, input_dim * grid_dim)
+        grads_wrt_inputs: like inputs
+
+    Args:
+        grid_dim: number of centres per input dimension (>= 1).
+        intervals: one [low, high] pair shared by every input dimension, or one pair per
+            input dimension (then inputs must have that many columns).
+    """
+
+    def __init__(self, grid_dim: int, intervals: Sequence[Sequence[float]] = ((0.0, 1.0),)) -> None:
+        owner = "RadialBasisFunctionLayer"
+        self.grid_dim = _checks.integer(grid_dim, "grid_dim", owner, low=1)
+        if self.grid_dim > _checks.MAX_ENTRIES:
+            raise ValueError(f"{owner} grid_dim {self.grid_dim} is more centres than fit in memory")
+        self.intervals = _intervals(intervals, owner)
+        # centres (n, grid_dim) and scales (n,), one row per interval: np.linspace of
+        # each row, so the numbers are those of the formula in the docstring.
+        self.centres = np.array([np.linspace(lo, hi, self.grid_dim) for lo, hi in self.intervals])
+        self.scales = (self.intervals[:, 1] - self.intervals[:, 0]) / self.grid_dim
+
+    def _grid(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """inputs as (batch_size, input_dim), the centres (input_dim, grid_dim) and the
+        scales (input_dim, 1), all in the inputs' float dtype."""
+        rows = inputs.reshape(-1, 1) if inputs.ndim == 1 else inputs
+        if rows.ndim != 2:
+            raise ValueError(
+                f"{self!r} expects inputs of shape (batch_size, input_dim) or (batch_size,), "
+                f"got {inputs.shape}"
+            )
+        count = len(self.intervals)
+        if count not in (1, rows.shape[1]):
+            raise ValueError(
+                f"{self!r} has {count} intervals, one per input dimension, but the inputs "
+                f"have {rows.shape[1]} columns (shape {inputs.shape})"
+            )
+        centres = np.broadcast_to(self.centres, (rows.shape[1], self.grid_dim))
+        scales = np.broadcast_to(self.scales[:, None], (rows.shape[1], 1))
+        return rows, centres.astype(rows.dtype), scales.astype(rows.dtype)
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """outputs (batch_size, input_dim * grid_dim), dimension-major (see the class)."""
+        rows, centres, scales = self._grid(_batch(inputs, self))
+        outputs = np.exp(-((rows[:, :, None] - centres) ** 2) / scales**2)
+        return outputs.reshape(rows.shape[0], rows.shape[1] * self.grid_dim)  # no -1: 0 rows
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dE/dx_d = sum_k g[d, k] * y[d, k] * -2 (x_d - c_{d,k}) / s_d**2, shaped like inputs."""
+        inputs = _batch(inputs, self)
+        rows, centres, scales = self._grid(inputs)
+        outputs = _checks.floats(outputs, "outputs", self)
+        grads_wrt_outputs = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", self)
+        _outputs_shape(
+            self,
+            outputs,
+            grads_wrt_outputs,
+            inputs.shape,
+            (rows.shape[0], rows.shape[1] * self.grid_dim),
+        )
+        shape = (*rows.shape, self.grid_dim)
+        slopes = -2 * (rows[:, :, None] - centres) / scales**2
+        slopes *= outputs.reshape(shape)
+        slopes *= grads_wrt_outputs.reshape(shape)
+        return slopes.sum(axis=-1).reshape(inputs.shape)
+
+    def __repr__(self) -> str:
+        return (
+            f"RadialBasisFunctionLayer(grid_dim={self.grid_dim}, "
+            f"intervals={self.intervals.tolist()})"
+        )
+
+
+def _same_shape(layer: Layer, inputs: np.ndarray, grads_wrt_outputs: np.ndarray) -> None:
+    if inputs.shape != grads_wrt_outputs.shape:
+        raise ValueError(
+            f"{layer!r} needs grads_wrt_outputs shaped like its inputs {inputs.shape}, "
+            f"got {grads_wrt_outputs.shape}: pass the inputs fprop was given"
+        )
+
+
+class ParametricReluLayer(LayerWithParameters):
+    """PReLU: outputs = x where x > 0, alpha * x elsewhere, with alpha learned.
+
+    One slope `alpha`, an array of shape (1,), is shared by every unit (PyTorch's
+    `nn.PReLU()` with its default num_parameters=1).
+
+    Shape:
+        inputs: any shape (batch_size, ...); outputs, grads_wrt_inputs: like inputs
+        params: [alpha of shape (1,)]
+
+    Args:
+        alpha: the initial slope for x <= 0, a finite number.
+        dtype: np.float32 or np.float64 for alpha; default `mlp.get_default_dtype()`.
+    """
+
+    keeps_shape = True
+
+    def __init__(self, alpha: float = 0.25, *, dtype: np.dtype | type | None = None) -> None:
+        value = _checks.number(alpha, "alpha", "ParametricReluLayer")
+        self.dtype = _layer_dtype(dtype, "ParametricReluLayer")
+        self.alpha = np.array([value], dtype=self.dtype)
+
+    def _slope(self, dtype: np.dtype) -> np.ndarray:
+        # alpha in the inputs' dtype, so float32 inputs give float32 outputs.
+        return self.alpha.astype(dtype, copy=False)
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """max(x, 0) + alpha * min(x, 0): one term is exactly 0 for every x."""
+        inputs = _batch(inputs, self)
+        outputs = np.minimum(inputs, 0)
+        outputs *= self._slope(inputs.dtype)
+        outputs += np.maximum(inputs, 0)
+        return outputs
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx is 1 where x > 0 and alpha elsewhere."""
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
+        dtype = grads_wrt_outputs.dtype
+        positive = inputs > 0
+        grads = np.multiply(grads_wrt_outputs, ~positive, dtype=dtype)
+        grads *= self._slope(dtype)
+        grads += np.multiply(grads_wrt_outputs, positive, dtype=dtype)
+        return grads
+
+    def grads_wrt_params(
+        self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> list[np.ndarray]:
+        """[dE/dalpha of shape (1,)] = [sum over every element of g * min(x, 0)]."""
+        inputs = _batch(inputs, self)
+        grads_wrt_outputs = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", self)
+        _same_shape(self, inputs, grads_wrt_outputs)
+        total = np.vdot(grads_wrt_outputs, np.minimum(inputs, 0))
+        return [np.array([total], dtype=self.alpha.dtype)]
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """[alpha], an array of shape (1,) (the array itself, not a copy)."""
+        return [self.alpha]
+
+    @params.setter
+    def params(self, values: Sequence[np.ndarray]) -> None:
+        # Copied into the existing array (see AffineLayer.params), unless the dtype changed.
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise TypeError(f"{self!r} params must be a list [alpha], got {values!r}")
+        values = list(values)
+        if len(values) != 1:
+            raise ValueError(f"{self!r} has 1 parameter (alpha), got {len(values)}")
+        alpha = _checks.numeric_array(values[0], "alpha", self)
+        if alpha.shape not in ((1,), ()):
+            raise ValueError(f"{self!r} needs alpha of shape (1,), got {alpha.shape}")
+        if self.alpha.dtype == self.dtype:
+            self.alpha[...] = alpha.reshape(1)
+        else:
+            self.alpha = np.array(alpha.reshape(1), dtype=self.dtype)
+
+    def __repr__(self) -> str:
+        return f"ParametricReluLayer(alpha={float(self.alpha[0])})"
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of `shape` broadcasts to `target` without changing it."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+class RandomReluLayer(StochasticLayer):
+    """RReLU: outputs = x where x > 0, a * x elsewhere, with a random slope a while training.
+
+    While training (`stochastic=True`) each element draws its own slope,
+    `rng.uniform(lower, upper, size=inputs.shape)`, unless `leakiness` gives the slopes;
+    in evaluation (`stochastic=False`, which `MultipleLayerModel.fprop(evaluation=True)`
+    passes) every slope is (lower + upper) / 2, as in PyTorch's `nn.RReLU`.
+
+    `bprop` uses the slopes of the latest `fprop` (kept as `self.leakiness`); before any
+    `fprop` it uses the evaluation slope.
+
+    Shape:
+        inputs: any shape (batch_size, ...); outputs, grads_wrt_inputs: like inputs
+        leakiness: like inputs (or any shape that broadcasts to it)
+
+    Args:
+        lower, upper: the range of the slopes, 0 <= lower <= upper.
+        rng: random generator for the slopes (default: the stream stochastic layers share).
+    """
+
+    keeps_shape = True
+
+    def __init__(
+        self, lower: float = 0.125, upper: float = 1.0 / 3.0, rng: RandomState | None = None
+    ) -> None:
+        owner = "RandomReluLayer"
+        self.lower = _checks.number(lower, "lower", owner, low=0)
+        self.upper = _checks.number(upper, "upper", owner, low=0)
+        if self.lower > self.upper:
+            raise ValueError(
+                f"{owner} lower must be at most upper, got lower={lower!r} > upper={upper!r}"
+            )
+        super().__init__(rng)
+        self.leakiness: np.ndarray | None = None
+
+    def fprop(
+        self,
+        inputs: np.ndarray,
+        stochastic: bool = True,
+        leakiness: np.ndarray | float | None = None,
+    ) -> np.ndarray:
+        """max(x, 0) + a * min(x, 0), the slopes a drawn, given or their mean (see above)."""
+        inputs = _batch(inputs, self)
+        stochastic = _checks.flag(stochastic, "stochastic", self)
+        if leakiness is not None:
+            slopes = self._given(leakiness, inputs)
+        elif stochastic:
+            slopes = self.rng.uniform(self.lower, self.upper, size=inputs.shape)
+        else:
+            slopes = np.asarray((self.lower + self.upper) / 2)
+        self.leakiness = slopes.astype(inputs.dtype, copy=False)
+        outputs = np.minimum(inputs, 0)
+        outputs *= self.leakiness
+        outputs += np.maximum(inputs, 0)
+        return outputs
+
+    def _given(self, leakiness: object, inputs: np.ndarray) -> np.ndarray:
+        slopes = _checks.floats(leakiness, "leakiness", self)
+        if not np.isfinite(slopes).all():
+            raise ValueError(f"{self!r} leakiness must be finite slopes, got non-finite values")
+        if not _broadcasts_to(slopes.shape, inputs.shape):
+            raise ValueError(
+                f"{self!r} leakiness of shape {slopes.shape} does not fit inputs of shape "
+                f"{inputs.shape}: give one slope per input (or a shape that broadcasts)"
+            )
+        return slopes
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """dy/dx is 1 where x > 0 and the slope of the latest fprop elsewhere."""
+        inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
+        dtype = grads_wrt_outputs.dtype
+        slopes = self.leakiness
+        if slopes is None:
+            slopes = np.asarray((self.lower + self.upper) / 2)
+        elif not _broadcasts_to(slopes.shape, inputs.shape):
+            raise ValueError(
+                f"{self!r} bprop got inputs of shape {inputs.shape}, but the latest fprop "
+                f"drew slopes of shape {slopes.shape}: call fprop on these inputs first"
+            )
+        positive = inputs > 0
+        grads = np.multiply(grads_wrt_outputs, ~positive, dtype=dtype)
+        grads *= slopes.astype(dtype, copy=False)
+        grads += np.multiply(grads_wrt_outputs, positive, dtype=dtype)
+        return grads
+
+    def __repr__(self) -> str:
+        return f"RandomReluLayer(lower={self.lower}, upper={self.upper})"
+
+
+class ExponentialLinearUnitLayer(ELULayer):
+    """The course's name for ELU, with its default alpha = 0.01 (`ELULayer`'s is 1.0).
+
+    outputs = x where x > 0, alpha * (exp(x) - 1) elsewhere; the maths is `ELULayer`'s.
+
+    Shape:
+        inputs: any shape (batch_size, ...); outputs, grads_wrt_inputs: like inputs
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        self.alpha = _checks.number(alpha, "alpha", "ExponentialLinearUnitLayer", low=0)
+
+    def __repr__(self) -> str:
+        return f"ExponentialLinearUnitLayer(alpha={self.alpha})"
+
+
+class MaxPoolingLayer(Layer):
+    """Maxout: the maximum over non-overlapping groups of `pool_size` consecutive features.
+
+        outputs[..., j] = max(inputs[..., j * pool_size : (j + 1) * pool_size])
+
+    The gradient goes to the winner of each group (the first one, on a tie).
+
+    Shape:
+        inputs: (batch_size, input_dim), input_dim divisible by pool_size (any leading
+            axes may come before the last one, which is pooled)
+        outputs: (batch_size, input_dim // pool_size)
+        grads_wrt_inputs: like inputs
+
+    Args:
+        pool_size: number of features per group (>= 1).
+    """
+
+    def __init__(self, pool_size: int = 2) -> None:
+        self.pool_size = _checks.integer(pool_size, "pool_size", "MaxPoolingLayer", low=1)
+
+    def _groups(self, inputs: np.ndarray) -> np.ndarray:
+        """inputs viewed as (..., input_dim // pool_size, pool_size)."""
+        if inputs.ndim < 2 or inputs.shape[-1] % self.pool_size != 0:
+            raise ValueError(
+                f"{self!r} expects inputs of shape (batch_size, input_dim) with input_dim "
+                f"divisible by pool_size {self.pool_size}, got {inputs.shape}"
+            )
+        groups = inputs.shape[-1] // self.pool_size  # not -1, which 0 rows cannot resolve
+        return inputs.reshape(*inputs.shape[:-1], groups, self.pool_size)
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """The maximum of each group: (batch_size, input_dim // pool_size)."""
+        return self._groups(_batch(inputs, self)).max(axis=-1)
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """grads_wrt_outputs placed at each group's winner, zeros elsewhere."""
+        inputs = _batch(inputs, self)
+        groups = self._groups(inputs)
+        outputs = _checks.floats(outputs, "outputs", self)
+        grads_wrt_outputs = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", self)
+        _outputs_shape(self, outputs, grads_wrt_outputs, inputs.shape, groups.shape[:-1])
+        winners = groups.argmax(axis=-1)[..., None]
+        grads = np.zeros(groups.shape, dtype=grads_wrt_outputs.dtype)
+        np.put_along_axis(grads, winners, grads_wrt_outputs[..., None], axis=-1)
+        return grads.reshape(inputs.shape)
+
+    def __repr__(self) -> str:
+        return f"MaxPoolingLayer(pool_size={self.pool_size})"

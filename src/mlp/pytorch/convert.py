@@ -8,10 +8,15 @@ Layer correspondence, as the layer entries of `mlp.registry` declare it; among t
     ReluLayer        nn.ReLU             LeakyReluLayer  nn.LeakyReLU(negative_slope=alpha)
     ELULayer         nn.ELU(alpha)       SoftmaxLayer    nn.Softmax(dim=-1)
     DropoutLayer     nn.Dropout(p=1 - incl_prob)
+    ParametricReluLayer  nn.PReLU() (one slope)   RandomReluLayer  nn.RReLU(lower, upper)
+    ExponentialLinearUnitLayer  nn.ELU(alpha) (back as ELULayer, the same maths)
+    MaxPoolingLayer  nn.MaxPool1d(pool_size) (pools the last axis of (batch_size, dim))
 
 Dropout is the same in evaluation mode (the identity in both). While training,
 `nn.Dropout` draws a mask per element, where `DropoutLayer(share_across_batch=True)`
-shares one across the batch; `from_torch` gives `share_across_batch=False`.
+shares one across the batch; `from_torch` gives `share_across_batch=False`. RReLU is
+likewise the same in evaluation mode (the mean slope), each drawing its own slopes while
+training.
 """
 
 from __future__ import annotations

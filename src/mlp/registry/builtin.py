@@ -604,3 +604,109 @@ register(
         ),
     )
 )
+
+
+# --- the course's other layers (issue 14, part 2): PReLU, RReLU, its ELU, maxout -----------
+# RadialBasisFunctionLayer has no torch counterpart and its width depends on a grid, not
+# on the model's widths, so it is used from Python rather than listed here.
+
+_PRELU = _torch_module("nn.PReLU")
+
+
+def _prelu_to_torch(layer: Any) -> Any:
+    from torch import nn
+
+    module = _PRELU()(num_parameters=1, init=float(layer.alpha[0]), device="meta")
+    module.weight = nn.Parameter(_to_tensor(layer.alpha))
+    return module
+
+
+def _prelu_from_torch(module: Any) -> Any:
+    slope = _to_array(module.weight, "its weight")
+    if slope.shape != (1,):
+        raise ValueError(
+            f"it learns {slope.size} slopes (num_parameters={module.num_parameters}); "
+            "ParametricReluLayer shares one slope, as nn.PReLU() does"
+        )
+    return layers.ParametricReluLayer(float(slope[0]), dtype=slope.dtype)
+
+
+register(
+    Entry(
+        "activation",
+        "prelu",
+        "x for x > 0, alpha * x otherwise, with alpha learned (one slope shared by all units)",
+        lambda input_shape, alpha: (layers.ParametricReluLayer(alpha), tuple(input_shape)),
+        _prelu_to_torch,
+        (Hyperparameter("alpha", float, 0.25, "initial learned slope for x < 0", metavar="A"),),
+        layer_class=layers.ParametricReluLayer,
+        torch_class=_PRELU,
+        from_torch=_prelu_from_torch,
+    )
+)
+
+register(
+    _elementwise(
+        "activation",
+        "rrelu",
+        "x for x > 0, a * x otherwise; a ~ uniform(lower, upper) while training, their "
+        "mean in evaluation (keyword: rng)",
+        layers.RandomReluLayer,
+        "nn.RReLU",
+        _at_least_zero("lower", 0.125, "smallest random slope", "L"),
+        _at_least_zero("upper", 1.0 / 3.0, "largest random slope", "U"),
+    )
+)
+
+# The course's ELU (alpha 0.01 by default) as a layer, so `to_torch` carries it; nn.ELU
+# comes back from `from_torch` as the 'elu' activation's ELULayer, which computes the same.
+register(
+    _elementwise(
+        "layer",
+        "exponential_linear_unit",
+        "the course's ELU: x for x > 0, alpha * (exp(x) - 1) otherwise",
+        layers.ExponentialLinearUnitLayer,
+        "nn.ELU",
+        _alpha(0.01, "limit -alpha for x -> -inf"),
+    )
+)
+
+
+def _build_maxout(input_shape: tuple[int, ...], pool_size: int) -> tuple[Any, tuple[int, ...]]:
+    if len(input_shape) != 1 or input_shape[0] % pool_size != 0:
+        raise ValueError(
+            f"maxout needs flat inputs of shape (dim,) with dim divisible by pool_size "
+            f"{pool_size}, got {tuple(input_shape)}"
+        )
+    return layers.MaxPoolingLayer(pool_size), (input_shape[0] // pool_size,)
+
+
+_MAX_POOL_1D = _torch_module("nn.MaxPool1d")
+
+
+def _maxout_from_torch(module: Any) -> Any:
+    size = module.kernel_size
+    plain = (module.stride, module.padding, module.dilation) == (size, 0, 1)
+    if not plain or module.ceil_mode or module.return_indices:
+        raise ValueError(
+            "MaxPoolingLayer pools non-overlapping groups: it needs stride == kernel_size, "
+            "no padding, dilation 1, ceil_mode and return_indices off"
+        )
+    return layers.MaxPoolingLayer(size)
+
+
+# nn.MaxPool1d(k) pools the last axis of a (batch_size, dim) input, which it takes as
+# (channels, length) without a batch axis: the same maxima, the gradient to the same winner.
+register(
+    Entry(
+        "layer",
+        "maxout",
+        "the maximum of each group of pool_size consecutive features",
+        _build_maxout,
+        lambda layer: _MAX_POOL_1D()(layer.pool_size),
+        (Hyperparameter("pool_size", int, 2, "features per group", 1, metavar="K"),),
+        layer_class=layers.MaxPoolingLayer,
+        torch_class=_MAX_POOL_1D,
+        from_torch=_maxout_from_torch,
+    )
+)
