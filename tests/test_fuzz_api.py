@@ -2488,6 +2488,98 @@ def atomic_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+# ------------------------------------------- issue 14, part 3: batch normalisation, SGDR
+
+
+def batch_norm_cases(tmp: Path) -> list[Case]:
+    from mlp import layers as L
+    from mlp import normalisation as N
+
+    c = Cases("batch_norm")
+    cov = ("mlp.layers.BatchNormalizationLayer", "mlp.normalisation.BatchNormalizationLayer")
+    c.arguments(
+        cov,  # type: ignore[arg-type]
+        "BatchNormalizationLayer",
+        N.BatchNormalizationLayer,
+        {"input_dim": 4},
+        {
+            "input_dim": BAD_COUNTS,
+            "epsilon": {**BAD_NUMBERS, "0": 0.0, "-1": -1.0},
+            "momentum": {**BAD_NUMBERS, "-0.5": -0.5, "1.5": 1.5},
+            "gamma_initialiser": {"0.1": 0.1, "'abc'": "abc"},
+            "beta_initialiser": {"[0.0]": [0.0]},
+            "dtype": {"'abc'": "abc", "5": 5},
+        },
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).fprop",
+        lambda inputs: L.BatchNormalizationLayer(4).fprop(inputs),
+        {"inputs": _x(5, 4)},
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).fprop(stochastic=False)",
+        lambda inputs: L.BatchNormalizationLayer(4).fprop(inputs, stochastic=False),
+        {"inputs": _x(5, 4)},
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).bprop",
+        lambda inputs, outputs, grads_wrt_outputs: L.BatchNormalizationLayer(4).bprop(
+            inputs, outputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "outputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).grads_wrt_params",
+        lambda inputs, grads_wrt_outputs: L.BatchNormalizationLayer(4).grads_wrt_params(
+            inputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+    )
+    for text, value in {"None": None, "'abc'": "abc", "1": 1}.items():
+        c.add(
+            cov[0],
+            f"BatchNormalizationLayer(4).fprop(x, stochastic={text})",
+            lambda value=value: L.BatchNormalizationLayer(4).fprop(_x(5, 4), stochastic=value),
+            "stochastic",
+        )
+    good = {"running_mean": np.zeros(4), "running_var": np.ones(4)}
+    for text, state in {
+        "None": None,
+        "[]": [],
+        "{}": {},
+        "running_mean only": {"running_mean": np.zeros(4)},
+        "running_var=None": {**good, "running_var": None},
+        "running_var 'abc'": {**good, "running_var": "abc"},
+        "running_var (3,)": {**good, "running_var": np.ones(3)},
+        "running_var -1": {**good, "running_var": -np.ones(4)},
+        "running_mean nan": {**good, "running_mean": np.full(4, np.nan)},
+        "an extra key": {**good, "x": np.ones(4)},
+    }.items():
+        c.add(
+            cov[0],
+            f"BatchNormalizationLayer(4).load_state({text})",
+            lambda state=state: L.BatchNormalizationLayer(4).load_state(state),
+            ("state", "running", "dict"),
+        )
+    c.add(
+        cov[0],
+        "BatchNormalizationLayer(4).params = [None, None]",
+        lambda: setattr(L.BatchNormalizationLayer(4), "params", [None, None]),
+        ("params", "gamma"),
+    )
+    c.add(
+        cov[0],
+        "BatchNormalizationLayer(4).params = [(3,), (4,)]",
+        lambda: setattr(L.BatchNormalizationLayer(4), "params", [np.ones(3), np.zeros(4)]),
+        ("params", "gamma", "shape"),
+    )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "errors": errors_cases,
@@ -2514,6 +2606,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "pytorch": pytorch_cases,
     "twin": twin_cases,
     "atomic": atomic_cases,
+    "batch_norm": batch_norm_cases,
 }
 
 

@@ -71,7 +71,8 @@ def test_every_layer_entry_converts_to_torch_and_back(entry: Entry) -> None:
     assert type(back) is entry.layer_class
     x = np.random.RandomState(2).normal(size=(2, IN_DIM)).astype(np.float32)
     module.eval()
-    ours = layer.fprop(x, stochastic=False) if entry.name == "dropout" else layer.fprop(x)
+    evaluation = layer.has_evaluation_mode  # dropout, batch normalisation: as module.eval()
+    ours = layer.fprop(x, stochastic=False) if evaluation else layer.fprop(x)
     np.testing.assert_allclose(module(torch.from_numpy(x)).detach().numpy(), ours, atol=1e-6)
 
 

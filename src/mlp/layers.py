@@ -33,10 +33,12 @@ from mlp.layer_base import elementwise_arguments as _checked
 from mlp.layer_base import float_batch as _batch
 from mlp.layer_base import layer_dtype as _layer_dtype
 from mlp.layer_base import shared_default as _shared_default
+from mlp.normalisation import BatchNormalizationLayer
 from mlp.rngs import RandomState, uniform01
 
 __all__ = [
     "AffineLayer",
+    "BatchNormalizationLayer",
     "DropoutLayer",
     "ELULayer",
     "Layer",
