@@ -2580,6 +2580,60 @@ def batch_norm_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def warm_restarts_cases(tmp: Path) -> list[Case]:
+    from mlp import schedulers as S
+    from mlp.learning_rules import GradientDescentLearningRule
+
+    c = Cases("warm_restarts")
+    cov = "mlp.schedulers.CosineAnnealingWithWarmRestarts"
+    cls = S.CosineAnnealingWithWarmRestarts
+    base = {
+        "min_learning_rate": 0.0,
+        "max_learning_rate": 0.1,
+        "total_iters_per_period": 3,
+        "max_learning_rate_discount_factor": 0.5,
+        "period_iteration_expansion_factor": 2.0,
+    }
+    c.arguments(
+        cov,
+        "CosineAnnealingWithWarmRestarts",
+        cls,
+        base,
+        {
+            "min_learning_rate": {**BAD_NUMBERS, "-1": -1.0, "0.5 (> max)": 0.5},
+            "max_learning_rate": {**BAD_NUMBERS, "-1": -1.0},
+            "total_iters_per_period": {**BAD_NUMBERS, "0": 0, "-3": -3},
+            "max_learning_rate_discount_factor": {**BAD_NUMBERS, "-0.5": -0.5},
+            "period_iteration_expansion_factor": {**BAD_NUMBERS, "0.5": 0.5, "0": 0.0},
+        },
+        extra_names=("learning_rate",),
+    )
+    for text, epoch in {"None": None, "'abc'": "abc", "-1": -1, "2.5": 2.5}.items():
+        for method in ("learning_rate", "period"):
+            c.add(
+                cov,
+                f"CosineAnnealingWithWarmRestarts(...).{method}({text})",
+                lambda epoch=epoch, method=method: getattr(cls(**base), method)(epoch),
+                ("epoch_number", "epoch"),
+            )
+    for text, rule in {"None": None, "'abc'": "abc", "class": GradientDescentLearningRule}.items():
+        c.add(
+            cov,
+            f"CosineAnnealingWithWarmRestarts(...).update_learning_rule({text}, 0)",
+            lambda rule=rule: cls(**base).update_learning_rule(rule, 0),
+            "learning_rule",
+        )
+    c.add(
+        cov,
+        "CosineAnnealingWithWarmRestarts(...).learning_rate(10**6)",
+        lambda: cls(**base).learning_rate(10**6),
+        (),
+        "any",
+        finite_result,
+    )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "errors": errors_cases,
@@ -2607,6 +2661,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "twin": twin_cases,
     "atomic": atomic_cases,
     "batch_norm": batch_norm_cases,
+    "warm_restarts": warm_restarts_cases,
 }
 
 

@@ -671,3 +671,36 @@ register(
         from_torch=_batch_norm_from_torch,
     )
 )
+register(
+    Entry(
+        "schedule",
+        "sgdr",
+        "cosine annealing with warm restarts (SGDR): from learning_rate down towards lr_min "
+        "over each period, restarting at learning_rate times restart_discount per restart",
+        lambda learning_rate, num_epochs, lr_min, restart_period, restart_discount, period_expansion: (
+            schedulers.CosineAnnealingWithWarmRestarts(
+                lr_min, learning_rate, restart_period, restart_discount, period_expansion
+            )
+        ),
+        hyperparameters=(
+            _at_least_zero(
+                "lr_min",
+                0.0,
+                "learning rate the cosine schedule reaches after the last epoch",
+                "LR",
+            ),
+            _positive("restart_period", 10.0, "epochs of the first SGDR period", "EPOCHS"),
+            _at_least_zero(
+                "restart_discount", 1.0, "factor of the maximum rate at each restart", "D"
+            ),
+            Hyperparameter(
+                "period_expansion",
+                float,
+                1.0,
+                "each SGDR period's length over the last's",
+                1.0,
+                metavar="R",
+            ),
+        ),
+    )
+)
