@@ -883,13 +883,15 @@ def optimisers_cases(tmp: Path) -> list[Case]:
     # num_epochs 0 is documented (the epoch to train up to): it records the row before
     # training only, as TorchTrainer.train(num_epochs=0) does in test_pytorch.
     counts = {k: v for k, v in BAD_COUNTS.items() if k != "0"}
+    # stats_interval -1 is documented too (the course's "don't monitor"); -2 is not.
+    intervals = {**{k: v for k, v in BAD_COUNTS.items() if k != "-1"}, "-2": -2}
     for name in ("num_epochs", "stats_interval"):
         c.arguments(
             cov,
             "Optimiser(...).train",
             lambda **k: build().train(**{"num_epochs": 1, **k}),
             {},
-            {name: BAD_COUNTS if name == "stats_interval" else counts},
+            {name: intervals if name == "stats_interval" else counts},
         )  # type: ignore[arg-type]
     c.arguments(
         cov,
@@ -2634,6 +2636,67 @@ def warm_restarts_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def training_options_cases(tmp: Path) -> list[Case]:
+    from mlp import training_loop as T
+    from mlp.data_providers import OneOfKDataProvider
+    from mlp.errors import CrossEntropySoftmaxError
+    from mlp.layers import AffineLayer, BatchNormalizationLayer
+    from mlp.learning_rules import GradientDescentLearningRule
+    from mlp.models import MultipleLayerModel
+    from mlp.optimisers import Optimiser
+
+    c = Cases("training_options")
+
+    def build(**kwargs: Any) -> Any:
+        rng = np.random.RandomState(0)
+        data = OneOfKDataProvider(rng.randn(20, 4), rng.randint(0, 3, 20), 5, rng=rng)
+        model = MultipleLayerModel([BatchNormalizationLayer(4), AffineLayer(4, 3)])
+        rule = GradientDescentLearningRule(0.1)
+        return Optimiser(model, CrossEntropySoftmaxError(), rule, data, **kwargs)
+
+    cov = "mlp.optimisers.Optimiser"
+    c.arguments(
+        cov,
+        "Optimiser",
+        build,
+        {},
+        {"use_stochastic_eval": {"'yes'": "yes", "None": None, "2": 2, "[True]": [True]}},
+    )
+    for flag in (False, True):
+        c.add(
+            cov,
+            f"Optimiser(use_stochastic_eval={flag}).get_epoch_stats()",
+            lambda flag=flag: build(use_stochastic_eval=flag).get_epoch_stats(),
+            (),
+            "any",
+        )
+    c.add(
+        cov,
+        "Optimiser(...).train(2, stats_interval=-1)",
+        lambda: build().train(2, stats_interval=-1)[0].shape,
+        (),
+        "any",
+    )
+    c.cases[-1].work_ok = True  # valid input: a control case, which trains
+    values = {**{k: v for k, v in BAD_COUNTS.items() if k != "-1"}, "-2": -2, "'-1'": "-1"}
+    for text, value in values.items():
+        c.add(
+            "mlp.training_loop.check_stats_interval",
+            f"check_stats_interval({text})",
+            lambda value=value: T.check_stats_interval(value),
+            "stats_interval",
+        )
+    for text, value in {"-1": -1, "1": 1, "np.int64(3)": np.int64(3)}.items():
+        c.add(
+            "mlp.training_loop.check_stats_interval",
+            f"check_stats_interval({text})",
+            lambda value=value: T.check_stats_interval(value),
+            (),
+            "any",
+        )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "errors": errors_cases,
@@ -2662,6 +2725,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "atomic": atomic_cases,
     "batch_norm": batch_norm_cases,
     "warm_restarts": warm_restarts_cases,
+    "training_options": training_options_cases,
 }
 
 
