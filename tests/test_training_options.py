@@ -149,3 +149,43 @@ def test_the_default_keeps_seeded_runs_as_they_were():
     a, _, _ = _optimiser(batch_norm=False).train(num_epochs=2, stats_interval=1)
     b, _, _ = _optimiser(batch_norm=False, use_stochastic_eval=False).train(2, 1)
     np.testing.assert_array_equal(a, b)
+
+
+def test_course_style_code_trains_with_batch_norm_warm_restarts_and_no_monitoring():
+    """As the course's later labs write it: positional and keyword names as they use."""
+    from mlp.schedulers import CosineAnnealingWithWarmRestarts
+
+    rng = np.random.RandomState(7)
+    inputs = rng.normal(size=(400, 6)) * 4 - 2
+    labels = (inputs @ rng.normal(size=(6, 3))).argmax(1)
+    train = OneOfKDataProvider(inputs[:300], labels[:300], batch_size=50, rng=rng)
+    valid = OneOfKDataProvider(inputs[300:], labels[300:], batch_size=50, rng=rng)
+    model = MultipleLayerModel(
+        [
+            AffineLayer(6, 20, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+            BatchNormalizationLayer(input_dim=20, rng=rng),
+            ReluLayer(),
+            AffineLayer(20, 3, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+        ]
+    )
+    scheduler = CosineAnnealingWithWarmRestarts(
+        min_learning_rate=0.0001,
+        max_learning_rate=0.01,
+        total_iters_per_period=3,
+        max_learning_rate_discount_factor=0.9,
+        period_iteration_expansion_factor=1.0,
+    )
+    optimiser = Optimiser(
+        model,
+        CrossEntropySoftmaxError(),
+        AdamLearningRule(),
+        train,
+        valid,
+        {"acc": accuracy},
+        schedulers=[scheduler],
+        use_stochastic_eval=False,
+    )
+    stats, keys, _ = optimiser.train(num_epochs=6, stats_interval=-1)
+    assert stats.shape == (2, 4)
+    assert stats[1, keys["acc(valid)"]] > max(0.85, stats[0, keys["acc(valid)"]])
+    assert optimiser.learning_rule.learning_rate == pytest.approx(scheduler.learning_rate(5))
