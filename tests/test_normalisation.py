@@ -286,3 +286,31 @@ def test_float32_layer_computes_in_float32() -> None:
     outputs = layer.fprop(_batch(0))
     assert outputs.dtype == np.float32
     assert layer.running_mean.dtype == np.float32
+
+
+def test_training_steps_of_a_model_match_torch_steps_on_the_converted_module() -> None:
+    from mlp.errors import CrossEntropySoftmaxError
+    from mlp.learning_rules import GradientDescentLearningRule
+    from mlp.optimisers import Optimiser
+
+    model = MultipleLayerModel(_model().layers[:4])  # affine, batch norm, relu, affine
+    module = to_torch(model)
+    rng = np.random.RandomState(4)
+    batches = [(rng.normal(size=(8, 3)), np.eye(2)[rng.randint(0, 2, 8)]) for _ in range(5)]
+    optimiser = Optimiser(
+        model, CrossEntropySoftmaxError(), GradientDescentLearningRule(0.5), batches
+    )
+    sgd = torch.optim.SGD(module.parameters(), lr=0.5)
+    for inputs, targets in batches:
+        optimiser.train_step(inputs, targets)
+        sgd.zero_grad()
+        loss = nn.functional.cross_entropy(
+            module(torch.from_numpy(inputs)), torch.from_numpy(targets.argmax(1))
+        )
+        loss.backward()
+        sgd.step()
+    back = from_torch(module)
+    for ours, theirs in zip(model.params, back.params, strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
+    for key, value in model.state().items():
+        np.testing.assert_allclose(value, back.state()[key], atol=1e-12)

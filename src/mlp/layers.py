@@ -4,7 +4,9 @@ A layer maps a batch of inputs to a batch of outputs with `fprop`, and maps the 
 of an error with respect to its outputs back to the gradient with respect to its inputs
 with `bprop`. Layers with parameters also give the gradient with respect to those
 parameters with `grads_wrt_params`. Layers keep no state between calls (dropout's mask
-aside), so one layer object can be used on any batch.
+aside), so one layer object can be used on any batch; batch normalisation
+(`BatchNormalizationLayer`, from `mlp.normalisation`) is the exception, keeping running
+statistics as its `state()`.
 
 Shape (for every layer here unless its docstring says otherwise):
     inputs: (batch_size, input_dim)
