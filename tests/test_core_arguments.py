@@ -80,8 +80,11 @@ def _affine() -> AffineLayer:
 
 
 def test_every_layer_class_has_cases() -> None:
-    covered = set(ELEMENTWISE) | {"AffineLayer"} | ABSTRACT_LAYERS | RESHAPING_LAYERS
-    assert set(layers.__all__) == covered, "add the new layer to ELEMENTWISE (or here)"
+    # BatchNormalizationLayer's argument checks: tests/test_normalisation.py.
+    covered = set(ELEMENTWISE) | {"AffineLayer", "BatchNormalizationLayer"}
+    assert set(layers.__all__) == covered | ABSTRACT_LAYERS | RESHAPING_LAYERS, (
+        "add the new layer to ELEMENTWISE (or here)"
+    )
 
 
 def test_every_error_penalty_and_initialiser_class_has_cases() -> None:
@@ -550,15 +553,20 @@ def _declared_numbers(kinds: tuple[str, ...]):
                     yield pytest.param(entry, hp, id=f"{entry.name}-{hp.name}")
 
 
+# The arguments a layer class needs besides its declared hyperparameters.
+REQUIRED_ARGUMENTS: dict[str, dict[str, object]] = {"BatchNormalizationLayer": {"input_dim": 3}}
+
+
 @pytest.mark.parametrize(("entry", "hp"), list(_declared_numbers(("activation", "layer"))))
 def test_layers_built_directly_refuse_what_the_registry_refuses(entry, hp) -> None:
+    required = REQUIRED_ARGUMENTS.get(entry.layer_class.__name__, {})
     for value in _refused_values(hp):
         assert isinstance(value, str) or hp.problem(value) is not None
         with pytest.raises(
             (TypeError, ValueError), match=rf"{entry.layer_class.__name__} {hp.name} must be"
         ):
-            entry.layer_class(**{hp.name: value})
-    entry.layer_class(**{hp.name: hp.default})
+            entry.layer_class(**required, **{hp.name: value})
+    entry.layer_class(**required, **{hp.name: hp.default})
 
 
 @pytest.mark.parametrize(("entry", "hp"), list(_declared_numbers(("init",))))

@@ -1035,13 +1035,15 @@ def optimisers_cases(tmp: Path) -> list[Case]:
     # num_epochs 0 is documented (the epoch to train up to): it records the row before
     # training only, as TorchTrainer.train(num_epochs=0) does in test_pytorch.
     counts = {k: v for k, v in BAD_COUNTS.items() if k != "0"}
+    # stats_interval -1 is documented too (the course's "don't monitor"); -2 is not.
+    intervals = {**{k: v for k, v in BAD_COUNTS.items() if k != "-1"}, "-2": -2}
     for name in ("num_epochs", "stats_interval"):
         c.arguments(
             cov,
             "Optimiser(...).train",
             lambda **k: build().train(**{"num_epochs": 1, **k}),
             {},
-            {name: BAD_COUNTS if name == "stats_interval" else counts},
+            {name: intervals if name == "stats_interval" else counts},
         )  # type: ignore[arg-type]
     c.arguments(
         cov,
@@ -2764,6 +2766,213 @@ def atomic_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+# ------------------------------------------- issue 14, part 3: batch normalisation, SGDR
+
+
+def batch_norm_cases(tmp: Path) -> list[Case]:
+    from mlp import layers as L
+    from mlp import normalisation as N
+
+    c = Cases("batch_norm")
+    cov = ("mlp.layers.BatchNormalizationLayer", "mlp.normalisation.BatchNormalizationLayer")
+    c.arguments(
+        cov,  # type: ignore[arg-type]
+        "BatchNormalizationLayer",
+        N.BatchNormalizationLayer,
+        {"input_dim": 4},
+        {
+            "input_dim": BAD_COUNTS,
+            "epsilon": {**BAD_NUMBERS, "0": 0.0, "-1": -1.0},
+            "momentum": {**BAD_NUMBERS, "-0.5": -0.5, "1.5": 1.5},
+            "gamma_initialiser": {"0.1": 0.1, "'abc'": "abc"},
+            "beta_initialiser": {"[0.0]": [0.0]},
+            "dtype": {"'abc'": "abc", "5": 5},
+        },
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).fprop",
+        lambda inputs: L.BatchNormalizationLayer(4).fprop(inputs),
+        {"inputs": _x(5, 4)},
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).fprop(stochastic=False)",
+        lambda inputs: L.BatchNormalizationLayer(4).fprop(inputs, stochastic=False),
+        {"inputs": _x(5, 4)},
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).bprop",
+        lambda inputs, outputs, grads_wrt_outputs: L.BatchNormalizationLayer(4).bprop(
+            inputs, outputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "outputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+    )
+    c.arrays(
+        cov[0],
+        "BatchNormalizationLayer(4).grads_wrt_params",
+        lambda inputs, grads_wrt_outputs: L.BatchNormalizationLayer(4).grads_wrt_params(
+            inputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+    )
+    for text, value in {"None": None, "'abc'": "abc", "1": 1}.items():
+        c.add(
+            cov[0],
+            f"BatchNormalizationLayer(4).fprop(x, stochastic={text})",
+            lambda value=value: L.BatchNormalizationLayer(4).fprop(_x(5, 4), stochastic=value),
+            "stochastic",
+        )
+    good = {"running_mean": np.zeros(4), "running_var": np.ones(4)}
+    for text, state in {
+        "None": None,
+        "[]": [],
+        "{}": {},
+        "running_mean only": {"running_mean": np.zeros(4)},
+        "running_var=None": {**good, "running_var": None},
+        "running_var 'abc'": {**good, "running_var": "abc"},
+        "running_var (3,)": {**good, "running_var": np.ones(3)},
+        "running_var -1": {**good, "running_var": -np.ones(4)},
+        "running_mean nan": {**good, "running_mean": np.full(4, np.nan)},
+        "an extra key": {**good, "x": np.ones(4)},
+    }.items():
+        c.add(
+            cov[0],
+            f"BatchNormalizationLayer(4).load_state({text})",
+            lambda state=state: L.BatchNormalizationLayer(4).load_state(state),
+            ("state", "running", "dict"),
+        )
+    c.add(
+        cov[0],
+        "BatchNormalizationLayer(4).params = [None, None]",
+        lambda: setattr(L.BatchNormalizationLayer(4), "params", [None, None]),
+        ("params", "gamma"),
+    )
+    c.add(
+        cov[0],
+        "BatchNormalizationLayer(4).params = [(3,), (4,)]",
+        lambda: setattr(L.BatchNormalizationLayer(4), "params", [np.ones(3), np.zeros(4)]),
+        ("params", "gamma", "shape"),
+    )
+    return c.cases
+
+
+def warm_restarts_cases(tmp: Path) -> list[Case]:
+    from mlp import schedulers as S
+    from mlp.learning_rules import GradientDescentLearningRule
+
+    c = Cases("warm_restarts")
+    cov = "mlp.schedulers.CosineAnnealingWithWarmRestarts"
+    cls = S.CosineAnnealingWithWarmRestarts
+    base = {
+        "min_learning_rate": 0.0,
+        "max_learning_rate": 0.1,
+        "total_iters_per_period": 3,
+        "max_learning_rate_discount_factor": 0.5,
+        "period_iteration_expansion_factor": 2.0,
+    }
+    c.arguments(
+        cov,
+        "CosineAnnealingWithWarmRestarts",
+        cls,
+        base,
+        {
+            "min_learning_rate": {**BAD_NUMBERS, "-1": -1.0, "0.5 (> max)": 0.5},
+            "max_learning_rate": {**BAD_NUMBERS, "-1": -1.0},
+            "total_iters_per_period": {**BAD_NUMBERS, "0": 0, "-3": -3},
+            "max_learning_rate_discount_factor": {**BAD_NUMBERS, "-0.5": -0.5},
+            "period_iteration_expansion_factor": {**BAD_NUMBERS, "0.5": 0.5, "0": 0.0},
+        },
+        extra_names=("learning_rate",),
+    )
+    for text, epoch in {"None": None, "'abc'": "abc", "-1": -1, "2.5": 2.5}.items():
+        for method in ("learning_rate", "period"):
+            c.add(
+                cov,
+                f"CosineAnnealingWithWarmRestarts(...).{method}({text})",
+                lambda epoch=epoch, method=method: getattr(cls(**base), method)(epoch),
+                ("epoch_number", "epoch"),
+            )
+    for text, rule in {"None": None, "'abc'": "abc", "class": GradientDescentLearningRule}.items():
+        c.add(
+            cov,
+            f"CosineAnnealingWithWarmRestarts(...).update_learning_rule({text}, 0)",
+            lambda rule=rule: cls(**base).update_learning_rule(rule, 0),
+            "learning_rule",
+        )
+    c.add(
+        cov,
+        "CosineAnnealingWithWarmRestarts(...).learning_rate(10**6)",
+        lambda: cls(**base).learning_rate(10**6),
+        (),
+        "any",
+        finite_result,
+    )
+    return c.cases
+
+
+def training_options_cases(tmp: Path) -> list[Case]:
+    from mlp import training_loop as T
+    from mlp.data_providers import OneOfKDataProvider
+    from mlp.errors import CrossEntropySoftmaxError
+    from mlp.layers import AffineLayer, BatchNormalizationLayer
+    from mlp.learning_rules import GradientDescentLearningRule
+    from mlp.models import MultipleLayerModel
+    from mlp.optimisers import Optimiser
+
+    c = Cases("training_options")
+
+    def build(**kwargs: Any) -> Any:
+        rng = np.random.RandomState(0)
+        data = OneOfKDataProvider(rng.randn(20, 4), rng.randint(0, 3, 20), 5, rng=rng)
+        model = MultipleLayerModel([BatchNormalizationLayer(4), AffineLayer(4, 3)])
+        rule = GradientDescentLearningRule(0.1)
+        return Optimiser(model, CrossEntropySoftmaxError(), rule, data, **kwargs)
+
+    cov = "mlp.optimisers.Optimiser"
+    c.arguments(
+        cov,
+        "Optimiser",
+        build,
+        {},
+        {"use_stochastic_eval": {"'yes'": "yes", "None": None, "2": 2, "[True]": [True]}},
+    )
+    for flag in (False, True):
+        c.add(
+            cov,
+            f"Optimiser(use_stochastic_eval={flag}).get_epoch_stats()",
+            lambda flag=flag: build(use_stochastic_eval=flag).get_epoch_stats(),
+            (),
+            "any",
+        )
+    c.add(
+        cov,
+        "Optimiser(...).train(2, stats_interval=-1)",
+        lambda: build().train(2, stats_interval=-1)[0].shape,
+        (),
+        "any",
+    )
+    c.cases[-1].work_ok = True  # valid input: a control case, which trains
+    values = {**{k: v for k, v in BAD_COUNTS.items() if k != "-1"}, "-2": -2, "'-1'": "-1"}
+    for text, value in values.items():
+        c.add(
+            "mlp.training_loop.check_stats_interval",
+            f"check_stats_interval({text})",
+            lambda value=value: T.check_stats_interval(value),
+            "stats_interval",
+        )
+    for text, value in {"-1": -1, "1": 1, "np.int64(3)": np.int64(3)}.items():
+        c.add(
+            "mlp.training_loop.check_stats_interval",
+            f"check_stats_interval({text})",
+            lambda value=value: T.check_stats_interval(value),
+            (),
+            "any",
+        )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "course_layers": course_layers_cases,
@@ -2792,6 +3001,9 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "pytorch": pytorch_cases,
     "twin": twin_cases,
     "atomic": atomic_cases,
+    "batch_norm": batch_norm_cases,
+    "warm_restarts": warm_restarts_cases,
+    "training_options": training_options_cases,
 }
 
 

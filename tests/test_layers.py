@@ -27,6 +27,7 @@ from mlp.gradcheck import check_layer_gradients
 from mlp.initialisers import UniformInit
 from mlp.layers import (
     AffineLayer,
+    BatchNormalizationLayer,
     DropoutLayer,
     ELULayer,
     Layer,
@@ -65,6 +66,14 @@ def _torch_elementwise(make_module: Callable[[Layer], nn.Module]):
         return make_module(layer)(x), []
 
     return forward
+
+
+def _torch_batch_norm(layer: BatchNormalizationLayer, x: torch.Tensor, outputs: np.ndarray):
+    module = nn.BatchNorm1d(layer.input_dim, eps=layer.epsilon, dtype=torch.float64)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(layer.gamma))
+        module.bias.copy_(torch.from_numpy(layer.beta))
+    return module(x), [module.weight, module.bias]
 
 
 def _torch_dropout(layer: DropoutLayer, x: torch.Tensor, outputs: np.ndarray):
@@ -154,6 +163,17 @@ LAYER_CASES = [
         IN_DIM,
         _torch_dropout,
         ("DropoutLayer", "incl_prob=0.6", "share_across_batch=False"),
+    ),
+    LayerCase(  # training mode; tests/test_normalisation.py checks evaluation mode
+        "BatchNormalizationLayer",
+        lambda: BatchNormalizationLayer(
+            IN_DIM,
+            gamma_initialiser=UniformInit(0.5, 2.0, rng=np.random.RandomState(5)),
+            beta_initialiser=UniformInit(-1.0, 1.0, rng=np.random.RandomState(6)),
+        ),
+        IN_DIM,
+        _torch_batch_norm,
+        ("BatchNormalizationLayer", f"input_dim={IN_DIM}"),
     ),
 ]
 

@@ -13,7 +13,6 @@ import pytest
 from mlp import config, registry
 from mlp.cli import build_parser
 from mlp.config import SETTINGS, ConfigError, ExperimentConfig, config_from_dict
-from mlp.layers import StochasticLayer
 from mlp.registry import Entry, Hyperparameter
 
 ENTRIES = [e for kind in registry.KINDS for e in registry.entries(kind)]
@@ -81,8 +80,8 @@ def test_every_layer_entry_converts_to_torch_and_back(entry: Entry) -> None:
     assert type(back) is owner.layer_class
     x = np.random.RandomState(2).normal(size=(2, IN_DIM)).astype(np.float32)
     module.eval()
-    stochastic = isinstance(layer, StochasticLayer)  # dropout, rrelu: evaluation mode
-    ours = layer.fprop(x, stochastic=False) if stochastic else layer.fprop(x)
+    evaluation = layer.has_evaluation_mode  # dropout, rrelu, batch normalisation: as module.eval()
+    ours = layer.fprop(x, stochastic=False) if evaluation else layer.fprop(x)
     np.testing.assert_allclose(module(torch.from_numpy(x)).detach().numpy(), ours, atol=1e-6)
 
 

@@ -9,6 +9,7 @@ from mlp.learning_rules import GradientDescentLearningRule
 from mlp.schedulers import (
     ConstantLearningRateScheduler,
     CosineAnnealingScheduler,
+    CosineAnnealingWithWarmRestarts,
     ExponentialDecayScheduler,
     Scheduler,
 )
@@ -154,3 +155,115 @@ def test_a_cosine_may_rise_as_torchs_does():
     )
     ours = CosineAnnealingScheduler(0.1, 5, min_learning_rate=1.0)
     assert [ours.learning_rate(e) for e in range(5)] == pytest.approx(expected, rel=1e-12)
+
+
+# --- SGDR: CosineAnnealingWithWarmRestarts ---------------------------------------------
+
+
+def _cosine(low, high, t, length):
+    return low + (high - low) * (1 + math.cos(math.pi * t / length)) / 2
+
+
+def test_warm_restarts_by_hand():
+    # T_0 = 2, periods 2, 4, 8 epochs (r = 2), starting at epochs 0, 2, 6; maxima 1,
+    # 0.5, 0.25 (d = 0.5); minimum 0.1.
+    scheduler = CosineAnnealingWithWarmRestarts(0.1, 1.0, 2, 0.5, 2)
+    expected = [
+        1.0,
+        _cosine(0.1, 1.0, 1, 2),  # 0.55
+        0.5,
+        _cosine(0.1, 0.5, 1, 4),
+        _cosine(0.1, 0.5, 2, 4),  # 0.3
+        _cosine(0.1, 0.5, 3, 4),
+        0.25,
+        _cosine(0.1, 0.25, 1, 8),
+    ]
+    rates = [scheduler.learning_rate(e) for e in range(8)]
+    assert rates == pytest.approx(expected, abs=1e-15)
+    assert rates[1] == pytest.approx(0.55) and rates[4] == pytest.approx(0.3)
+    assert [scheduler.period(e)[0] for e in (0, 1, 2, 5, 6, 13, 14)] == [0, 0, 1, 1, 2, 2, 3]
+
+
+def test_warm_restarts_with_equal_periods_and_a_fractional_expansion():
+    # r = 1: a restart every 3 epochs, each at the same maximum when d = 1.
+    same = CosineAnnealingWithWarmRestarts(0.0, 0.2, 3, 1.0, 1.0)
+    assert [same.learning_rate(e) for e in range(6)] == pytest.approx(
+        [0.2, 0.15, 0.05] * 2, abs=1e-15
+    )
+    # r = 1.5: periods of 2, 3, 4.5 epochs, starting at 0, 2, 5, 9.5.
+    fractional = CosineAnnealingWithWarmRestarts(0.0, 1.0, 2, 1.0, 1.5)
+    assert [fractional.period(e) for e in (1, 2, 4, 5, 9, 10)] == [
+        (0, 1.0, 2.0),
+        (1, 0.0, 3.0),
+        (1, 2.0, 3.0),
+        (2, 0.0, 4.5),
+        (2, 4.0, 4.5),
+        (3, 0.5, 6.75),
+    ]
+
+
+@pytest.mark.parametrize(("period", "mult"), [(1, 1), (3, 1), (2, 2), (1, 3), (5, 2)])
+def test_warm_restarts_match_torch_without_discount(period, mult):
+    torch = pytest.importorskip("torch")
+    num_epochs = 40
+    expected = _torch_rates(
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            o, T_0=period, T_mult=mult, eta_min=1e-3
+        ),
+        num_epochs,
+        0.1,
+    )
+    ours = CosineAnnealingWithWarmRestarts(1e-3, 0.1, period, 1.0, mult)
+    assert [ours.learning_rate(e) for e in range(num_epochs)] == pytest.approx(
+        expected, rel=1e-12, abs=1e-15
+    )
+
+
+def test_warm_restarts_set_the_rule_and_drive_the_optimiser():
+    scheduler = CosineAnnealingWithWarmRestarts(0.0, 1.0, 2, 0.5, 1)
+    assert isinstance(scheduler, Scheduler)
+    rule = GradientDescentLearningRule(9.0)
+    assert scheduler.update_learning_rule(rule, 2) == 0.5 == rule.learning_rate
+    optimiser, rule = _tiny_optimiser(schedulers=[scheduler])
+    optimiser.train(3, stats_interval=1)
+    assert rule.learning_rate == pytest.approx(0.5)  # epoch 2 (0-based) starts period 1
+    assert "total_iters_per_period=2" in repr(scheduler)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((math.nan, 1.0, 2, 1.0, 1.0), "min_learning_rate"),
+        ((-0.1, 1.0, 2, 1.0, 1.0), "min_learning_rate"),
+        ((0.0, math.inf, 2, 1.0, 1.0), "max_learning_rate"),
+        ((0.0, -1.0, 2, 1.0, 1.0), "max_learning_rate"),
+        ((0.5, 0.1, 2, 1.0, 1.0), "must not exceed"),
+        ((0.0, 1.0, 0, 1.0, 1.0), "total_iters_per_period"),
+        ((0.0, 1.0, -2, 1.0, 1.0), "total_iters_per_period"),
+        ((0.0, 1.0, math.nan, 1.0, 1.0), "total_iters_per_period"),
+        ((0.0, 1.0, 2, -0.5, 1.0), "max_learning_rate_discount_factor"),
+        ((0.0, 1.0, 2, math.inf, 1.0), "max_learning_rate_discount_factor"),
+        ((0.0, 1.0, 2, 1.0, 0.5), "period_iteration_expansion_factor"),
+        ((0.0, 1.0, 2, 1.0, math.nan), "period_iteration_expansion_factor"),
+    ],
+)
+def test_warm_restarts_refuse_bad_arguments_naming_them(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        CosineAnnealingWithWarmRestarts(*arguments)
+    with pytest.raises(TypeError, match="min_learning_rate"):
+        CosineAnnealingWithWarmRestarts("0", 1.0, 2, 1.0, 1.0)  # type: ignore[arg-type]
+
+
+def test_sgdr_is_a_registered_schedule_whose_config_is_checked_up_front():
+    from mlp import registry
+    from mlp.config import ConfigError, ExperimentConfig
+
+    scheduler = registry.entry("schedule", "sgdr").build(
+        0.1, 10, lr_min=0.01, restart_period=4.0, restart_discount=0.5, period_expansion=2.0
+    )
+    assert isinstance(scheduler, CosineAnnealingWithWarmRestarts)
+    assert scheduler.learning_rate(4) == pytest.approx(0.05)  # period 1 starts at 0.1 * 0.5
+    config = ExperimentConfig(schedule="sgdr", learning_rate=0.1, lr_min=0.01).validate()
+    assert config.hyperparameters("schedule")["restart_period"] == 10.0
+    with pytest.raises(ConfigError, match="lr_min"):
+        ExperimentConfig(schedule="sgdr", learning_rate=0.1, lr_min=0.2).validate()

@@ -222,6 +222,12 @@ class ExperimentConfig:
             )
         if self.dropout and not self.hidden:
             raise ConfigError("dropout applies to hidden layers, and this model has none")
+        rate = self.resolved().learning_rate
+        if self.schedule == "sgdr" and rate is not None and self.lr_min > rate:
+            raise ConfigError(
+                f"lr_min ({self.lr_min}) must not exceed learning_rate ({rate}) with "
+                "schedule 'sgdr': each period anneals from learning_rate down to lr_min"
+            )
         if self.backend == "numpy" and self.device != "auto" and self.device != "cpu":
             raise ConfigError(
                 f"device {self.device!r} needs backend 'torch'; the numpy backend runs on the CPU"

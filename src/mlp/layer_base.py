@@ -7,7 +7,7 @@ families build on these; users import them from `mlp.layers`, which re-exports t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar, cast
 
 import numpy as np
@@ -23,6 +23,7 @@ __all__ = [
     "StochasticLayer",
     "check_initialiser",
     "check_rows",
+    "check_state_mapping",
     "checked_penalty",
     "elementwise_arguments",
     "float_batch",
@@ -48,6 +49,12 @@ class Layer:
     """True for layers whose outputs have the shape of their inputs (the elementwise
     ones, softmax, dropout), so a model can pass sizes through them."""
 
+    has_evaluation_mode: bool = False
+    """True for layers that compute differently while training and in evaluation, and
+    so take `fprop(inputs, stochastic=...)`: True while training, False in evaluation
+    (stochastic layers, batch normalisation). `MultipleLayerModel.fprop(inputs,
+    evaluation=True)` passes stochastic=False to these layers and to no others."""
+
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """Forward pass.
 
@@ -71,6 +78,24 @@ class Layer:
             grads_wrt_inputs: array of shape (batch_size, input_dim), dE/d(inputs).
         """
         raise NotImplementedError
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What the layer keeps between batches that is not a parameter (not trained by
+        gradients, but needed to compute the same outputs again), e.g. the running
+        statistics of batch normalisation: name -> a copy of the array. Empty for
+        layers without such state, which is most of them."""
+        return {}
+
+    def load_state(self, state: Mapping[str, np.ndarray]) -> None:
+        """Set what `state()` returned (copied in).
+
+        Raises:
+            TypeError: unless `state` is a mapping.
+            ValueError: for names the layer does not have, or arrays that do not fit.
+        """
+        check_state_mapping(state, self)
+        if state:
+            raise ValueError(f"{self!r} keeps no state, but load_state was given {sorted(state)}")
 
     def __repr__(self) -> str:
         return type(self).__name__
@@ -115,6 +140,8 @@ class StochasticLayer(Layer):
     are computed. `bprop` uses what the latest stochastic `fprop` drew.
     """
 
+    has_evaluation_mode = True
+
     def __init__(self, rng: RandomState | None = None) -> None:
         # Without an rng, all stochastic layers share one seeded stream, so two dropout
         # layers of one width do not drop the same units.
@@ -142,6 +169,15 @@ def shared_default(name: str, make: Callable[[], _T]) -> _T:
 
 
 # --- argument checks (each names the argument; see mlp._checks) --------------------------
+
+
+def check_state_mapping(state: object, owner: object) -> None:
+    """A TypeError naming `owner` unless `state` is a mapping of names to arrays."""
+    if not isinstance(state, Mapping) or not all(isinstance(k, str) for k in state):
+        raise TypeError(
+            f"{owner!r} load_state needs a dict of name -> array, as state() returns, "
+            f"got {type(state).__name__}"
+        )
 
 
 def float_batch(inputs: np.ndarray, layer: Layer) -> np.ndarray:

@@ -4,7 +4,9 @@ A layer maps a batch of inputs to a batch of outputs with `fprop`, and maps the 
 of an error with respect to its outputs back to the gradient with respect to its inputs
 with `bprop`. Layers with parameters also give the gradient with respect to those
 parameters with `grads_wrt_params`. Layers keep no state between calls (dropout's mask
-aside), so one layer object can be used on any batch.
+aside), so one layer object can be used on any batch; batch normalisation
+(`BatchNormalizationLayer`, from `mlp.normalisation`) is the exception, keeping running
+statistics as its `state()`.
 
 Shape (for every layer here unless its docstring says otherwise):
     inputs: (batch_size, input_dim)
@@ -33,10 +35,12 @@ from mlp.layer_base import elementwise_arguments as _checked
 from mlp.layer_base import float_batch as _batch
 from mlp.layer_base import layer_dtype as _layer_dtype
 from mlp.layer_base import shared_default as _shared_default
+from mlp.normalisation import BatchNormalizationLayer
 from mlp.rngs import RandomState, uniform01
 
 __all__ = [
     "AffineLayer",
+    "BatchNormalizationLayer",
     "DropoutLayer",
     "ELULayer",
     "ExponentialLinearUnitLayer",

@@ -8,11 +8,13 @@ Shape:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
 from mlp import _checks
+from mlp.layer_base import check_state_mapping
 from mlp.layers import (
     Layer,
     LayerWithParameters,
@@ -70,12 +72,52 @@ class MultipleLayerModel:
                 layer.params = values[start : start + count]
                 start += count
 
+    def state(self) -> dict[str, np.ndarray]:
+        """Every layer's non-parameter state (`Layer.state`, e.g. batch normalisation's
+        running statistics), under '<layer index>.<name>', e.g. '1.running_mean';
+        empty for a model of stateless layers. Copies of the arrays."""
+        return {
+            f"{i}.{name}": value
+            for i, layer in enumerate(self.layers)
+            for name, value in layer.state().items()
+        }
+
+    def load_state(self, state: Mapping[str, np.ndarray]) -> None:
+        """Set what `state()` returned, every layer's part (copied in).
+
+        Raises:
+            TypeError: unless `state` is a dict of name -> array.
+            ValueError: for a name no layer has, or a layer's state that does not fit;
+                nothing is changed then.
+        """
+        check_state_mapping(state, self)
+        parts: list[dict[str, np.ndarray]] = [{} for _ in self.layers]
+        for key, value in state.items():
+            index, _, name = key.partition(".")
+            if not (index.isdigit() and int(index) < len(self.layers) and name):
+                raise ValueError(
+                    f"model state has an entry {key!r}, but the model's are named "
+                    f"'<layer index>.<name>' for its {len(self.layers)} layers: "
+                    f"{sorted(self.state()) or 'none'}"
+                )
+            parts[int(index)][name] = value
+        saved = [layer.state() for layer in self.layers]
+        try:
+            for layer, part in zip(self.layers, parts, strict=True):
+                layer.load_state(part)
+        except (TypeError, ValueError):
+            for layer, before in zip(self.layers, saved, strict=True):
+                layer.load_state(before)  # leave the model as it was
+            raise
+
     def fprop(self, inputs: np.ndarray, evaluation: bool = False) -> list[np.ndarray]:
         """Forward pass through every layer.
 
         Args:
             inputs: array of shape (batch_size, input_dim).
-            evaluation: run stochastic layers (dropout) deterministically, as at test time.
+            evaluation: run the layers that have an evaluation mode in it, as at test
+                time: dropout deterministically, batch normalisation with its running
+                statistics (which it then leaves unchanged).
         Returns:
             activations: [inputs, output of layer 1, ..., output of the last layer].
         """
@@ -83,8 +125,10 @@ class MultipleLayerModel:
         # refused naming inputs rather than by NumPy in the first layer.
         activations = [_checks.number_array(inputs, "inputs", "fprop")]
         for layer in self.layers:
-            if isinstance(layer, StochasticLayer):
-                activations.append(layer.fprop(activations[-1], stochastic=not evaluation))
+            if layer.has_evaluation_mode:  # dropout, batch normalisation
+                # Such layers take the switch as StochasticLayer's fprop does.
+                modal = cast(StochasticLayer, layer)
+                activations.append(modal.fprop(activations[-1], stochastic=not evaluation))
             else:
                 activations.append(layer.fprop(activations[-1]))
         return activations

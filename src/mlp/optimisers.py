@@ -86,6 +86,12 @@ class Optimiser(TrainingLoop):
             update_learning_rule(learning_rule, epoch_number) before every epoch.
         callbacks: `mlp.callbacks.Callback` objects, called at the start and end of
             training, of each epoch, and with each statistics row.
+        use_stochastic_eval: compute the statistics with the layers that have an
+            evaluation mode in their training mode, as the course's later labs allow:
+            dropout drawing masks (from its rng, so the training that follows draws
+            other masks) and batch normalisation normalising with each statistics
+            batch's own mean and variance. Its running statistics are left as they
+            were either way: measuring never changes the model.
     """
 
     def __init__(
@@ -104,10 +110,12 @@ class Optimiser(TrainingLoop):
         on_epoch_end: EpochCallback | None = None,
         schedulers: Iterable[Scheduler] | None = None,
         callbacks: Iterable[Callback] | None = None,
+        use_stochastic_eval: bool = False,
     ) -> None:
         # Every argument is checked before anything changes (the rule's state included).
         _check_parts(model, error, learning_rule, train_dataset, valid_dataset, data_monitors)
         check_count("eval_batch_size", eval_batch_size, 1)
+        self.use_stochastic_eval = _checks.truth(use_stochastic_eval, "use_stochastic_eval", "")
         self.progress = _checks.truth(progress, "progress", "") or _checks.truth(
             notebook, "notebook", ""
         )
@@ -206,9 +214,23 @@ class Optimiser(TrainingLoop):
         """Every monitor over a whole data set, e.g. {'error(train)': .., 'acc(train)': ..}.
 
         Batch means are weighted by batch size, so the values are exact means over the
-        examples, and the model runs in evaluation mode (dropout off).
+        examples, and the model runs in evaluation mode (dropout off, batch
+        normalisation on its running statistics) unless `use_stochastic_eval`. The
+        model's state (`model.state()`, e.g. running statistics) is the same after.
         """
         _check_dataset("dataset", dataset)
+        state = getattr(self.model, "state", None)
+        if not self.use_stochastic_eval or not callable(state):
+            return self._monitor_means(dataset, label)
+        # Training-mode layers would update what they keep (running statistics) as they
+        # measure: put it back, so that measuring leaves the model as it was.
+        saved = state()
+        try:
+            return self._monitor_means(dataset, label)
+        finally:
+            self.model.load_state(saved)  # type: ignore[attr-defined]
+
+    def _monitor_means(self, dataset: Iterable[Batch], label: str) -> dict[str, float]:
         totals = dict.fromkeys(self.data_monitors, 0.0)
         count = 0
         source = {"(train)": "train_dataset", "(valid)": "valid_dataset"}.get(label, "dataset")
@@ -216,7 +238,7 @@ class Optimiser(TrainingLoop):
             shapes = (np.shape(inputs_batch), np.shape(targets_batch))
             if shapes not in self._fitting_shapes:
                 self._check_batch(shapes, source)
-            outputs = self.model.fprop(inputs_batch, evaluation=True)[-1]
+            outputs = self.model.fprop(inputs_batch, evaluation=not self.use_stochastic_eval)[-1]
             size = inputs_batch.shape[0]
             for key, monitor in self.data_monitors.items():
                 totals[key] += monitor(outputs, targets_batch) * size

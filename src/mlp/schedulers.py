@@ -24,6 +24,7 @@ from mlp import _checks
 __all__ = [
     "ConstantLearningRateScheduler",
     "CosineAnnealingScheduler",
+    "CosineAnnealingWithWarmRestarts",
     "ExponentialDecayScheduler",
     "HasLearningRate",
     "Scheduler",
@@ -165,4 +166,102 @@ class CosineAnnealingScheduler(_RateFunctionScheduler):
         return (
             f"CosineAnnealingScheduler(max_learning_rate={self.max_learning_rate}, "
             f"num_epochs={self.num_epochs}, min_learning_rate={self.min_learning_rate})"
+        )
+
+
+class CosineAnnealingWithWarmRestarts(_RateFunctionScheduler):
+    """SGDR (Loshchilov and Hutter, 2016): half a cosine from a maximum down towards
+    `min_learning_rate`, restarted at the maximum at the end of each period.
+
+    Periods are measured in epochs. Period i (0-based) lasts T_i = T_0 * r**i epochs,
+    T_0 = `total_iters_per_period` and r = `period_iteration_expansion_factor`, and
+    starts at the epoch S_i = T_0 + T_1 + ... + T_(i-1); its maximum is
+    max_i = `max_learning_rate` * d**i, d = `max_learning_rate_discount_factor`. The
+    rate of the 0-based epoch e of period i, t = e - S_i epochs into it, is
+
+        rate(e) = min + (max_i - min) * (1 + cos(pi * t / T_i)) / 2
+
+    so each period starts at its maximum and approaches the minimum at its end. With
+    d = 1 and a whole-number r this is torch's `CosineAnnealingWarmRestarts(T_0=T_0,
+    T_mult=r, eta_min=min)` stepped once per epoch.
+
+    Args:
+        min_learning_rate: the rate approached at the end of each period, >= 0.
+        max_learning_rate: the rate of the first epoch, >= min_learning_rate.
+        total_iters_per_period: T_0, the length of the first period in epochs, > 0.
+        max_learning_rate_discount_factor: d, the factor of the maximum at each
+            restart, >= 0 (1 restarts at the same maximum).
+        period_iteration_expansion_factor: r, each period's length over the last's,
+            >= 1 (1 keeps every period T_0 epochs long).
+    """
+
+    def __init__(
+        self,
+        min_learning_rate: float,
+        max_learning_rate: float,
+        total_iters_per_period: float,
+        max_learning_rate_discount_factor: float,
+        period_iteration_expansion_factor: float,
+    ) -> None:
+        name = type(self).__name__
+        self.min_learning_rate = _finite("min_learning_rate", min_learning_rate, name)
+        self.max_learning_rate = _finite("max_learning_rate", max_learning_rate, name)
+        if self.min_learning_rate > self.max_learning_rate:
+            raise ValueError(
+                f"{name}: min_learning_rate ({self.min_learning_rate}) must not exceed "
+                f"max_learning_rate ({self.max_learning_rate})"
+            )
+        self.total_iters_per_period = _finite(
+            "total_iters_per_period", total_iters_per_period, name, positive=True
+        )
+        self.max_learning_rate_discount_factor = _finite(
+            "max_learning_rate_discount_factor", max_learning_rate_discount_factor, name
+        )
+        expansion = _finite(
+            "period_iteration_expansion_factor", period_iteration_expansion_factor, name
+        )
+        if expansion < 1:  # shrinking periods would never reach later epochs
+            raise ValueError(
+                f"{name}: period_iteration_expansion_factor must be finite and >= 1, "
+                f"got {expansion}"
+            )
+        self.period_iteration_expansion_factor = expansion
+
+    def period(self, epoch_number: int) -> tuple[int, float, float]:
+        """(i, t, T_i): the 0-based period of epoch `epoch_number`, the epochs into it
+        and its length, as in the class docstring."""
+        e = _epoch_number(epoch_number)
+        first, r = self.total_iters_per_period, self.period_iteration_expansion_factor
+        if r == 1:
+            i = math.floor(e / first)
+        else:  # S_i = T_0 (r**i - 1) / (r - 1) <= e, solved for i; rounding fixed below
+            i = math.floor(math.log(e * (r - 1) / first + 1, r))
+
+        def start(k: int) -> float:
+            if r == 1:
+                return k * first
+            try:
+                return first * (r**k - 1) / (r - 1)
+            except OverflowError:  # beyond any epoch number
+                return math.inf
+
+        while i > 0 and start(i) > e:
+            i -= 1
+        while start(i + 1) <= e:
+            i += 1
+        return i, e - start(i), first * r**i
+
+    def _rate(self, epoch_number: int) -> float:
+        i, t, length = self.period(epoch_number)
+        low = self.min_learning_rate
+        high = self.max_learning_rate * self.max_learning_rate_discount_factor**i
+        return low + 0.5 * (high - low) * (1 + math.cos(math.pi * t / length))
+
+    def __repr__(self) -> str:
+        return (
+            f"CosineAnnealingWithWarmRestarts(min_learning_rate={self.min_learning_rate}, "
+            f"max_learning_rate={self.max_learning_rate}, "
+            f"total_iters_per_period={self.total_iters_per_period}, "
+            f"max_learning_rate_discount_factor={self.max_learning_rate_discount_factor}, "
+            f"period_iteration_expansion_factor={self.period_iteration_expansion_factor})"
         )

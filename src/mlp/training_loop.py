@@ -19,7 +19,7 @@ import numpy as np
 from mlp.callbacks import Callback, LambdaCallback
 from mlp.schedulers import Scheduler
 
-__all__ = ["EpochCallback", "StatsCallback", "TrainingLoop", "check_count"]
+__all__ = ["EpochCallback", "StatsCallback", "TrainingLoop", "check_count", "check_stats_interval"]
 
 # The loop logs through "mlp.optimisers", the logger users already silence or raise.
 logger = logging.getLogger("mlp.optimisers")
@@ -160,7 +160,9 @@ class TrainingLoop:
 
         Args:
             num_epochs: the epoch to train up to.
-            stats_interval: record statistics after every this many epochs.
+            stats_interval: record statistics after every this many epochs; -1 (the
+                course's "don't monitor") records them before training and after the
+                last epoch only.
             start_epoch: the number of epochs already trained (continuing a run restored
                 from a checkpoint): training runs epochs start_epoch + 1 .. num_epochs,
                 and the row before training is not computed again when start_epoch > 0.
@@ -170,7 +172,8 @@ class TrainingLoop:
         Returns:
             stats: array of shape (1 + num_epochs // stats_interval, num_keys): a row
                 before training, then one per interval (when continuing, the previous
-                rows followed by the new ones).
+                rows followed by the new ones); with stats_interval -1, of shape
+                (2, num_keys) (1 row when num_epochs is 0).
             keys: label -> column of `stats`, e.g. {'error(train)': 0, 'acc(train)': 1,
                 'error(valid)': 2, 'acc(valid)': 3}.
             run_time: seconds the whole call took.
@@ -179,7 +182,7 @@ class TrainingLoop:
         are returned and `self.interrupted` is set.
         """
         check_count("num_epochs", num_epochs, 0)
-        check_count("stats_interval", stats_interval, 1)
+        check_stats_interval(stats_interval)
         if (
             not isinstance(start_epoch, (int, np.integer))
             or isinstance(start_epoch, bool)
@@ -198,7 +201,11 @@ class TrainingLoop:
             if start_epoch == 0:
                 self._record(0, self.get_epoch_stats(), rows)
             for epoch in range(start_epoch + 1, num_epochs + 1):
-                self._run_epoch(epoch, stats_interval, rows)
+                # -1: only the last epoch's statistics (the course's "don't monitor").
+                recorded = (
+                    epoch == num_epochs if stats_interval == -1 else epoch % stats_interval == 0
+                )
+                self._run_epoch(epoch, recorded, rows)
         except KeyboardInterrupt:
             self.interrupted = True
             # Leave the training data at the start of an epoch, not in the middle of the
@@ -231,8 +238,9 @@ class TrainingLoop:
             )
         return [list(row) for row in previous]
 
-    def _run_epoch(self, epoch: int, stats_interval: int, rows: list[list[float]]) -> None:
-        """Epoch `epoch` (1-based): its rate, its training pass, its statistics row."""
+    def _run_epoch(self, epoch: int, recorded: bool, rows: list[list[float]]) -> None:
+        """Epoch `epoch` (1-based): its rate, its training pass, its statistics row
+        when `recorded`."""
         self._start_learning_rate(epoch)
         self._notify("on_epoch_begin", epoch)
         epoch_start = time.perf_counter()
@@ -240,7 +248,7 @@ class TrainingLoop:
         self._synchronise()
         epoch_time = time.perf_counter() - epoch_start
         self.epoch_times.append(epoch_time)
-        if epoch % stats_interval == 0:
+        if recorded:
             stats = self.get_epoch_stats()
             self.log_stats(epoch, epoch_time, stats)
             self._record(epoch, stats, rows)
@@ -252,6 +260,18 @@ def check_count(name: str, value: int, minimum: int) -> None:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
         kind = "non-negative" if minimum == 0 else "positive"
         raise ValueError(f"{name} must be a {kind} integer, got {value!r}")
+
+
+def check_stats_interval(value: int) -> None:
+    """Raise a ValueError unless `value` is a positive integer or -1 (statistics before
+    training and after the last epoch only)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value == -1:
+        return
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(
+            f"stats_interval must be a positive integer, or -1 for statistics before "
+            f"training and after the last epoch only, got {value!r}"
+        )
 
 
 def _length(batches: Iterable) -> int | None:

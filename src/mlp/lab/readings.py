@@ -189,5 +189,6 @@ def test_accuracy_of(record: RunRecord) -> float:
     params = record.params()
     for param, saved in zip(experiment.model.params, params, strict=True):
         param[...] = saved
+    experiment.model.load_state(record.state())  # running statistics, where kept
     data = experiment.test_data()
     return accuracy(experiment.model.predict(data.inputs), data.targets)

@@ -28,7 +28,7 @@ from mlp.pytorch.convert import resolve_device
 from mlp.pytorch.data import DeviceData, ResidentData, StreamedData, shuffle_seed
 from mlp.pytorch.monitors import accuracy, as_torch_monitor
 from mlp.schedulers import Scheduler
-from mlp.training_loop import StatsCallback, TrainingLoop, check_count
+from mlp.training_loop import StatsCallback, TrainingLoop, check_count, check_stats_interval
 
 __all__ = ["OptimizerLearningRate", "TorchTrainer", "train"]
 
@@ -237,7 +237,7 @@ def train(
     """
     # Checked before the trainer moves the data set to the device.
     check_count("num_epochs", num_epochs, 0)
-    check_count("stats_interval", stats_interval, 1)
+    check_stats_interval(stats_interval)
     trainer = TorchTrainer(
         module,
         loss,

@@ -710,3 +710,103 @@ register(
         from_torch=_maxout_from_torch,
     )
 )
+
+
+# --- batch normalisation (issue 14, part 3) -------------------------------------------------
+
+
+def _build_batch_norm(input_shape: tuple[int, ...], **values: Any) -> tuple[Any, tuple[int, ...]]:
+    if len(input_shape) != 1:
+        raise ValueError(f"batch_norm needs flat inputs of shape (dim,), got {tuple(input_shape)}")
+    return layers.BatchNormalizationLayer(input_shape[0], **values), tuple(input_shape)
+
+
+def _batch_norm_to_torch(layer: Any) -> Any:
+    from torch import nn
+
+    module = nn.BatchNorm1d(
+        layer.input_dim, eps=layer.epsilon, momentum=layer.momentum, device="meta"
+    )
+    module.weight = nn.Parameter(_to_tensor(layer.gamma))
+    module.bias = nn.Parameter(_to_tensor(layer.beta))
+    # The running statistics are buffers in torch, state in mlp: both travel.
+    module.running_mean = _to_tensor(layer.running_mean)
+    module.running_var = _to_tensor(layer.running_var)
+    module.num_batches_tracked = _to_tensor(np.array(0, dtype=np.int64))
+    return module
+
+
+def _batch_norm_from_torch(module: Any) -> Any:
+    if not module.affine or module.weight is None:
+        raise ValueError("it has no weight and bias (affine=False); mlp's always has gamma, beta")
+    if not module.track_running_stats or module.running_mean is None:
+        raise ValueError("it keeps no running statistics (track_running_stats=False)")
+    if module.momentum is None:
+        raise ValueError("it averages cumulatively (momentum=None); mlp's needs a momentum")
+    gamma = _to_array(module.weight, "its weight")
+    beta = _to_array(module.bias, "its bias")
+    layer = layers.BatchNormalizationLayer(
+        module.num_features, epsilon=module.eps, momentum=module.momentum, dtype=gamma.dtype
+    )
+    layer.params = [gamma, beta]
+    layer.load_state(
+        {
+            "running_mean": _to_array(module.running_mean, "its running_mean"),
+            "running_var": _to_array(module.running_var, "its running_var"),
+        }
+    )
+    return layer
+
+
+register(
+    Entry(
+        "layer",
+        "batch_norm",
+        "each feature normalised by the batch's mean and variance while training (running "
+        "averages in evaluation), then scaled by gamma and shifted by beta",
+        _build_batch_norm,
+        _batch_norm_to_torch,
+        (
+            _positive("epsilon", 1e-5, "added to the variance before its square root", "E"),
+            Hyperparameter(
+                "momentum", float, 0.1, "weight of each batch in the running statistics", 0.0, 1.0
+            ),
+        ),
+        layer_class=layers.BatchNormalizationLayer,
+        torch_class=_torch_module("nn.BatchNorm1d"),
+        from_torch=_batch_norm_from_torch,
+    )
+)
+register(
+    Entry(
+        "schedule",
+        "sgdr",
+        "cosine annealing with warm restarts (SGDR): from learning_rate down towards lr_min "
+        "over each period, restarting at learning_rate times restart_discount per restart",
+        lambda learning_rate, num_epochs, lr_min, restart_period, restart_discount, period_expansion: (
+            schedulers.CosineAnnealingWithWarmRestarts(
+                lr_min, learning_rate, restart_period, restart_discount, period_expansion
+            )
+        ),
+        hyperparameters=(
+            _at_least_zero(
+                "lr_min",
+                0.0,
+                "learning rate the cosine schedule reaches after the last epoch",
+                "LR",
+            ),
+            _positive("restart_period", 10.0, "epochs of the first SGDR period", "EPOCHS"),
+            _at_least_zero(
+                "restart_discount", 1.0, "factor of the maximum rate at each restart", "D"
+            ),
+            Hyperparameter(
+                "period_expansion",
+                float,
+                1.0,
+                "each SGDR period's length over the last's",
+                1.0,
+                metavar="R",
+            ),
+        ),
+    )
+)

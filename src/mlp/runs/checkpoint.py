@@ -23,7 +23,7 @@ from mlp.atomic import atomic_write_bytes
 from mlp.config import Experiment
 from mlp.runs.encoding import json_safe, npz_bytes
 from mlp.runs.errors import RunError, RunRecordError
-from mlp.runs.layout import CONFIG
+from mlp.runs.layout import CONFIG, STATE_PREFIX
 from mlp.runs.reading import config_fix, field, read_npz, resume_fix
 
 __all__ = ["CHECKPOINT_FORMAT_VERSION", "load_checkpoint", "save_checkpoint"]
@@ -105,7 +105,8 @@ def save_checkpoint(
 ) -> None:
     """Save everything training needs to continue after `epoch`, in one atomic .npz.
 
-    Holds: the parameters (`param_<i>`, each of its parameter's shape), the learning
+    Holds: the parameters (`param_<i>`, each of its parameter's shape), the model's
+    state (`state_<name>`, as `model.state()` names it; none for most models), the learning
     rule's state arrays (`rule_<name>_<i>`) and scalars, every random generator's state
     (generators shared between providers and layers are saved once), the training
     provider's `state()` (its order as `train_order`, shape (num_examples,); its
@@ -115,6 +116,8 @@ def save_checkpoint(
     arrays: dict[str, np.ndarray] = {}
     for i, param in enumerate(experiment.model.params):
         arrays[f"param_{i}"] = param
+    for name, value in _model_state(experiment).items():
+        arrays[f"{STATE_PREFIX}{name}"] = value
     rule_meta = _rule_state(experiment.learning_rule, arrays)
     rng_meta, slots = _generators(experiment.rngs, arrays)
     train = experiment.train_data.state()
@@ -132,6 +135,17 @@ def save_checkpoint(
     }
     arrays["meta"] = np.array(json.dumps(meta))
     atomic_write_bytes(path, npz_bytes(arrays))
+
+
+def _model_state(experiment: Experiment) -> dict[str, np.ndarray]:
+    state = getattr(experiment.model, "state", None)
+    return state() if callable(state) else {}
+
+
+def _saved_state(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The model state a checkpoint holds (none in those written before models had
+    state, which is right for their models: they had none)."""
+    return {k[len(STATE_PREFIX) :]: v for k, v in arrays.items() if k.startswith(STATE_PREFIX)}
 
 
 def _fix(path: Path) -> str:
@@ -217,6 +231,14 @@ def _check(
                 f"describes has {param.shape}",
                 config_fix(path.parent),
             )
+    saved, expected = sorted(_saved_state(arrays)), sorted(_model_state(experiment))
+    if saved != expected:
+        raise RunRecordError(
+            path,
+            f"holds the model state {saved or 'none'}, but the model {CONFIG} describes "
+            f"keeps {expected or 'none'}",
+            config_fix(path.parent),
+        )
     _check_rule(path, arrays, meta["rule"], experiment.learning_rule)
     _check_rngs(path, arrays, meta, experiment.rngs)
     _array(arrays, "train_order", path)
@@ -288,6 +310,10 @@ def load_checkpoint(path: Path, experiment: Experiment) -> dict[str, Any]:
     _check(path, arrays, meta, experiment)
     for i, param in enumerate(experiment.model.params):
         param[...] = arrays[f"param_{i}"]
+    model_state = _saved_state(arrays)
+    if model_state:
+        restore_model = functools.partial(experiment.model.load_state, model_state)
+        _restore(path, "model", restore_model)
     state: dict[str, Any] = dict(meta["rule"]["scalars"])
     for name, count in meta["rule"]["arrays"].items():
         state[name] = [arrays[f"rule_{name}_{i}"] for i in range(count)]

@@ -85,4 +85,5 @@ def finish_run(
         device=device,
         num_train_examples=experiment.train_data.num_examples,
     )
-    return finish_record(path, summary, params)
+    state = experiment.model.state() if hasattr(experiment.model, "state") else {}
+    return finish_record(path, summary, params, state=state)

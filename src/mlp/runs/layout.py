@@ -8,3 +8,7 @@ SUMMARY = "summary.json"
 PARAMS = "params.npz"
 CURVES = "curves.png"
 CHECKPOINT = "checkpoint.npz"
+
+# In params.npz and checkpoint.npz, the model's state (`model.state()`, e.g. running
+# statistics) is stored under this prefix: state_1.running_mean, ...
+STATE_PREFIX = "state_"

@@ -32,7 +32,7 @@ from mlp.config import (
 )
 from mlp.runs.encoding import json_safe, npz_bytes
 from mlp.runs.errors import RunError, RunRecordError
-from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATS, SUMMARY
+from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATE_PREFIX, STATS, SUMMARY
 from mlp.runs.reading import (
     config_fix,
     field,
@@ -181,14 +181,28 @@ class RunRecord:
 
     def params(self) -> list[np.ndarray]:
         """The final parameters, in `model.params` order (from params.npz)."""
+        path, saved = self._saved_arrays()
+        count = sum(1 for name in saved if name.startswith("param_"))
+        return [
+            field(saved, f"param_{i}", np.ndarray, path, retrain_fix(self.path))
+            for i in range(count)
+        ]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The final model state, as `model.state()` gave it (from params.npz): empty
+        for a model without state, and for records written before models had state."""
+        _, saved = self._saved_arrays()
+        return {
+            name[len(STATE_PREFIX) :]: value
+            for name, value in saved.items()
+            if name.startswith(STATE_PREFIX)
+        }
+
+    def _saved_arrays(self) -> tuple[Path, dict[str, np.ndarray]]:
         path = self.path / PARAMS
         if not path.exists():
             raise RunError(f"{path} does not exist: the run has not finished")
-        saved = read_npz(path, retrain_fix(self.path))
-        return [
-            field(saved, f"param_{i}", np.ndarray, path, retrain_fix(self.path))
-            for i in range(len(saved))
-        ]
+        return path, read_npz(path, retrain_fix(self.path))
 
     def label(self) -> str:
         """The name to show in plots and tables."""
@@ -302,6 +316,7 @@ def write_record(
     summary: Mapping[str, Any],
     params: Sequence[np.ndarray] | None = None,
     curves: bool = True,
+    state: Mapping[str, np.ndarray] | None = None,
 ) -> RunRecord:
     """Write a finished run record from results obtained elsewhere (e.g. `mlp.pytorch`).
 
@@ -313,6 +328,7 @@ def write_record(
         summary: entries for summary.json (see `finish_record`, which writes it).
         params: parameters to keep in params.npz, in `model.params` order.
         curves: draw curves.png.
+        state: the model's `state()` to keep beside them (see `finish_record`).
     """
     path = Path(_checks.path(path, "path", "write_record"))
     for name, value in (("config", config), ("keys", keys), ("summary", summary)):
@@ -327,7 +343,7 @@ def write_record(
     atomic_write_text(path / CONFIG, to_toml(config))
     log = StatsLog(path / STATS, keys)
     log.write_header(list(zip(np.asarray(epochs).tolist(), np.asarray(stats), strict=True)))
-    return finish_record(path, summary, params, curves=curves)
+    return finish_record(path, summary, params, curves=curves, state=state)
 
 
 def finish_record(
@@ -336,6 +352,7 @@ def finish_record(
     params: Sequence[np.ndarray] | None = None,
     *,
     curves: bool = True,
+    state: Mapping[str, np.ndarray] | None = None,
 ) -> RunRecord:
     """Finish the record in `path`, whose config.toml and stats.csv are written: params.npz
     (when `params` are given), curves.png (when `curves`), then summary.json, written last
@@ -348,6 +365,9 @@ def finish_record(
 
     Args:
         params: arrays in `model.params` order, saved as param_0, param_1, ...
+        state: the model's `state()` (e.g. batch normalisation's running statistics),
+            saved beside them as state_<name>, e.g. state_1.running_mean; records
+            without such entries (older ones among them) read back an empty state.
     Returns:
         The record read back.
     """
@@ -355,9 +375,9 @@ def finish_record(
     if not isinstance(summary, Mapping):
         raise TypeError(f"finish_record: summary must be a mapping, got {type(summary).__name__}")
     if params is not None:
-        atomic_write_bytes(
-            path / PARAMS, npz_bytes({f"param_{i}": p for i, p in enumerate(params)})
-        )
+        arrays = {f"param_{i}": p for i, p in enumerate(params)}
+        arrays.update({f"{STATE_PREFIX}{name}": v for name, v in (state or {}).items()})
+        atomic_write_bytes(path / PARAMS, npz_bytes(arrays))
     record = RunRecord.load(path)
     if curves:
         write_curves(record)
