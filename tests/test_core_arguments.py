@@ -66,6 +66,8 @@ ELEMENTWISE = {
     "DropoutLayer": lambda: DropoutLayer(np.random.RandomState(0), 0.6, False),
 }
 ABSTRACT_LAYERS = {"Layer", "LayerWithParameters", "StochasticLayer"}
+# Image and reshaping layers: their arguments below, their shapes in test_convolution.py.
+SHAPING_LAYERS = {"ConvolutionalLayer", "MaxPooling2DLayer", "ReshapeLayer"}
 
 
 def _affine() -> AffineLayer:
@@ -74,7 +76,7 @@ def _affine() -> AffineLayer:
 
 
 def test_every_layer_class_has_cases() -> None:
-    covered = set(ELEMENTWISE) | {"AffineLayer"} | ABSTRACT_LAYERS
+    covered = set(ELEMENTWISE) | {"AffineLayer"} | ABSTRACT_LAYERS | SHAPING_LAYERS
     assert set(layers.__all__) == covered, "add the new layer to ELEMENTWISE (or here)"
 
 
@@ -105,6 +107,26 @@ def test_every_error_penalty_and_initialiser_class_has_cases() -> None:
     ],
 )  # fmt: skip
 def test_layer_hyperparameters_are_checked(make, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: layers.ConvolutionalLayer(0, 1, 5, 5, 2, 2), ValueError, "ConvolutionalLayer num_input_channels"),
+        (lambda: layers.ConvolutionalLayer(1, 1.5, 5, 5, 2, 2), ValueError, "ConvolutionalLayer num_output_channels"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 9), ValueError, r"kernel_width \(9\) is larger than input_width"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 2, kernels_init=0.1), TypeError, "ConvolutionalLayer kernels_init must be an initialiser"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 2, biases_penalty="l2"), TypeError, "ConvolutionalLayer biases_penalty must be a penalty"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 2, dtype="abc"), TypeError, "ConvolutionalLayer dtype"),
+        (lambda: layers.MaxPooling2DLayer(pool_size="2"), TypeError, "MaxPooling2DLayer pool_size"),
+        (lambda: layers.MaxPooling2DLayer(pool_size=0), ValueError, "MaxPooling2DLayer pool_size"),
+        (lambda: layers.ReshapeLayer(output_shape=(2, 0)), ValueError, "ReshapeLayer output_shape"),
+        (lambda: layers.ReshapeLayer(output_shape=(2.0,)), TypeError, "ReshapeLayer output_shape"),
+    ],
+)  # fmt: skip
+def test_shaping_layer_arguments_are_checked(make, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         make()
 
