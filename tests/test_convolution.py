@@ -241,7 +241,7 @@ def test_reshape_layer() -> None:
 
 
 def test_reshape_layer_errors() -> None:
-    with pytest.raises(ValueError, match="cannot reshape inputs of shape"):
+    with pytest.raises(ValueError, match="do not have the size of output_shape"):
         ReshapeLayer((5,)).fprop(np.zeros((2, 6)))
     with pytest.raises(ValueError, match="output_shape"):
         ReshapeLayer((-1, -1))

@@ -484,8 +484,8 @@ class ReshapeLayer(Layer):
             return inputs.reshape((inputs.shape[0], *shape))
         except ValueError:
             raise ValueError(
-                f"{self!r} cannot reshape inputs of shape {inputs.shape} to "
-                f"(batch_size, {', '.join(str(n) for n in shape)})"
+                f"{self!r} got inputs of shape {inputs.shape}, whose examples do not "
+                f"have the size of output_shape {shape}"
             ) from None
 
     def bprop(
