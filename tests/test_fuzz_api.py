@@ -2596,9 +2596,45 @@ def convolution_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def arch_cases(tmp: Path) -> list[Case]:
+    """mlp.arch: the CNN spec of `mlp train --arch`."""
+    from mlp import arch
+
+    c = Cases("arch")
+    for text, value in {
+        **WRONG_TYPES,
+        "'conv:3'": "conv:3",
+        "'fc:1,conv:2x2'": "fc:1,conv:2x2",
+    }.items():
+        c.add(
+            "mlp.arch.parse_arch", f"parse_arch({text})", lambda v=value: arch.parse_arch(v), "arch"
+        )
+    c.add(
+        "mlp.arch.parse_arch",
+        "parse_arch('conv:2x3,fc:4')",
+        lambda: arch.parse_arch("conv:2x3,fc:4"),
+        (),
+        "any",
+    )
+    c.add(
+        ("mlp.arch.arch_shapes", "mlp.arch.ArchLayer", "mlp.arch.IMAGE_SHAPE"),
+        "arch_shapes(conv:2x29)",
+        lambda: arch.arch_shapes((arch.ArchLayer("conv", 2, 29),), arch.IMAGE_SHAPE),
+        "arch",
+    )
+    c.add(
+        "mlp.arch.arch_shapes",
+        "arch_shapes(pool:3 on 28x28)",
+        lambda: arch.arch_shapes((arch.ArchLayer("pool", 3),)),
+        "arch",
+    )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "convolution": convolution_cases,
+    "arch": arch_cases,
     "errors": errors_cases,
     "models": models_cases,
     "initialisers": initialisers_cases,
