@@ -6,10 +6,12 @@ flipped in both spatial axes before it slides over the image. That is what
 `scipy.signal.convolve2d(image, kernel, mode='valid')` computes; PyTorch's `conv2d`
 (a cross-correlation, no flip) computes the same with `kernels[:, :, ::-1, ::-1]`.
 
-Both passes are written as "im2col": every kernel-sized window of the image is laid out
+The passes are written as "im2col": every kernel-sized window of the image is laid out
 as one row of a matrix (a strided view, `sliding_window_view`, copied once by the
-product), so the whole layer is one matrix product per pass, with no Python loop over
-positions. Users import these layers from `mlp.layers`.
+product), so each pass is one matrix product, with no Python loop over positions; the
+backward pass adds its per-window gradients back into the images ("col2im") with one
+vectorised addition per kernel offset. Max pooling likewise loops over the offsets
+within a window, never over windows. Users import these layers from `mlp.layers`.
 """
 
 from __future__ import annotations
@@ -195,10 +197,14 @@ class ConvolutionalLayer(LayerWithParameters):
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
-        """grads_wrt_inputs[n, c, p, q] = sum_{o,k,l} G[n, o, p+k, q+l] * kernels[o, c, k, l]
-        with G the grads_wrt_outputs padded by kernel_height - 1 rows and
-        kernel_width - 1 columns of zeros on each side: a "full" convolution of the
-        gradients with the kernels, here as a cross-correlation with the unflipped ones.
+        """grads_wrt_inputs[n, c, i+k, j+l] += sum_o G[n, o, i, j] * kernels[o, c, KH-1-k,
+        KW-1-l] over every output position (i, j) and kernel offset (k, l), G being
+        grads_wrt_outputs: each output spreads its gradient back over the window it
+        came from, weighted as in fprop (a "full" convolution of G with the kernels).
+
+        Computed as one product, the gradient with respect to each window's entries
+        (the im2col matrix's), then "col2im": those added back into the images, one
+        vectorised addition per kernel offset (KH * KW of them, not one per position).
 
         Shape: grads_wrt_inputs like inputs; outputs and grads_wrt_outputs like fprop's.
         """
@@ -211,13 +217,17 @@ class ConvolutionalLayer(LayerWithParameters):
                 f"{grads.shape}: pass what fprop returned"
             )
         _same_batch(inputs, grads, self)
-        pad_h, pad_w = self.kernel_height - 1, self.kernel_width - 1
-        padded = np.pad(grads, ((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)))
-        # (n, o, p, q, k, l) . (o, c, k, l) over o, k, l -> (n, p, q, c).
-        grads_wrt_inputs = np.tensordot(
-            self._windows(padded), self.kernels, axes=([1, 4, 5], [0, 2, 3])
-        )
-        return np.ascontiguousarray(grads_wrt_inputs.transpose(0, 3, 1, 2))
+        flipped = self.kernels[:, :, ::-1, ::-1]
+        # (n, o, i, j) . (o, c, k, l) over o -> (n, i, j, c, k, l): dE/d(window entries).
+        windows = np.tensordot(grads, flipped, axes=([1], [0]))
+        grads_wrt_inputs = np.zeros(inputs.shape, dtype=windows.dtype)
+        rows, cols = self.output_height, self.output_width
+        for k in range(self.kernel_height):
+            for m in range(self.kernel_width):
+                # Entry (k, m) of window (i, j) is pixel (i + k, j + m).
+                target = grads_wrt_inputs[:, :, k : k + rows, m : m + cols]
+                target += windows[:, :, :, :, k, m].transpose(0, 3, 1, 2)
+        return grads_wrt_inputs
 
     def grads_wrt_params(
         self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
@@ -312,8 +322,9 @@ class MaxPooling2DLayer(Layer):
     def __init__(self, pool_size: int = 2) -> None:
         self.pool_size = _checks.integer(pool_size, "pool_size", "MaxPooling2DLayer", low=1)
 
-    def _windows(self, inputs: np.ndarray) -> np.ndarray:
-        """(n, c, rows, cols, pool_size**2): each window's entries in row-major order."""
+    def _blocks(self, inputs: np.ndarray) -> np.ndarray:
+        """inputs as (n, c, rows, pool_size, cols, pool_size), a view: window (i, j) is
+        [:, :, i, :, j, :]."""
         inputs = float_batch(inputs, self)
         size = self.pool_size
         if inputs.ndim != 4:
@@ -327,33 +338,43 @@ class MaxPooling2DLayer(Layer):
                 f"{self!r} needs a height and width that are multiples of pool_size "
                 f"{size}, got inputs of shape {inputs.shape}"
             )
-        blocks = inputs.reshape(n, c, height // size, size, width // size, size)
-        return blocks.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, height // size, width // size, -1)
+        return inputs.reshape(n, c, height // size, size, width // size, size)
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """outputs (n, c, height // pool_size, width // pool_size): each window's maximum."""
-        return self._windows(inputs).max(axis=-1)
+        blocks = self._blocks(inputs)
+        # One elementwise maximum per window offset (k, l): NumPy is slow to reduce
+        # along axes as short as a window's.
+        outputs = blocks[:, :, :, 0, :, 0].copy()
+        for k in range(self.pool_size):
+            for m in range(self.pool_size):
+                np.maximum(outputs, blocks[:, :, :, k, :, m], out=outputs)
+        return outputs
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """grads_wrt_inputs (like inputs): each window's gradient at its (first) maximum."""
-        windows = self._windows(inputs)
+        blocks = self._blocks(inputs)
         grads = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", self)
         outputs = _checks.numeric_array(outputs, "outputs", self)
+        n, c, rows, _, cols, _ = blocks.shape
         for name, array in (("grads_wrt_outputs", grads), ("outputs", outputs)):
-            if array.shape != windows.shape[:-1]:
+            if array.shape != (n, c, rows, cols):
                 raise ValueError(
-                    f"{self!r} needs {name} of shape {windows.shape[:-1]} for inputs of "
+                    f"{self!r} needs {name} of shape {(n, c, rows, cols)} for inputs of "
                     f"shape {np.shape(inputs)}, got {array.shape}"
                 )
-        winners = windows.argmax(axis=-1)[..., np.newaxis]  # argmax takes the first tie
-        routed = np.zeros(windows.shape, dtype=np.result_type(grads.dtype, windows.dtype))
-        np.put_along_axis(routed, winners, grads[..., np.newaxis], axis=-1)
-        n, c, rows, cols, _ = windows.shape
-        size = self.pool_size
-        blocks = routed.reshape(n, c, rows, cols, size, size).transpose(0, 1, 2, 4, 3, 5)
-        return blocks.reshape(n, c, rows * size, cols * size)
+        maxima = self.fprop(inputs)  # from the inputs: `outputs` is only checked
+        routed = np.zeros(blocks.shape, dtype=np.result_type(grads.dtype, blocks.dtype))
+        unclaimed = np.ones(maxima.shape, dtype=bool)
+        # Offsets in row-major order, each window's gradient to the first maximum met.
+        for k in range(self.pool_size):
+            for m in range(self.pool_size):
+                winner = unclaimed & (blocks[:, :, :, k, :, m] == maxima)
+                np.copyto(routed[:, :, :, k, :, m], grads, where=winner)
+                unclaimed &= ~winner
+        return routed.reshape(np.shape(inputs))
 
     def __repr__(self) -> str:
         return f"MaxPooling2DLayer(pool_size={self.pool_size})"
