@@ -271,3 +271,78 @@ def test_a_toml_config_and_a_sweep_with_swish(tmp_path, capsys):
     assert "ran 2 points" in out
     swept = RunRecord.load(runs / "acts" / "activation=swish")
     assert swept.finished and swept.experiment_config().activation == "swish"
+
+
+# --- a small CNN from --arch (mlp.arch) ---------------------------------------------------
+
+CNN_QUICK = ["--max-train-examples", "500", "--epochs", "1", "--no-progress"]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_train_a_small_cnn_from_arch(tmp_path, capsys, backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    args = ["train", "--arch", "conv:4x5, pool:2,fc:16", "--activation", "relu", "--rule", "adam"]
+    status, out, err = run_cli(
+        [*args, "--backend", backend, *CNN_QUICK, "--runs-dir", str(tmp_path), "--name", "c"],
+        capsys,
+    )
+    assert status == 0, err
+    assert "c: 1 epochs; acc(valid)" in out
+    record = RunRecord.load(tmp_path / "c")
+    config = record.experiment_config()
+    assert config.arch == "conv:4x5,pool:2,fc:16"  # stored in its canonical form
+    assert config.architecture() == "784 conv:4x5,pool:2,fc:16 10 relu"
+    assert 0 < record.summary["final"]["acc(valid)"] <= 1
+
+
+def test_arch_builds_the_layers_it_names():
+    from mlp.config import ExperimentConfig, build_experiment
+
+    config = ExperimentConfig(arch="conv:3x5,pool:2,conv:2x3,pool:5,fc:8", dropout=0.5)
+    config.max_train_examples, config.batch_size = 100, 50
+    names = [type(layer).__name__ for layer in build_experiment(config).model.layers]
+    assert names == [
+        "ReshapeLayer",
+        "ConvolutionalLayer",
+        "SigmoidLayer",
+        "MaxPooling2DLayer",
+        "ConvolutionalLayer",
+        "SigmoidLayer",
+        "MaxPooling2DLayer",
+        "ReshapeLayer",
+        "AffineLayer",
+        "SigmoidLayer",
+        "DropoutLayer",
+        "AffineLayer",
+    ]
+    assert config.default_name() == "sigmoid-conv3x5-pool2-conv2x3-pool5-fc8-sgd"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("conv:32", "arch item 1, 'conv:32', is not conv:CxK, pool:P or fc:N"),
+        ("conv:8x5,fc:0", "arch item 2, 'fc:0', needs sizes of at least 1"),
+        ("fc:10,pool:2", "arch item 2, 'pool:2', follows an fc layer"),
+        ("conv:8x29", "arch item 1, conv:8x29, gets images of 28x28, smaller than its 29x29"),
+        ("conv:8x5,pool:2,conv:8x9,conv:2x5", "arch item 4, conv:2x5, gets images of 4x4"),
+        ("conv:8x5,pool:5", "arch item 2, pool:5, gets images of 24x24"),
+        ("conv:8x5,,fc:3", "arch item 2, '', is not"),
+    ],
+)
+def test_bad_arch_is_a_clear_message_naming_the_flag(tmp_path, capsys, spec, message):
+    status, _, err = run_cli(["train", "--runs-dir", str(tmp_path), "--arch", spec], capsys)
+    assert status == 2
+    assert "argument --arch" in err and message in err and "Traceback" not in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_arch_in_a_toml_file(tmp_path, capsys):
+    config = tmp_path / "cnn.toml"
+    config.write_text('arch = "conv:8x5,pool:7"\n')
+    status, _, err = run_cli(
+        ["train", "--config", str(config), "--runs-dir", str(tmp_path)], capsys
+    )
+    assert status == 2
+    assert "arch item 2, pool:7, gets images of 24x24" in err and "line 1" in err

@@ -72,6 +72,8 @@ ELEMENTWISE = {
 # arguments.
 RESHAPING_LAYERS = {"RadialBasisFunctionLayer", "MaxPoolingLayer"}
 ABSTRACT_LAYERS = {"Layer", "LayerWithParameters", "StochasticLayer"}
+# Image and reshaping layers: their arguments below, their shapes in test_convolution.py.
+SHAPING_LAYERS = {"ConvolutionalLayer", "MaxPooling2DLayer", "ReshapeLayer"}
 
 
 def _affine() -> AffineLayer:
@@ -81,7 +83,7 @@ def _affine() -> AffineLayer:
 
 def test_every_layer_class_has_cases() -> None:
     # BatchNormalizationLayer's argument checks: tests/test_normalisation.py.
-    covered = set(ELEMENTWISE) | {"AffineLayer", "BatchNormalizationLayer"}
+    covered = set(ELEMENTWISE) | {"AffineLayer", "BatchNormalizationLayer"} | SHAPING_LAYERS
     assert set(layers.__all__) == covered | ABSTRACT_LAYERS | RESHAPING_LAYERS, (
         "add the new layer to ELEMENTWISE (or here)"
     )
@@ -114,6 +116,26 @@ def test_every_error_penalty_and_initialiser_class_has_cases() -> None:
     ],
 )  # fmt: skip
 def test_layer_hyperparameters_are_checked(make, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: layers.ConvolutionalLayer(0, 1, 5, 5, 2, 2), ValueError, "ConvolutionalLayer num_input_channels"),
+        (lambda: layers.ConvolutionalLayer(1, 1.5, 5, 5, 2, 2), ValueError, "ConvolutionalLayer num_output_channels"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 9), ValueError, r"kernel_width \(9\) is larger than input_width"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 2, kernels_init=0.1), TypeError, "ConvolutionalLayer kernels_init must be an initialiser"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 2, biases_penalty="l2"), TypeError, "ConvolutionalLayer biases_penalty must be a penalty"),
+        (lambda: layers.ConvolutionalLayer(1, 1, 5, 5, 2, 2, dtype="abc"), TypeError, "ConvolutionalLayer dtype"),
+        (lambda: layers.MaxPooling2DLayer(pool_size="2"), TypeError, "MaxPooling2DLayer pool_size"),
+        (lambda: layers.MaxPooling2DLayer(pool_size=0), ValueError, "MaxPooling2DLayer pool_size"),
+        (lambda: layers.ReshapeLayer(output_shape=(2, 0)), ValueError, "ReshapeLayer output_shape"),
+        (lambda: layers.ReshapeLayer(output_shape=(2.0,)), TypeError, "ReshapeLayer output_shape"),
+    ],
+)  # fmt: skip
+def test_shaping_layer_arguments_are_checked(make, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         make()
 

@@ -2973,9 +2973,154 @@ def training_options_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def convolution_cases(tmp: Path) -> list[Case]:
+    """ConvolutionalLayer, MaxPooling2DLayer (mlp.convolution, re-exported by mlp.layers)
+    and ReshapeLayer."""
+    from mlp import layers as L
+
+    c = Cases("convolution")
+    conv = ("mlp.layers.ConvolutionalLayer", "mlp.convolution.ConvolutionalLayer")
+    pool = ("mlp.layers.MaxPooling2DLayer", "mlp.convolution.MaxPooling2DLayer")
+    sizes = {
+        "num_input_channels": 2,
+        "num_output_channels": 3,
+        "input_height": 5,
+        "input_width": 4,
+        "kernel_height": 2,
+        "kernel_width": 3,
+    }
+    bad_sizes = {name: BAD_COUNTS for name in sizes}
+    bad_sizes["kernel_height"] = {**BAD_COUNTS, "6 (> input_height)": 6}
+    bad_options = {
+        "kernels_init": {"0.1": 0.1, "'abc'": "abc"},
+        "biases_init": {"[0.0]": [0.0]},
+        "kernels_penalty": {"1e-4": 1e-4},
+        "biases_penalty": {"'l2'": "l2"},
+        "dtype": {"'abc'": "abc", "5": 5},
+    }
+    for covers in conv:
+        c.arguments(covers, "ConvolutionalLayer", L.ConvolutionalLayer, sizes, bad_sizes)
+        c.arguments(covers, "ConvolutionalLayer", L.ConvolutionalLayer, sizes, bad_options)
+
+    def layer() -> Any:
+        return L.ConvolutionalLayer(**sizes)
+
+    images, grads = _x(3, 2, 5, 4), _x(3, 3, 4, 2)
+    c.arrays(
+        conv[0],
+        "ConvolutionalLayer.fprop",
+        lambda inputs: layer().fprop(inputs),
+        {"inputs": images},
+        broadcasting=False,
+    )
+    c.arrays(
+        conv[0],
+        "ConvolutionalLayer.bprop",
+        lambda inputs, outputs, grads_wrt_outputs: layer().bprop(
+            inputs, outputs, grads_wrt_outputs
+        ),
+        {"inputs": images, "outputs": grads, "grads_wrt_outputs": grads},
+        broadcasting=False,
+    )
+    c.arrays(
+        conv[0],
+        "ConvolutionalLayer.grads_wrt_params",
+        lambda inputs, grads_wrt_outputs: layer().grads_wrt_params(inputs, grads_wrt_outputs),
+        {"inputs": images, "grads_wrt_outputs": grads},
+        broadcasting=False,
+    )
+    c.add(
+        conv[0],
+        "ConvolutionalLayer.params = [(3,2,3,3), (3,)]",
+        lambda: setattr(layer(), "params", [np.zeros((3, 2, 3, 3)), np.zeros(3)]),
+        ("params", "kernels"),
+    )
+    c.add(conv[0], "ConvolutionalLayer.params = 5", lambda: setattr(layer(), "params", 5), "params")
+    for covers in pool:
+        c.arguments(covers, "MaxPooling2DLayer", L.MaxPooling2DLayer, {}, {"pool_size": BAD_COUNTS})
+    c.arrays(
+        pool[0],
+        "MaxPooling2DLayer().fprop",
+        lambda inputs: L.MaxPooling2DLayer().fprop(inputs),
+        {"inputs": _x(3, 2, 4, 6)},
+        broadcasting=False,
+    )
+    c.add(
+        pool[0],
+        "MaxPooling2DLayer().fprop((1,1,5,4))",
+        lambda: L.MaxPooling2DLayer().fprop(_x(1, 1, 5, 4)),
+        ("pool_size", "height"),
+    )
+    c.arrays(
+        pool[0],
+        "MaxPooling2DLayer().bprop",
+        lambda inputs, outputs, grads_wrt_outputs: L.MaxPooling2DLayer().bprop(
+            inputs, outputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(3, 2, 4, 6), "outputs": _x(3, 2, 2, 3), "grads_wrt_outputs": _x(3, 2, 2, 3)},
+        broadcasting=False,
+    )
+    bad_shapes = {"'12'": "12", "(0,)": (0,), "(-1, -1)": (-1, -1), "(2.0,)": (2.0,), "5": 5}
+    c.arguments(
+        "mlp.layers.ReshapeLayer", "ReshapeLayer", L.ReshapeLayer, {}, {"output_shape": bad_shapes}
+    )
+    c.arrays(
+        "mlp.layers.ReshapeLayer",
+        "ReshapeLayer((2, 2)).fprop",
+        lambda inputs: L.ReshapeLayer((2, 2)).fprop(inputs),
+        {"inputs": _x(5, 4)},
+    )
+    c.arrays(
+        "mlp.layers.ReshapeLayer",
+        "ReshapeLayer().bprop",
+        lambda inputs, outputs, grads_wrt_outputs: L.ReshapeLayer().bprop(
+            inputs, outputs, grads_wrt_outputs
+        ),
+        {"inputs": _x(5, 4), "outputs": _x(5, 4), "grads_wrt_outputs": _x(5, 4)},
+    )
+    return c.cases
+
+
+def arch_cases(tmp: Path) -> list[Case]:
+    """mlp.arch: the CNN spec of `mlp train --arch`."""
+    from mlp import arch
+
+    c = Cases("arch")
+    for text, value in {
+        **WRONG_TYPES,
+        "'conv:3'": "conv:3",
+        "'fc:1,conv:2x2'": "fc:1,conv:2x2",
+    }.items():
+        c.add(
+            "mlp.arch.parse_arch", f"parse_arch({text})", lambda v=value: arch.parse_arch(v), "arch"
+        )
+    c.add(
+        "mlp.arch.parse_arch",
+        "parse_arch('conv:2x3,fc:4')",
+        lambda: arch.parse_arch("conv:2x3,fc:4"),
+        (),
+        "any",
+    )
+    c.add(
+        ("mlp.arch.arch_shapes", "mlp.arch.ArchLayer", "mlp.arch.IMAGE_SHAPE"),
+        "arch_shapes(conv:2x29)",
+        lambda: arch.arch_shapes((arch.ArchLayer("conv", 2, 29),), arch.IMAGE_SHAPE),
+        "arch",
+    )
+    c.add(
+        "mlp.arch.arch_shapes",
+        "arch_shapes(pool:3 on 28x28)",
+        lambda: arch.arch_shapes((arch.ArchLayer("pool", 3),)),
+        "arch",
+    )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "course_layers": course_layers_cases,
+    "convolution": convolution_cases,
+    "arch": arch_cases,
     "errors": errors_cases,
     "models": models_cases,
     "initialisers": initialisers_cases,

@@ -19,7 +19,17 @@ ENTRIES = [e for kind in registry.KINDS for e in registry.entries(kind)]
 LAYER_ENTRIES = [e for e in ENTRIES if e.kind in ("activation", "layer")]
 IN_DIM = 4
 # What a layer needs beyond its declared defaults to be built.
-LAYER_ARGUMENTS = {"affine": {"output_dim": 3}, "dropout": {"rng": np.random.RandomState(0)}}
+LAYER_ARGUMENTS = {
+    "affine": {"output_dim": 3},
+    "dropout": {"rng": np.random.RandomState(0)},
+    "conv": {"num_output_channels": 2, "kernel_size": 2},
+}
+# The shape of one example each layer takes, where it is not (IN_DIM,).
+LAYER_INPUT_SHAPES = {"conv": (2, 4, 4), "max_pool_2d": (2, 4, 4)}
+
+
+def _input_shape(entry: Entry) -> tuple[int, ...]:
+    return LAYER_INPUT_SHAPES.get(entry.name, (IN_DIM,))
 
 
 def _id(entry: Entry) -> str:
@@ -28,7 +38,7 @@ def _id(entry: Entry) -> str:
 
 def _numpy_object(entry: Entry):
     if entry.kind in ("activation", "layer"):
-        return entry.build((IN_DIM,), **LAYER_ARGUMENTS.get(entry.name, {}))
+        return entry.build(_input_shape(entry), **LAYER_ARGUMENTS.get(entry.name, {}))
     if entry.kind == "init":
         return entry.build(rng=np.random.RandomState(0))
     if entry.kind == "schedule":
@@ -45,7 +55,7 @@ def test_every_entry_builds_its_numpy_object(entry: Entry) -> None:
     if entry.kind in ("activation", "layer"):
         layer, shape = built
         assert type(layer) is entry.layer_class
-        outputs = layer.fprop(np.random.RandomState(1).normal(size=(2, IN_DIM)))
+        outputs = layer.fprop(np.random.RandomState(1).normal(size=(2, *_input_shape(entry))))
         assert outputs.shape == (2, *shape)
         if entry.kind == "activation":
             assert shape == (IN_DIM,)  # activations are elementwise
@@ -78,7 +88,7 @@ def test_every_layer_entry_converts_to_torch_and_back(entry: Entry) -> None:
     )
     back = owner.from_torch(module)
     assert type(back) is owner.layer_class
-    x = np.random.RandomState(2).normal(size=(2, IN_DIM)).astype(np.float32)
+    x = np.random.RandomState(2).normal(size=(2, *_input_shape(entry))).astype(np.float32)
     module.eval()
     evaluation = layer.has_evaluation_mode  # dropout, rrelu, batch normalisation: as module.eval()
     ours = layer.fprop(x, stochastic=False) if evaluation else layer.fprop(x)

@@ -108,6 +108,11 @@ class ExperimentConfig:
         name: name of the run record (folder under the runs directory); None chooses one.
         dataset: 'mnist' or 'fashion-mnist'.
         hidden: widths of the hidden layers; () is softmax regression.
+        arch: a small convolutional network instead, e.g.
+            'conv:32x5,pool:2,conv:64x5,pool:2,fc:256' (see `mlp.arch`): the inputs
+            reshaped to (1, 28, 28), each conv and fc followed by `activation` (and
+            each fc by dropout), then an affine layer to the classes; `hidden` is then
+            unused. None (the default) builds the `hidden` network.
         activation: non-linearity after each hidden affine layer.
         error: the error trained on.
         rule: learning rule; learning_rate None takes the rule's usual default (0.1 for
@@ -141,6 +146,7 @@ class ExperimentConfig:
     name: str | None = None
     dataset: str = "mnist"
     hidden: tuple[int, ...] = (100, 100)
+    arch: str | None = None
     activation: str = "sigmoid"
     error: str = "cross_entropy_softmax"
     rule: str = "sgd"
@@ -193,6 +199,8 @@ class ExperimentConfig:
         if not isinstance(self.hidden, (list, tuple)):
             raise ConfigError(f"hidden must be a list of positive integers, got {self.hidden!r}")
         parse_hidden(self.hidden)  # integers, each positive
+        if self.arch is not None:
+            _arch_layers(self.arch)  # its items, and that each takes its inputs
         for setting in SETTINGS.values():
             if not setting.choices:
                 _raise_problem(setting.problem(getattr(self, setting.name)))
@@ -220,7 +228,7 @@ class ExperimentConfig:
                 f"max_train_examples ({self.max_train_examples}) must be at least batch_size "
                 f"({self.batch_size}): a partial last batch is dropped"
             )
-        if self.dropout and not self.hidden:
+        if self.dropout and not self._hidden_widths():
             raise ConfigError("dropout applies to hidden layers, and this model has none")
         rate = self.resolved().learning_rate
         if self.schedule == "sgdr" and rate is not None and self.lr_min > rate:
@@ -238,6 +246,12 @@ class ExperimentConfig:
                     "backend 'torch' draws a dropout mask per example: "
                     "dropout_share_across_batch must be false"
                 )
+
+    def _hidden_widths(self) -> tuple[int, ...]:
+        """The widths of the hidden affine layers: `hidden`'s, or arch's fc items."""
+        if self.arch is None:
+            return tuple(self.hidden)
+        return tuple(layer.size for layer in _arch_layers(self.arch) if layer.kind == "fc")
 
     # --- resolved values ----------------------------------------------------------------
 
@@ -290,12 +304,16 @@ class ExperimentConfig:
             batch of `EVAL_BATCH_SIZE` examples, whichever is larger; 'total': the sum}.
         """
         itemsize = np.dtype(self.dtype).itemsize
-        widths = (784, *self.hidden, 10)
-        num_params = sum((a + 1) * b for a, b in itertools.pairwise(widths))
+        if self.arch is None:
+            widths = (784, *self.hidden, 10)
+            num_params = sum((a + 1) * b for a, b in itertools.pairwise(widths))
+            per_hidden = 2 + (self.dropout > 0)  # affine, activation (and dropout) outputs
+            hidden_units = per_hidden * sum(self.hidden)
+        else:
+            num_params, hidden_units = _arch_sizes(self.arch, self.dropout > 0)
         # Gradients twice (the layers' and the fast path's flat buffer), and the rule's own.
         state_arrays = 2 + len(build_learning_rule(self.resolved()).state_names)
-        per_hidden = 2 + (self.dropout > 0)  # affine, activation (and dropout) outputs
-        units = 784 * (1 + (self.input_dropout > 0)) + per_hidden * sum(self.hidden) + 20
+        units = 784 * (1 + (self.input_dropout > 0)) + hidden_units + 20
         rows = max(2 * self.batch_size, EVAL_BATCH_SIZE)  # forward and backward, or forward
         estimate = {
             "parameters": num_params * itemsize,
@@ -344,12 +362,19 @@ class ExperimentConfig:
         )
 
     def architecture(self) -> str:
-        """A short description such as '784-100-100-10 sigmoid'."""
+        """A short description such as '784-100-100-10 sigmoid' (with arch, e.g.
+        '784 conv:32x5,pool:2,fc:256 10 relu')."""
+        if self.arch is not None:
+            return f"784 {self.arch} 10 {self.activation}"
         widths = "-".join(str(w) for w in (784, *self.hidden, 10))
         return f"{widths} {self.activation}" if self.hidden else f"{widths} softmax regression"
 
     def default_name(self) -> str:
-        """A descriptive run name such as 'sigmoid-100x100-sgd' (no timestamp)."""
+        """A descriptive run name such as 'sigmoid-100x100-sgd' (no timestamp); with
+        arch, e.g. 'relu-conv32x5-pool2-fc256-adam'."""
+        if self.arch is not None:
+            items = self.arch.replace(":", "").replace(",", "-")
+            return f"{self.activation}-{items}-{self.rule}"
         if not self.hidden:
             return f"softmax-{self.rule}"
         widths = "x".join(str(w) for w in self.hidden)
@@ -433,6 +458,50 @@ def parse_hidden(value: Any) -> tuple[int, ...]:
     return widths
 
 
+def _arch_text(value: Any) -> str | None:
+    """An arch value in its canonical form ('conv:32x5,pool:2'), None for '' or 'none'.
+
+    Raises:
+        ConfigError: naming the item at fault or the first one that cannot take its
+            inputs (see `mlp.arch`).
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    return ",".join(str(layer) for layer in _arch_layers(value))
+
+
+def _arch_layers(value: Any) -> tuple[Any, ...]:
+    """The items of an arch spec, each checked against the shape it gets."""
+    from mlp import arch
+
+    try:
+        layers = arch.parse_arch(value)
+        arch.arch_shapes(layers)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(str(error)) from None
+    return layers
+
+
+def _arch_sizes(spec: str, dropout: bool) -> tuple[int, int]:
+    """(parameters, output units of the hidden layers per example) of an arch spec."""
+    from mlp import arch
+
+    layers = _arch_layers(spec)
+    shapes = [arch.IMAGE_SHAPE, *arch.arch_shapes(layers), (10,)]
+    num_params, units = 0, 0
+    for layer, before, after in zip((*layers, None), shapes[:-1], shapes[1:], strict=True):
+        size_after = math.prod(after)
+        if layer is None or layer.kind == "fc":
+            num_params += (math.prod(before) + 1) * size_after
+        elif layer.kind == "conv":
+            num_params += (before[0] * layer.kernel**2 + 1) * after[0]
+        # conv and fc outputs and their activation's (and fc's dropout's); pool outputs
+        if layer is not None:  # the classes' outputs are counted by the caller
+            copies = 1 if layer.kind == "pool" else 2 + (dropout and layer.kind == "fc")
+            units += copies * size_after
+    return num_params, units
+
+
 def _coerce(key: str, value: Any) -> Any:
     """One value as its declared type and checked against its declaration (TOML and
     flag values alike)."""
@@ -469,6 +538,13 @@ _OWN_KEYS = (
         "hidden layer widths, e.g. 100,100; 'none' for softmax regression",
         metavar="WIDTHS",
         convert=parse_hidden,
+    ),
+    _declared(
+        "arch",
+        "a small CNN instead of hidden, e.g. conv:32x5,pool:2,conv:64x5,pool:2,fc:256 "
+        "(conv:CHANNELSxKERNEL, pool:SIZE, fc:UNITS; images 1x28x28)",
+        metavar="SPEC",
+        convert=_arch_text,
     ),
     _declared("activation", "non-linearity after each hidden affine layer", choices=ACTIVATIONS),
     _declared("error", "error function trained on", choices=ERRORS),
@@ -776,9 +852,8 @@ def _build_model(
     activation_arguments = config.hyperparameters("activation")
     if activation.layer_class is not None and issubclass(activation.layer_class, StochasticLayer):
         activation_arguments["rng"] = rng  # a random activation (rrelu) draws from the seed too
-    if config.input_dropout > 0:
-        add(dropout, rng=rng, incl_prob=1 - config.input_dropout, share_across_batch=share)
-    for i, width in enumerate((*config.hidden, 10)):
+
+    def add_affine(width: int, hidden: bool) -> None:
         add(
             affine,
             output_dim=width,
@@ -786,14 +861,72 @@ def _build_model(
             biases_initialiser=biases_init,
             weights_penalty=penalty,
         )
-        if i < len(config.hidden):
+        if hidden:
             add(activation, **activation_arguments)
             if config.dropout > 0:
                 add(dropout, rng=rng, incl_prob=1 - config.dropout, share_across_batch=share)
+
+    if config.input_dropout > 0:
+        add(dropout, rng=rng, incl_prob=1 - config.input_dropout, share_across_batch=share)
+    if config.arch is None:
+        for width in config.hidden:
+            add_affine(width, hidden=True)
+    else:
+        _add_arch_layers(config, add, add_affine, _kernels_init(weights_init), biases_init, penalty)
+    add_affine(10, hidden=False)
     output_layer = config.entry("error").output_layer
     if output_layer is not None:
         add(registry.layer_entry(output_layer))
     return MultipleLayerModel(layers)
+
+
+def _kernels_init(weights_init: Any) -> Any:
+    """The weight initialiser for kernels (output_channels, input_channels, k, k): drawn
+    as the matrix (output_channels, input_channels * k * k), the fans Glorot and He then
+    use (fan_in = input_channels * k * k, fan_out = output_channels)."""
+
+    def draw(shape: tuple[int, ...]) -> np.ndarray:
+        return np.reshape(weights_init((shape[0], math.prod(shape[1:]))), shape)
+
+    return draw
+
+
+def _add_arch_layers(
+    config: ExperimentConfig,
+    add: Any,
+    add_affine: Any,
+    kernels_init: Any,
+    biases_init: Any,
+    penalty: Any,
+) -> None:
+    """The hidden layers of `config.arch` (see `mlp.arch`), through `add(entry, **values)`
+    and, for fc items, `add_affine(width, hidden=True)`."""
+    from mlp import arch
+
+    reshape = registry.entry("layer", "reshape")
+    add(reshape, output_shape=arch.IMAGE_SHAPE)
+    flat = False
+    for layer in _arch_layers(config.arch):
+        if layer.kind == "fc":
+            if not flat:
+                add(reshape)
+                flat = True
+            add_affine(layer.size, hidden=True)
+        elif layer.kind == "pool":
+            add(registry.entry("layer", "max_pool_2d"), pool_size=layer.size)
+        else:
+            conv = registry.entry("layer", "conv")
+            add(
+                conv,
+                num_output_channels=layer.size,
+                kernel_size=layer.kernel,
+                kernels_init=kernels_init,
+                biases_init=biases_init,
+                kernels_penalty=penalty,
+            )
+            add(config.entry("activation"), **config.hyperparameters("activation"))
+    if not flat:
+        add(reshape)
 
 
 def build_experiment(config: ExperimentConfig) -> Experiment:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from mlp import _checks, dtypes, functional
+from mlp.convolution import ConvolutionalLayer, MaxPooling2DLayer
 from mlp.layer_base import (
     Initialiser,
     Layer,
@@ -41,17 +42,20 @@ from mlp.rngs import RandomState, uniform01
 __all__ = [
     "AffineLayer",
     "BatchNormalizationLayer",
+    "ConvolutionalLayer",
     "DropoutLayer",
     "ELULayer",
     "ExponentialLinearUnitLayer",
     "Layer",
     "LayerWithParameters",
     "LeakyReluLayer",
+    "MaxPooling2DLayer",
     "MaxPoolingLayer",
     "ParametricReluLayer",
     "RadialBasisFunctionLayer",
     "RandomReluLayer",
     "ReluLayer",
+    "ReshapeLayer",
     "SigmoidLayer",
     "SoftmaxLayer",
     "StochasticLayer",
@@ -460,6 +464,76 @@ class DropoutLayer(StochasticLayer):
             f"DropoutLayer(incl_prob={self.incl_prob}, "
             f"share_across_batch={self.share_across_batch})"
         )
+
+
+class ReshapeLayer(Layer):
+    """Reshapes each example: outputs = inputs.reshape((batch_size,) + output_shape).
+
+    Shape:
+        inputs: (batch_size, ...) of any shape
+        outputs: (batch_size, *output_shape), or (batch_size, prod of the input shape
+            without the batch axis) when output_shape is None (flattening)
+
+    Args:
+        output_shape: the shape of each example in the outputs, without the batch
+            axis; one entry may be -1 (inferred from the others); None flattens.
+
+    `bprop` reshapes the gradients back to the shape of `inputs`. The data are not
+    copied where NumPy can give a view.
+    """
+
+    def __init__(self, output_shape: Sequence[int] | None = None) -> None:
+        self.output_shape = None if output_shape is None else _reshape_target(output_shape)
+
+    def fprop(self, inputs: np.ndarray) -> np.ndarray:
+        """outputs (batch_size, *output_shape): the inputs, reshaped."""
+        inputs = _batch(inputs, self)
+        shape = (-1,) if self.output_shape is None else self.output_shape
+        try:
+            return inputs.reshape((inputs.shape[0], *shape))
+        except ValueError:
+            raise ValueError(
+                f"{self!r} got inputs of shape {inputs.shape}, whose examples do not "
+                f"have the size of output_shape {shape}"
+            ) from None
+
+    def bprop(
+        self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+    ) -> np.ndarray:
+        """grads_wrt_inputs (like inputs): grads_wrt_outputs reshaped back."""
+        inputs = _checks.numeric_array(inputs, "inputs", self)
+        outputs = _checks.numeric_array(outputs, "outputs", self)
+        grads = _checks.floats(grads_wrt_outputs, "grads_wrt_outputs", self)
+        if grads.shape != outputs.shape:
+            raise ValueError(
+                f"{self!r} bprop needs grads_wrt_outputs shaped like its outputs "
+                f"{outputs.shape}, got {grads.shape}"
+            )
+        if inputs.ndim == 0 or inputs.size != grads.size or inputs.shape[0] != grads.shape[0]:
+            raise ValueError(
+                f"{self!r} got inputs of shape {inputs.shape} and grads_wrt_outputs of "
+                f"shape {grads.shape}: pass the inputs fprop was given"
+            )
+        return grads.reshape(inputs.shape)
+
+    def __repr__(self) -> str:
+        return f"ReshapeLayer(output_shape={self.output_shape})"
+
+
+def _reshape_target(output_shape: object) -> tuple[int, ...]:
+    """output_shape as a tuple of positive integers with at most one -1, else an error."""
+    expected = "a tuple of positive integers (one may be -1) or None"
+    if isinstance(output_shape, (str, bytes)) or not isinstance(output_shape, Iterable):
+        raise TypeError(f"ReshapeLayer output_shape must be {expected}, got {output_shape!r}")
+    entries = list(output_shape)
+    if not entries or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in entries
+    ):
+        raise TypeError(f"ReshapeLayer output_shape must be {expected}, got {output_shape!r}")
+    shape = tuple(int(n) for n in entries)
+    if any(n < 1 and n != -1 for n in shape) or shape.count(-1) > 1:
+        raise ValueError(f"ReshapeLayer output_shape must be {expected}, got {shape}")
+    return shape
 
 
 # --- the course's other layers: RBF features, PReLU, RReLU, its ELU, maxout ---------------

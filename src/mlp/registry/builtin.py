@@ -810,3 +810,176 @@ register(
         ),
     )
 )
+
+
+# --- convolutional layers (issue 14: ConvolutionalLayer, MaxPooling2DLayer, ReshapeLayer) --
+
+
+def _images(name: str, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"{name} needs image inputs of shape (channels, height, width), "
+            f"got {tuple(input_shape)}"
+        )
+    channels, height, width = (int(n) for n in input_shape)
+    return channels, height, width
+
+
+def _build_conv(
+    input_shape: tuple[int, ...], num_output_channels: int, kernel_size: int, **arguments: Any
+) -> tuple[Any, tuple[int, ...]]:
+    channels, height, width = _images("conv", input_shape)
+    layer = layers.ConvolutionalLayer(
+        channels, num_output_channels, height, width, kernel_size, kernel_size, **arguments
+    )
+    return layer, (num_output_channels, layer.output_height, layer.output_width)
+
+
+def _conv_to_torch(layer: Any) -> Any:
+    from torch import nn
+
+    if layer.kernels_penalty is not None or layer.biases_penalty is not None:
+        warnings.warn(
+            f"to_torch: {layer!r} has parameter penalties, which nn.Conv2d cannot hold; "
+            "they are left out (use the optimiser's weight_decay instead)",
+            stacklevel=4,
+        )
+    kernel = (layer.kernel_height, layer.kernel_width)
+    conv: Any = nn.Conv2d(
+        layer.num_input_channels, layer.num_output_channels, kernel, device="meta"
+    )
+    # conv2d is a cross-correlation: the true convolution's kernels, flipped, give it.
+    conv.weight = nn.Parameter(_to_tensor(layer.kernels[:, :, ::-1, ::-1]))
+    conv.bias = nn.Parameter(_to_tensor(layer.biases))
+    # nn.Conv2d takes images of any size, mlp's layer is built for one: the module
+    # carries it, for from_torch.
+    conv.input_size = (layer.input_height, layer.input_width)
+    return conv
+
+
+def _conv_from_torch(module: Any) -> Any:
+    plain = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1}
+    for name, value in plain.items():
+        if getattr(module, name) != value:
+            raise ValueError(
+                f"its {name} is {getattr(module, name)}; ConvolutionalLayer has {value}"
+            )
+    if module.bias is None:
+        raise ValueError("it has no bias; ConvolutionalLayer always has one")
+    kernels = _to_array(module.weight, "its weight")[:, :, ::-1, ::-1].copy()
+    biases = _to_array(module.bias, "its bias")
+    if kernels.dtype != biases.dtype:
+        raise ValueError(f"it mixes {kernels.dtype} and {biases.dtype}")
+    size = getattr(module, "input_size", None)
+    if not (isinstance(size, tuple) and len(size) == 2):
+        raise ValueError(
+            "ConvolutionalLayer is built for one image size, which an nn.Conv2d does not "
+            "know: set module.input_size = (height, width) first (to_torch sets it)"
+        )
+    (height, width), (kernel_height, kernel_width) = size, module.kernel_size
+    return layers.ConvolutionalLayer(
+        module.in_channels,
+        module.out_channels,
+        height,
+        width,
+        kernel_height,
+        kernel_width,
+        kernels_init=lambda shape: kernels,
+        biases_init=lambda shape: biases,
+        dtype=kernels.dtype,
+    )
+
+
+register(
+    Entry(
+        "layer",
+        "conv",
+        "true 2-D convolution (conv2d with flipped kernels), no padding, unit stride "
+        "(keywords: kernels_init, biases_init, kernels_penalty, biases_penalty, dtype)",
+        _build_conv,
+        _conv_to_torch,
+        (
+            Hyperparameter("num_output_channels", int, None, "output channels", 1, metavar="N"),
+            Hyperparameter("kernel_size", int, 5, "kernel height and width", 1, metavar="K"),
+        ),
+        layer_class=layers.ConvolutionalLayer,
+        torch_class=_torch_module("nn.Conv2d"),
+        from_torch=_conv_from_torch,
+    )
+)
+
+
+def _build_max_pool(input_shape: tuple[int, ...], pool_size: int) -> tuple[Any, tuple[int, ...]]:
+    channels, height, width = _images("max_pool_2d", input_shape)
+    if height % pool_size or width % pool_size:
+        raise ValueError(
+            f"max_pool_2d with pool_size {pool_size} needs a height and width that are "
+            f"multiples of it, got {tuple(input_shape)}"
+        )
+    layer = layers.MaxPooling2DLayer(pool_size)
+    return layer, (channels, height // pool_size, width // pool_size)
+
+
+def _max_pool_to_torch(layer: Any) -> Any:
+    from torch import nn
+
+    return nn.MaxPool2d(layer.pool_size)
+
+
+def _max_pool_from_torch(module: Any) -> Any:
+    size = module.kernel_size
+    if isinstance(size, tuple):
+        if len(set(size)) != 1:
+            raise ValueError(f"its kernel_size {size} is not square")
+        size = size[0]
+    if module.stride not in (size, (size, size)):
+        raise ValueError(f"its stride {module.stride} differs from its kernel_size {size}")
+    if module.padding not in (0, (0, 0)) or module.dilation not in (1, (1, 1)):
+        raise ValueError("it pads or dilates; MaxPooling2DLayer does neither")
+    if module.ceil_mode or module.return_indices:
+        raise ValueError("ceil_mode and return_indices are not MaxPooling2DLayer's")
+    return layers.MaxPooling2DLayer(size)
+
+
+register(
+    Entry(
+        "layer",
+        "max_pool_2d",
+        "maximum over non-overlapping pool_size x pool_size windows of each channel",
+        _build_max_pool,
+        _max_pool_to_torch,
+        (Hyperparameter("pool_size", int, 2, "window height and width", 1, metavar="P"),),
+        layer_class=layers.MaxPooling2DLayer,
+        torch_class=_torch_module("nn.MaxPool2d"),
+        from_torch=_max_pool_from_torch,
+    )
+)
+
+
+def _build_reshape(
+    input_shape: tuple[int, ...], output_shape: tuple[int, ...] | None = None
+) -> tuple[Any, tuple[int, ...]]:
+    layer = layers.ReshapeLayer(output_shape)
+    # The shape of one example's outputs, from a batch of one (a view: no copy).
+    shape = layer.fprop(np.zeros((1, *input_shape))).shape[1:]
+    return layer, tuple(int(n) for n in shape)
+
+
+def _reshape_class() -> type:
+    from mlp.pytorch.modules import Reshape
+
+    return Reshape
+
+
+register(
+    Entry(
+        "layer",
+        "reshape",
+        "each example reshaped to output_shape (keyword; default: flattened)",
+        _build_reshape,
+        lambda layer: _reshape_class()(layer.output_shape),
+        layer_class=layers.ReshapeLayer,
+        torch_class=_reshape_class,
+        from_torch=lambda module: layers.ReshapeLayer(module.output_shape),
+    )
+)
