@@ -531,3 +531,66 @@ def test_mlp_data_fetch_offers_the_new_data_sets(server, tmp_path, monkeypatch, 
     argv = ["data", "fetch", "metoffice", "--data-dir", str(tmp_path / "d"), "--no-progress"]
     assert cli.main(argv) == 0
     assert (tmp_path / "d" / "HadSSP_daily_qc.txt").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# What users meet at the command line: an unreachable host, a fetch killed midway
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["emnist", "metoffice", "ccpp"])
+def test_an_unreachable_host_gives_a_clear_message(name, tmp_path, monkeypatch, capsys):
+    from mlp import cli
+
+    monkeypatch.setenv(f"MLP_{name.upper()}_MIRRORS", "http://127.0.0.1:9/")
+    argv = ["data", "fetch", name, "--data-dir", str(tmp_path / "d"), "--no-progress"]
+    assert cli.main(argv) != 0
+    err = capsys.readouterr().err
+    assert name in err and "Traceback" not in err
+    assert "127.0.0.1:9" in err or "could not" in err
+    assert _left_in(tmp_path / "d") == []
+
+
+class _SlowHandler(_Handler):
+    """Sends half of the file, says so, then stalls (the fetch is killed meanwhile)."""
+
+    half_sent: threading.Event
+
+    def do_GET(self):
+        body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.half_sent.set()
+        threading.Event().wait(20)
+
+
+def test_a_fetch_killed_midway_leaves_nothing_that_loads_wrong_and_a_rerun_ends_valid(
+    server, tmp_path
+):
+    import subprocess
+    import sys
+
+    root, url = server
+    (root / "HadSSP_daily_qc.txt").write_text(_metoffice_text(_months()))
+    handler = type("Slow", (_SlowHandler,), {"half_sent": threading.Event()})
+    slow = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
+    threading.Thread(target=slow.serve_forever, args=(0.05,), daemon=True).start()
+    data = tmp_path / "data"
+    env = {**os.environ, "MLP_METOFFICE_MIRRORS": f"http://127.0.0.1:{slow.server_address[1]}/"}
+    argv = [sys.executable, "-m", "mlp", "data", "fetch", "metoffice", "--data-dir", str(data)]
+    fetch = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert handler.half_sent.wait(60), "the fetch never started downloading"
+    finally:
+        fetch.kill()  # SIGKILL: no cleanup handler runs
+        fetch.wait()
+        slow.shutdown()
+        slow.server_close()
+    assert "HadSSP_daily_qc.txt" not in _left_in(data)
+    paths = datasets.fetch("metoffice", data, progress=False, mirrors=[url])
+    assert read_metoffice(paths["HadSSP_daily_qc.txt"]).size == 58
