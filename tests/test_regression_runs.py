@@ -191,3 +191,26 @@ def test_classification_configs_keep_their_names_and_widths():
     assert config.default_name() == "sigmoid-100x100-sgd"
     assert config.data_dims() == (784, 10) and config.classifies()
     assert "input_dims" not in config.to_dict() and "rbf_grid" not in config.to_dict()
+
+
+def test_torch_backend_trains_a_regression_without_accuracy(data_dir, tmp_path):
+    pytest.importorskip("torch")
+    runs = tmp_path / "runs"
+    args = ["--dataset", "ccpp", "--error", "sum_of_squares", "--hidden", "5", "--backend", "torch"]
+    assert (
+        main(
+            [
+                "train",
+                *args,
+                "--epochs",
+                "1",
+                "--no-progress",
+                "--name",
+                "t",
+                "--runs-dir",
+                str(runs),
+            ]
+        )
+        == 0
+    )
+    assert stats_columns(runs / "t") == ["epoch", "error(train)", "error(valid)"]
