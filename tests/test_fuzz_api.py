@@ -3116,6 +3116,56 @@ def arch_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def regression_config_cases(tmp: Path) -> list[Case]:
+    """The config keys of the regression data sets (issue 14, part 6)."""
+    from mlp import config as CF
+
+    c = Cases("regression_config")
+    c.add(
+        "mlp.config.REGRESSION_DATASETS",
+        "REGRESSION_DATASETS is a constant",
+        lambda: _constant(CF.REGRESSION_DATASETS, tuple),
+        (),
+        "any",
+    )
+    ccpp = {"dataset": "ccpp", "error": "sum_of_squares"}
+    per_key: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "input_dims": (
+            ccpp,
+            {"[5]": [5], "[0, 0]": [0, 0], "[]": [], "'abc'": "abc", "[True]": [True], "3": 3},
+        ),
+        "window_size": (
+            {"dataset": "met-office", "error": "sum_of_squares"},
+            {"1": 1, "'abc'": "abc", "2.5": 2.5, "True": True, "-4": -4},
+        ),
+        "rbf_grid": (ccpp, {"0": 0, "-1": -1, "'abc'": "abc", "HUGE": HUGE, "nan": math.nan}),
+        "error": (
+            {"dataset": "ccpp"},
+            {
+                "'cross_entropy_softmax'": "cross_entropy_softmax",
+                "'cross_entropy'": "cross_entropy",
+            },
+        ),
+    }
+    for key, (base, values) in per_key.items():
+        for text, value in values.items():
+            c.add(
+                "mlp.config.config_from_dict",
+                f"config_from_dict({base} + {key}={text})",
+                lambda base=base, key=key, value=value: CF.config_from_dict({**base, key: value}),
+                key,
+            )
+    # Each key belongs to one data set; on another it is refused, naming it.
+    for key, value in (("input_dims", [0]), ("window_size", 3), ("rbf_grid", 4)):
+        c.add(
+            ("mlp.config.ExperimentConfig", "mlp.config.ConfigError"),
+            f"ExperimentConfig({key}={value!r}).validate() on mnist",
+            lambda key=key, value=value: CF.ExperimentConfig(**{key: value}).validate(),
+            key,
+        )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "course_layers": course_layers_cases,
@@ -3149,6 +3199,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "batch_norm": batch_norm_cases,
     "warm_restarts": warm_restarts_cases,
     "training_options": training_options_cases,
+    "regression_config": regression_config_cases,
 }
 
 

@@ -48,6 +48,10 @@ def train_cases(tmp: Path) -> list[Case]:
         "--beta-1": ["1", "-1"],
         "--epsilon": ["0", "inf"],
         "--lr-decay": ["0", "inf"],
+        # The regression data sets' keys (issue 14, part 6).
+        "--input-dims": ["5", "0,0", "abc", "1.5"],
+        "--window-size": ["1", "abc"],
+        "--rbf-grid": ["0", "abc", "-3"],
     }
     cases = [
         _case(
@@ -60,6 +64,16 @@ def train_cases(tmp: Path) -> list[Case]:
         _case("train", ["train", *runs, *TINY, "--hidden", "0", "--name", "h0"], (), work_ok=True)
     )
     cases.append(_case("train", ["train", *runs, "--bogus"], ("--bogus",), "error"))
+    # Keys of one data set given with another, and errors without classes to predict.
+    for flags, names in (
+        (["--dataset", "ccpp"], ("error", "ccpp")),
+        (["--dataset", "met-office", "--error", "sum_of_squares"], ("window_size",)),
+        (["--window-size", "5"], ("window_size", "met-office")),
+        (["--input-dims", "0,1"], ("input_dims", "ccpp")),
+        (["--rbf-grid", "4"], ("rbf_grid",)),
+        (["--dataset", "mnist-autoencoder", "--error", "sum_of_squares", "--test"], ("test",)),
+    ):
+        cases.append(_case("train", ["train", *runs, *TINY, *flags], names, "error"))
     cases.append(
         _case(
             "train",

@@ -264,6 +264,12 @@ def _one_line_summary(record: Any) -> str:
             f"acc(valid) {final['acc(valid)']:.4f} final, "
             f"{best_acc['value']:.4f} best (epoch {best_acc['epoch']})"
         )
+    elif "error(valid)" in final:  # a regression: the error is the figure
+        best_error = best["error(valid)"]
+        parts.append(
+            f"error(valid) {final['error(valid)']:.4g} final, "
+            f"{best_error['value']:.4g} best (epoch {best_error['epoch']})"
+        )
     if summary.get("test"):
         parts.append(f"acc(test) {summary['test']['acc']:.4f}")
     parts.append(f"{summary['seconds_per_epoch']:.3f} s/epoch")

@@ -56,6 +56,7 @@ __all__ = [
     "EVAL_BATCH_SIZE",
     "INITIALISERS",
     "MAX_MEMORY_GB",
+    "REGRESSION_DATASETS",
     "RULES",
     "SCHEDULES",
     "SETTINGS",
@@ -79,6 +80,15 @@ RULES = registry.names("rule")
 INITIALISERS = registry.names("init")
 SCHEDULES = registry.names("schedule")
 DATASETS = ("mnist", "fashion-mnist")  # the data sets of `mlp.datasets` (a test checks)
+# The course's data sets of real-valued targets (mlp.data_providers): trained with
+# sum of squares (or, for the autoencoder, a binary cross-entropy) and no accuracy.
+REGRESSION_DATASETS = ("ccpp", "met-office", "mnist-autoencoder")
+_REGRESSION_ERRORS = {
+    "ccpp": ("sum_of_squares",),
+    "met-office": ("sum_of_squares",),
+    "mnist-autoencoder": ("sum_of_squares", "binary_cross_entropy_sigmoid", "binary_cross_entropy"),
+}
+_IMAGE_DATASETS = ("mnist", "fashion-mnist", "mnist-autoencoder")
 BACKENDS = ("numpy", "torch")
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("float32", "float64")
@@ -106,7 +116,12 @@ class ExperimentConfig:
 
     Fields (the keys of a TOML file and, with dashes, the flags of `mlp train`):
         name: name of the run record (folder under the runs directory); None chooses one.
-        dataset: 'mnist' or 'fashion-mnist'.
+        dataset: 'mnist' or 'fashion-mnist' (ten classes, accuracy monitored), or one
+            of `REGRESSION_DATASETS`, whose targets are real values (no accuracy):
+            'ccpp' (the power plant's output from its readings, `input_dims` choosing
+            the columns), 'met-office' (the next day's rainfall from the `window_size`
+            - 1 days before; the first 90% of the windows train, the windows after
+            them validate) or 'mnist-autoencoder' (each image is its own target).
         hidden: widths of the hidden layers; () is softmax regression.
         arch: a small convolutional network instead, e.g.
             'conv:32x5,pool:2,conv:64x5,pool:2,fc:256' (see `mlp.arch`): the inputs
@@ -141,6 +156,11 @@ class ExperimentConfig:
             a larger model is refused before anything is built. None takes
             $MLP_MAX_MEMORY_GB, else `MAX_MEMORY_GB` (8). It does not change the run's
             numbers, so resuming a run ignores it.
+        input_dims: the CCPP input columns (of 0 to 3) to use; None uses all four.
+        window_size: Met Office window length (>= 2; needed with 'met-office').
+        rbf_grid: put a `RadialBasisFunctionLayer` of this many Gaussians per input in
+            front of the network, its centres spanning each input's range in the
+            training set (regression data sets); None: no RBF layer.
     """
 
     name: str | None = None
@@ -176,6 +196,9 @@ class ExperimentConfig:
     device: str = "auto"
     dtype: str = "float32"
     max_memory_gb: float | None = None
+    input_dims: tuple[int, ...] | None = None
+    window_size: int | None = None
+    rbf_grid: int | None = None
 
     # --- checks -------------------------------------------------------------------------
 
@@ -236,6 +259,7 @@ class ExperimentConfig:
                 f"lr_min ({self.lr_min}) must not exceed learning_rate ({rate}) with "
                 "schedule 'sgdr': each period anneals from learning_rate down to lr_min"
             )
+        self._check_dataset_fields()
         if self.backend == "numpy" and self.device != "auto" and self.device != "cpu":
             raise ConfigError(
                 f"device {self.device!r} needs backend 'torch'; the numpy backend runs on the CPU"
@@ -246,6 +270,48 @@ class ExperimentConfig:
                     "backend 'torch' draws a dropout mask per example: "
                     "dropout_share_across_batch must be false"
                 )
+
+    def _check_dataset_fields(self) -> None:
+        """The fields that belong to some data sets only, and the errors they allow."""
+        for key, owner in (("input_dims", "ccpp"), ("window_size", "met-office")):
+            if getattr(self, key) is not None and self.dataset != owner:
+                raise ConfigError(f"{key} applies to dataset {owner!r}, not {self.dataset!r}")
+        if self.dataset == "met-office" and self.window_size is None:
+            raise ConfigError("window_size must be set (an integer >= 2) for dataset 'met-office'")
+        if self.rbf_grid is not None and self.dataset not in ("ccpp", "met-office"):
+            raise ConfigError(
+                f"rbf_grid applies to the regression data sets 'ccpp' and 'met-office', "
+                f"not {self.dataset!r}"
+            )
+        if self.arch is not None and self.dataset not in _IMAGE_DATASETS:
+            raise ConfigError(f"arch needs images; dataset {self.dataset!r} has none")
+        allowed = _REGRESSION_ERRORS.get(self.dataset)
+        if allowed is not None and self.error not in allowed:
+            raise ConfigError(
+                f"error {self.error!r} needs class targets; dataset {self.dataset!r} has "
+                f"real-valued targets: use error = {' or '.join(map(repr, allowed))}"
+            )
+        if self.test and not self.classifies():
+            raise ConfigError(
+                f"test records the test-set accuracy, which dataset {self.dataset!r} "
+                "does not have: set test = false"
+            )
+        _input_dims(self.input_dims)  # set directly rather than read: still checked
+        if self.backend == "torch" and self.rbf_grid is not None:
+            raise ConfigError("rbf_grid needs backend 'numpy': the RBF layer has no torch twin")
+
+    def classifies(self) -> bool:
+        """Whether the data set has classes (so an accuracy is monitored)."""
+        return self.dataset not in REGRESSION_DATASETS
+
+    def data_dims(self) -> tuple[int, int]:
+        """(input_dim, output_dim) of the data set, known before anything is loaded
+        (the inputs before any RBF layer)."""
+        if self.dataset == "ccpp":
+            return (len(self.input_dims) if self.input_dims is not None else 4), 1
+        if self.dataset == "met-office":
+            return int(self.window_size or 2) - 1, 1
+        return 784, 784 if self.dataset == "mnist-autoencoder" else 10
 
     def _hidden_widths(self) -> tuple[int, ...]:
         """The widths of the hidden affine layers: `hidden`'s, or arch's fc items."""
@@ -304,16 +370,20 @@ class ExperimentConfig:
             batch of `EVAL_BATCH_SIZE` examples, whichever is larger; 'total': the sum}.
         """
         itemsize = np.dtype(self.dtype).itemsize
+        input_dim, output_dim = self.data_dims()
+        features = input_dim * (self.rbf_grid or 1)  # the RBF layer's outputs, if any
         if self.arch is None:
-            widths = (784, *self.hidden, 10)
+            widths = (features, *self.hidden, output_dim)
             num_params = sum((a + 1) * b for a, b in itertools.pairwise(widths))
             per_hidden = 2 + (self.dropout > 0)  # affine, activation (and dropout) outputs
             hidden_units = per_hidden * sum(self.hidden)
         else:
-            num_params, hidden_units = _arch_sizes(self.arch, self.dropout > 0)
+            num_params, hidden_units = _arch_sizes(self.arch, self.dropout > 0, output_dim)
         # Gradients twice (the layers' and the fast path's flat buffer), and the rule's own.
         state_arrays = 2 + len(build_learning_rule(self.resolved()).state_names)
-        units = 784 * (1 + (self.input_dropout > 0)) + hidden_units + 20
+        units = input_dim * (1 + (self.input_dropout > 0)) + hidden_units + 2 * output_dim
+        if self.rbf_grid is not None:
+            units += features
         rows = max(2 * self.batch_size, EVAL_BATCH_SIZE)  # forward and backward, or forward
         estimate = {
             "parameters": num_params * itemsize,
@@ -364,21 +434,30 @@ class ExperimentConfig:
     def architecture(self) -> str:
         """A short description such as '784-100-100-10 sigmoid' (with arch, e.g.
         '784 conv:32x5,pool:2,fc:256 10 relu')."""
+        input_dim, output_dim = self.data_dims()
         if self.arch is not None:
-            return f"784 {self.arch} 10 {self.activation}"
-        widths = "-".join(str(w) for w in (784, *self.hidden, 10))
-        return f"{widths} {self.activation}" if self.hidden else f"{widths} softmax regression"
+            return f"{input_dim} {self.arch} {output_dim} {self.activation}"
+        rbf = f"{input_dim}x{self.rbf_grid} rbf-" if self.rbf_grid is not None else ""
+        features = input_dim * (self.rbf_grid or 1)
+        widths = rbf + "-".join(str(w) for w in (features, *self.hidden, output_dim))
+        if self.hidden:
+            return f"{widths} {self.activation}"
+        return f"{widths} {'softmax' if self.classifies() else 'linear'} regression"
 
     def default_name(self) -> str:
         """A descriptive run name such as 'sigmoid-100x100-sgd' (no timestamp); with
         arch, e.g. 'relu-conv32x5-pool2-fc256-adam'."""
+        # The classification sets keep their names; the others say which data set.
+        prefix = "" if self.classifies() else f"{self.dataset}-"
+        if self.rbf_grid is not None:
+            prefix += f"rbf{self.rbf_grid}-"
         if self.arch is not None:
             items = self.arch.replace(":", "").replace(",", "-")
-            return f"{self.activation}-{items}-{self.rule}"
+            return f"{prefix}{self.activation}-{items}-{self.rule}"
         if not self.hidden:
-            return f"softmax-{self.rule}"
+            return f"{prefix}{'softmax' if self.classifies() else 'linear'}-{self.rule}"
         widths = "x".join(str(w) for w in self.hidden)
-        return f"{self.activation}-{widths}-{self.rule}"
+        return f"{prefix}{self.activation}-{widths}-{self.rule}"
 
 
 MAX_MEMORY_GB = 8.0
@@ -458,6 +537,33 @@ def parse_hidden(value: Any) -> tuple[int, ...]:
     return widths
 
 
+def _input_dims(value: Any) -> tuple[int, ...] | None:
+    """CCPP input columns from '0,1', a list of ints, or None / '' / 'none' (all four).
+
+    Raises:
+        ConfigError: unless they are distinct columns of 0 to 3.
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    problem = ConfigError(
+        f"input_dims must be distinct CCPP input columns of 0 to 3, such as 0,1; got {value!r}"
+    )
+    if isinstance(value, str):
+        try:
+            columns = tuple(int(part) for part in value.split(","))
+        except ValueError:
+            raise problem from None
+    elif isinstance(value, (list, tuple)) and all(
+        isinstance(c, int) and not isinstance(c, bool) for c in value
+    ):
+        columns = tuple(value)
+    else:
+        raise problem
+    if not columns or not set(columns) <= {0, 1, 2, 3} or len(set(columns)) != len(columns):
+        raise problem
+    return columns
+
+
 def _arch_text(value: Any) -> str | None:
     """An arch value in its canonical form ('conv:32x5,pool:2'), None for '' or 'none'.
 
@@ -482,12 +588,12 @@ def _arch_layers(value: Any) -> tuple[Any, ...]:
     return layers
 
 
-def _arch_sizes(spec: str, dropout: bool) -> tuple[int, int]:
+def _arch_sizes(spec: str, dropout: bool, output_dim: int = 10) -> tuple[int, int]:
     """(parameters, output units of the hidden layers per example) of an arch spec."""
     from mlp import arch
 
     layers = _arch_layers(spec)
-    shapes = [arch.IMAGE_SHAPE, *arch.arch_shapes(layers), (10,)]
+    shapes = [arch.IMAGE_SHAPE, *arch.arch_shapes(layers), (output_dim,)]
     num_params, units = 0, 0
     for layer, before, after in zip((*layers, None), shapes[:-1], shapes[1:], strict=True):
         size_after = math.prod(after)
@@ -532,7 +638,7 @@ def _fraction(name: str, help: str) -> Hyperparameter:
 
 _OWN_KEYS = (
     _declared("name", "run name: its folder under the runs directory; default: chosen"),
-    _declared("dataset", "data set", choices=DATASETS),
+    _declared("dataset", "data set", choices=DATASETS + REGRESSION_DATASETS),
     _declared(
         "hidden",
         "hidden layer widths, e.g. 100,100; 'none' for softmax regression",
@@ -583,6 +689,20 @@ _OWN_KEYS = (
         low_open=True,
         metavar="GB",
         default_help=f"$MLP_MAX_MEMORY_GB, else {MAX_MEMORY_GB:g}",
+    ),
+    _declared(
+        "input_dims",
+        "dataset ccpp: the input columns to use, e.g. 0,1 (of 0 to 3); default all",
+        metavar="COLUMNS",
+        convert=_input_dims,
+    ),
+    _declared("window_size", "dataset met-office: days per window (inputs + target)", low=2),
+    _declared(
+        "rbf_grid",
+        "an RBF layer of N Gaussians per input in front (ccpp, met-office)",
+        low=1,
+        high=1000,
+        metavar="N",
     ),
 )
 
@@ -794,6 +914,78 @@ def _load_split(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     return datasets.load(dataset, split)
 
 
+_MET_OFFICE_TRAIN_FRACTION = 0.9
+"""The share of the Met Office windows, the earliest, that dataset 'met-office' trains on."""
+
+
+def _regression_split(config: ExperimentConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (n, input_dim) and targets (n, output_dim) of a regression data set's
+    'train' or 'valid' split, read from the data directory (fetched when missing).
+
+    Met Office: the first `_MET_OFFICE_TRAIN_FRACTION` of the windows (in time order)
+    train; validation takes the windows that start after the last training window ends,
+    so that no reading is in both.
+    """
+    from mlp import datasets
+    from mlp.data_providers import MetOfficeDataProvider
+
+    if config.dataset == "mnist-autoencoder":
+        inputs, _ = _load_split("mnist", split)
+        return inputs, inputs
+    if config.dataset == "ccpp":
+        from mlp.datasets.ccpp import CCPP_FILENAME, read_ccpp
+
+        inputs, targets = read_ccpp(datasets.file_path("ccpp", CCPP_FILENAME), split)
+        if config.input_dims is not None:
+            inputs = inputs[:, list(config.input_dims)]
+        return inputs, targets
+    size = int(config.window_size)  # type: ignore[arg-type]
+    windows = MetOfficeDataProvider(size, shuffle_order=False)
+    count = len(windows.inputs)
+    num_train = int(count * _MET_OFFICE_TRAIN_FRACTION)
+    if num_train < 1 or num_train + size - 1 >= count:
+        raise ConfigError(
+            f"window_size {size} leaves too few Met Office windows ({count}) to split "
+            "into training and validation windows"
+        )
+    rows = slice(0, num_train) if split == "train" else slice(num_train + size - 1, None)
+    return windows.inputs[rows], windows.targets[rows].reshape(-1, 1)
+
+
+def _providers(config: ExperimentConfig, rng: np.random.RandomState) -> tuple[Any, Any]:
+    """The training and validation providers (each shuffled once here, in that order):
+    one-of-K for the classification sets, the targets as they are for the others."""
+    from mlp.data_providers import DataProvider, OneOfKDataProvider
+
+    def split(name: str) -> tuple[np.ndarray, np.ndarray]:
+        if config.classifies():
+            return _load_split(config.dataset, name)
+        inputs, targets = _regression_split(config, name)
+        dtype = np.dtype(config.dtype)
+        return inputs.astype(dtype, copy=False), targets.astype(dtype, copy=False)
+
+    def provider(inputs: np.ndarray, targets: np.ndarray, drop_last: bool) -> Any:
+        if config.classifies():
+            return OneOfKDataProvider(
+                inputs, targets, config.batch_size, rng=rng, num_classes=10, drop_last=drop_last
+            )
+        return DataProvider(inputs, targets, config.batch_size, rng=rng, drop_last=drop_last)
+
+    inputs, targets = split("train")
+    if config.max_train_examples is not None:
+        inputs = inputs[: config.max_train_examples]
+        targets = targets[: config.max_train_examples]
+    if config.batch_size > inputs.shape[0]:
+        raise ConfigError(
+            f"batch_size ({config.batch_size}) is larger than the {inputs.shape[0]} "
+            f"training examples of {config.dataset}: no batch would ever be served"
+        )
+    train_data = provider(inputs, targets, drop_last=True)
+    # Only ever evaluated, in large batches: its batch size must not refuse it.
+    valid_data = provider(*split("valid"), drop_last=False)
+    return train_data, valid_data
+
+
 def _initialiser(config: ExperimentConfig, rng: np.random.RandomState) -> Any:
     return config.entry("init").build(rng=rng, **config.hyperparameters("init"))
 
@@ -823,11 +1015,28 @@ def learning_rate_at(config: ExperimentConfig, epoch: int) -> float:
     return float(build_scheduler(config).learning_rate(epoch - 1))
 
 
+def _rbf_layer(config: ExperimentConfig, train_inputs: np.ndarray) -> Any:
+    """The config's RBF layer, its centres spanning each input's training range, or None."""
+    if config.rbf_grid is None:
+        return None
+    from mlp.layers import RadialBasisFunctionLayer
+
+    low, high = train_inputs.min(axis=0), train_inputs.max(axis=0)
+    high = np.where(high > low, high, low + 1.0)  # a constant column: any width will do
+    intervals = [(float(a), float(b)) for a, b in zip(low, high, strict=True)]
+    return RadialBasisFunctionLayer(config.rbf_grid, intervals)
+
+
 def _build_model(
-    config: ExperimentConfig, input_dim: int, rng: np.random.RandomState, weights_init: Any
+    config: ExperimentConfig,
+    input_dim: int,
+    rng: np.random.RandomState,
+    weights_init: Any,
+    front: Any = None,
 ) -> Any:
     """The model of a resolved config, its layers built by their registry entries in
-    order (the initialisers and dropout layers draw from `rng` in that order)."""
+    order (the initialisers and dropout layers draw from `rng` in that order), after
+    the layer `front` when one is given (an RBF layer)."""
     from mlp.initialisers import ConstantInit, UniformInit
     from mlp.layer_base import StochasticLayer
     from mlp.models import MultipleLayerModel
@@ -841,6 +1050,9 @@ def _build_model(
     share = config.dropout_share_across_batch
     layers: list[Any] = []
     shape: tuple[int, ...] = (input_dim,)
+    if front is not None:
+        layers.append(front)
+        shape = (input_dim * front.grid_dim,)
 
     def add(entry: registry.Entry, **arguments: Any) -> None:
         nonlocal shape
@@ -873,7 +1085,7 @@ def _build_model(
             add_affine(width, hidden=True)
     else:
         _add_arch_layers(config, add, add_affine, _kernels_init(weights_init), biases_init, penalty)
-    add_affine(10, hidden=False)
+    add_affine(config.data_dims()[1], hidden=False)
     output_layer = config.entry("error").output_layer
     if output_layer is not None:
         add(registry.layer_entry(output_layer))
@@ -938,7 +1150,6 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     therefore always gives the same run.
     """
     from mlp import dtypes
-    from mlp.data_providers import OneOfKDataProvider
     from mlp.layers import DropoutLayer
 
     _check_config(config, "build_experiment")
@@ -946,22 +1157,11 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     config.check_memory()  # before the data are loaded or anything is allocated
     rng = np.random.RandomState(config.seed)
     with dtypes.default_dtype(np.dtype(config.dtype)):
-        inputs, labels = _load_split(config.dataset, "train")
-        if config.max_train_examples is not None:
-            inputs = inputs[: config.max_train_examples]
-            labels = labels[: config.max_train_examples]
-        if config.batch_size > inputs.shape[0]:
-            raise ConfigError(
-                f"batch_size ({config.batch_size}) is larger than the {inputs.shape[0]} "
-                f"training examples of {config.dataset}: no batch would ever be served"
-            )
-        train_data = OneOfKDataProvider(inputs, labels, config.batch_size, rng=rng, num_classes=10)
-        inputs, labels = _load_split(config.dataset, "valid")
-        # Only ever evaluated, in large batches: its batch size must not refuse it.
-        valid_data = OneOfKDataProvider(
-            inputs, labels, config.batch_size, rng=rng, num_classes=10, drop_last=False
+        train_data, valid_data = _providers(config, rng)
+        rbf = _rbf_layer(config, train_data.inputs)
+        model = _build_model(
+            config, train_data.inputs.shape[1], rng, _initialiser(config, rng), rbf
         )
-        model = _build_model(config, inputs.shape[1], rng, _initialiser(config, rng))
 
     rule = build_learning_rule(config)
     rule.learning_rate = learning_rate_at(config, 1)

@@ -91,7 +91,7 @@ def plot_stats(
         title: drawn above the panels.
     Returns:
         A `matplotlib.figure.Figure` with two axes, 'Error' and 'Accuracy' against
-        'Epoch number'.
+        'Epoch number' (only 'Error' when `keys` has no accuracy, as a regression's).
     """
     stats = _checks.number_array(stats, "stats", "plot_stats")
     if stats.ndim != 2:
@@ -105,9 +105,12 @@ def plot_stats(
     x = _epochs_of(stats.shape[0], stats_interval, epochs)
     # Row 0 is left out (the seed lab's habit) unless only one row would remain.
     start = 0 if include_initial or stats.shape[0] < 3 else 1
-    fig = _figure((10, 4))
-    axes = fig.subplots(1, 2)
-    for ax, metric in zip(axes, ("error", "acc"), strict=True):
+    # Without accuracies (a regression's statistics) only the error panel is drawn.
+    metrics = [m for m in ("error", "acc") if any(k.startswith(m + "(") for k in keys)]
+    metrics = metrics or ["error"]
+    fig = _figure((10, 4) if len(metrics) == 2 else (5.5, 4))
+    axes = np.atleast_1d(fig.subplots(1, len(metrics)))
+    for ax, metric in zip(axes, metrics, strict=True):
         for split in ("train", "valid"):
             key = f"{metric}({split})"
             if key in keys:

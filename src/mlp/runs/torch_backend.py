@@ -78,7 +78,7 @@ def train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> RunR
         optimizer,
         experiment.train_data,
         experiment.valid_data,
-        data_monitors={"acc": pytorch.accuracy},
+        data_monitors={"acc": pytorch.accuracy} if config.classifies() else {},
         device=device,
         class_indices=False,
         schedulers=[build_scheduler(config)],

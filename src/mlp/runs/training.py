@@ -304,7 +304,7 @@ def _train_numpy(
         experiment.learning_rule,
         experiment.train_data,
         experiment.valid_data,
-        {"acc": accuracy},
+        {"acc": accuracy} if config.classifies() else {},  # no accuracy of real targets
         schedulers=[build_scheduler(config)],
     )
     log = StatsLog(path / STATS, optimiser.stat_keys())
