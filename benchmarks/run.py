@@ -418,8 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbeside {competitors_for(os.cpu_count())} busy process(es):\n")
         print(results["loaded_table"])
     results["breakdown_table"] = breakdown_table(results)
-    print("\nwhere one mlp epoch's time goes (seconds):\n")
-    print(results["breakdown_table"])
+    if any("breakdown" in r for r in results["workloads"].values()):
+        print("\nwhere one mlp epoch's time goes (seconds):\n")
+        print(results["breakdown_table"])
     output = args.output or RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".tmp")
