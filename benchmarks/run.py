@@ -1,7 +1,7 @@
 """Epoch-time benchmark of mlp against PyTorch and JAX on the CPU, on an idle machine
 and beside a competing process, with hardware bounds and a breakdown of mlp's epoch.
 
-    make bench                      # everything (about 12 minutes on 2 cores)
+    make bench                      # everything (about 19 minutes on 2 cores)
     python -m benchmarks.run --workloads W2,W3 --no-scaling --no-load
 
 Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (`make bench` does): some
@@ -18,6 +18,10 @@ one, so that the frameworks always share the machine with as many busy processes
 leave them one core's worth of fair share. The competitor counts its work, and the table
 gives the share of its idle rate it kept beside each framework. JAX (the `bench` extra:
 `pip install -e '.[bench]'`) is skipped with a note where it is not installed.
+
+W5, the lab's CNN, is timed in mlp and PyTorch only (the JAX loops, the products-alone
+floor, the NumPy-updates variant and the breakdown are written for MLPs), in at most 3
+rounds (an mlp epoch takes about 25 s on one core).
 """
 
 from __future__ import annotations
@@ -67,13 +71,18 @@ def _runners(name: str, inputs, labels, dataloader: bool) -> dict[str, Callable[
     w = WORKLOADS[name]
     runners: dict[str, Callable[[], None]] = {
         "mlp": build_mlp(w, inputs, labels).do_training_epoch,
-        "mlp_products": build_products_alone(w, inputs.shape[0]),
         "torch": build_torch_tensor_loop(w, inputs, labels),
     }
-    if jax_loops.available():
+    if w.arch is not None:
+        # The products-alone floor, the JAX loops and the NumPy-updates variant are built
+        # for MLPs; a CNN is compared with PyTorch (and its DataLoader) only.
+        print(f"  {name}: a CNN, timed in mlp and PyTorch only (no JAX CNN loop here)")
+    else:
+        runners["mlp_products"] = build_products_alone(w, inputs.shape[0])
+    if jax_loops.available() and w.arch is None:
         runners["jax_scan"] = jax_loops.build_jax_scan(w, inputs, labels)
         runners["jax_step"] = jax_loops.build_jax_step(w, inputs, labels)
-    if w.rule == "adam" and _compiled_updates_on():
+    if w.rule == "adam" and _compiled_updates_on() and w.arch is None:
         # The same model with the rule's NumPy update instead of the compiled kernel, to
         # show what mlp.kernels contributes.
         numpy_epoch = build_mlp(w, inputs, labels).do_training_epoch
@@ -144,15 +153,18 @@ def measure_workload(name: str, inputs, labels, rounds: int, dataloader: bool, l
     """Seconds per epoch of every runner over interleaved rounds, idle and (with `load`)
     beside a competing CPU-bound process, with mlp's peak memory per epoch and a
     breakdown of one mlp epoch by kind of work."""
+    w = WORKLOADS[name]
+    rounds = min(rounds, w.max_rounds or rounds)
     runners = _runners(name, inputs, labels, dataloader)
     times, _ = _rounds(name, runners, rounds)
     result: dict = {
-        "workload": WORKLOADS[name].describe(),
+        "workload": w.describe(),
         "seconds": times,
         "median": {k: _median(v) for k, v in times.items()},
-        "mlp_peak_memory": mlp_peak_memory(name, inputs, labels),
-        "breakdown": breakdown(build_mlp(WORKLOADS[name], inputs, labels)),
+        "mlp_peak_memory": mlp_peak_memory(name, inputs, labels, 3 if w.arch is None else 1),
     }
+    if w.arch is None:  # a CNN's convolutions are outside the fast path the breakdown times
+        result["breakdown"] = breakdown(build_mlp(w, inputs, labels))
     if load:
         loaded = {k: runners[k] for k in LOADED if k in runners}
         with Competitor() as rival:
@@ -296,6 +308,8 @@ def breakdown_table(results: dict) -> str:
         "| --- " * (len(KINDS) + 2) + "|",
     ]
     for name, r in results["workloads"].items():
+        if "breakdown" not in r:
+            continue
         b = r["breakdown"]
         cells = [f"{b[k]:.3f} ({b[k] / b['total']:.0%})" for k in KINDS]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {b['total']:.3f} |")
@@ -305,7 +319,7 @@ def breakdown_table(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--workloads", default="W1,W2,W3,W4", help="comma-separated subset of W1..W4"
+        "--workloads", default="W1,W2,W3,W4,W5", help="comma-separated subset of W1..W5"
     )
     parser.add_argument(
         "--rounds", type=int, default=5, help="measured rounds per workload (after 1 warm-up)"
@@ -404,8 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbeside {competitors_for(os.cpu_count())} busy process(es):\n")
         print(results["loaded_table"])
     results["breakdown_table"] = breakdown_table(results)
-    print("\nwhere one mlp epoch's time goes (seconds):\n")
-    print(results["breakdown_table"])
+    if any("breakdown" in r for r in results["workloads"].values()):
+        print("\nwhere one mlp epoch's time goes (seconds):\n")
+        print(results["breakdown_table"])
     output = args.output or RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".tmp")

@@ -4,6 +4,8 @@ W1 softmax regression, SGD, batch 100
 W2 784-100-100-10 sigmoid, SGD lr 0.1, batch 100
 W3 784-100-100-10 ReLU, Adam 1e-3, batch 128
 W4 784-1024-1024-10 ReLU, Adam 1e-3, batch 256
+W5 the lab's CNN: conv:16x5,pool:2,conv:32x5,pool:2,fc:128, ReLU, Adam 1e-3, batch 100
+   (`mlp.arch`; images 1x28x28, true convolutions in mlp, `Conv2d` in PyTorch)
 """
 
 from __future__ import annotations
@@ -25,20 +27,31 @@ class Workload:
     rule: str  # 'sgd' or 'adam'
     learning_rate: float
     batch_size: int
+    arch: str | None = None  # a CNN (`mlp.arch` spec) instead of `hidden`
+    max_rounds: int | None = None  # fewer measured rounds for a slow workload
 
     @property
     def dims(self) -> list[int]:
-        return [INPUT_DIM, *self.hidden, NUM_CLASSES]
+        """The affine layers' widths; for a CNN, from its flattened features on."""
+        if self.arch is None:
+            return [INPUT_DIM, *self.hidden, NUM_CLASSES]
+        items, shapes = _arch(self.arch)
+        first_fc = next((i for i, item in enumerate(items) if item.kind == "fc"), len(items))
+        flat = int(np.prod(shapes[first_fc]))
+        return [flat, *(item.size for item in items[first_fc:]), NUM_CLASSES]
 
     @property
     def num_params(self) -> int:
         dims = self.dims
-        return sum(i * o + o for i, o in itertools.pairwise(dims))
+        dense = sum(i * o + o for i, o in itertools.pairwise(dims))
+        return dense + sum(m + c for _, m, c, _ in conv_layers(self))
 
     def with_(self, **changes) -> Workload:
         return replace(self, **changes)
 
     def describe(self) -> str:
+        if self.arch is not None:
+            return f"CNN {self.arch} {self.activation}, {self.rule} {self.learning_rate}, batch {self.batch_size}"
         arch = "-".join(map(str, self.dims))
         return f"{arch} {self.activation if self.hidden else 'softmax'}, {self.rule} {self.learning_rate}, batch {self.batch_size}"
 
@@ -48,7 +61,38 @@ WORKLOADS = {
     "W2": Workload("W2", (100, 100), "sigmoid", "sgd", 0.1, 100),
     "W3": Workload("W3", (100, 100), "relu", "adam", 1e-3, 128),
     "W4": Workload("W4", (1024, 1024), "relu", "adam", 1e-3, 256),
+    "W5": Workload(
+        "W5",
+        (128,),
+        "relu",
+        "adam",
+        1e-3,
+        100,
+        arch="conv:16x5,pool:2,conv:32x5,pool:2,fc:128",
+        max_rounds=3,  # an mlp epoch takes about 25 s on one core
+    ),
 }
+
+
+def _arch(spec: str) -> tuple[tuple, list[tuple[int, ...]]]:
+    """The items of an arch spec and the shape before each and after the last."""
+    from mlp import arch
+
+    items = arch.parse_arch(spec)
+    return items, [arch.IMAGE_SHAPE, *arch.arch_shapes(items)]
+
+
+def conv_layers(w: Workload) -> list[tuple[int, int, int, int]]:
+    """Per convolution of a CNN workload: (input channels, kernel weights, output channels,
+    output pixels per channel); empty for an MLP."""
+    if w.arch is None:
+        return []
+    items, shapes = _arch(w.arch)
+    return [
+        (before[0], item.size * before[0] * item.kernel**2, item.size, after[1] * after[2])
+        for item, before, after in zip(items, shapes, shapes[1:], strict=False)
+        if item.kind == "conv"
+    ]
 
 
 # --- cost models ------------------------------------------------------------------------
@@ -61,8 +105,11 @@ def flops_per_epoch(w: Workload, num_examples: int) -> float:
     dims = w.dims
     batches = num_examples // w.batch_size
     macs = 0
+    convs = conv_layers(w)  # a convolution's products: kernel weights x output pixels
+    for layer, (_, weights, _, pixels) in enumerate(convs):
+        macs += 2 * weights * pixels if layer == 0 else 3 * weights * pixels
     for layer, (i, o) in enumerate(itertools.pairwise(dims)):
-        macs += 2 * i * o if layer == 0 else 3 * i * o
+        macs += 2 * i * o if layer == 0 and not convs else 3 * i * o
     return 2.0 * macs * w.batch_size * batches
 
 
@@ -94,7 +141,7 @@ def build_mlp(w: Workload, inputs: np.ndarray, labels: np.ndarray, seed: int = 0
 
     rng = np.random.RandomState(seed)
     activation = {"sigmoid": SigmoidLayer, "relu": ReluLayer}.get(w.activation)
-    layers = []
+    layers = _mlp_conv_layers(w, rng)
     dims = w.dims
     for k, (i, o) in enumerate(itertools.pairwise(dims)):
         init = (
@@ -120,13 +167,57 @@ def build_mlp(w: Workload, inputs: np.ndarray, labels: np.ndarray, seed: int = 0
     )
 
 
+def _mlp_conv_layers(w: Workload, rng: np.random.RandomState) -> list:
+    """A CNN workload's layers up to its flattened features (none for an MLP): ReLU
+    after each convolution, He-uniform kernels and zero biases."""
+    from mlp.convolution import ConvolutionalLayer, MaxPooling2DLayer
+    from mlp.initialisers import ConstantInit
+    from mlp.layers import ReluLayer, ReshapeLayer
+
+    if w.arch is None:
+        return []
+    items, shapes = _arch(w.arch)
+    layers: list = [ReshapeLayer(shapes[0])]
+    for item, before in zip(items, shapes, strict=False):
+        if item.kind == "conv":
+            bound = np.sqrt(6.0 / (before[0] * item.kernel**2))
+
+            def kernels(shape, bound=bound):
+                return rng.uniform(-bound, bound, shape)
+
+            conv = ConvolutionalLayer(
+                before[0], item.size, before[1], before[2], item.kernel, item.kernel,
+                kernels, ConstantInit(0.0),
+            )  # fmt: skip
+            layers += [conv, ReluLayer()]
+        elif item.kind == "pool":
+            layers.append(MaxPooling2DLayer(item.size))
+    return [*layers, ReshapeLayer()]
+
+
 # --- PyTorch ------------------------------------------------------------------------------
+
+
+def _torch_conv_layers(w: Workload) -> list:
+    """The PyTorch twin of `_mlp_conv_layers` (torch's default initialisation)."""
+    import torch
+
+    if w.arch is None:
+        return []
+    items, shapes = _arch(w.arch)
+    layers: list = [torch.nn.Unflatten(1, shapes[0])]
+    for item, before in zip(items, shapes, strict=False):
+        if item.kind == "conv":
+            layers += [torch.nn.Conv2d(before[0], item.size, item.kernel), torch.nn.ReLU()]
+        elif item.kind == "pool":
+            layers.append(torch.nn.MaxPool2d(item.size))
+    return [*layers, torch.nn.Flatten()]
 
 
 def _torch_model(w: Workload):
     import torch
 
-    layers: list = []
+    layers: list = _torch_conv_layers(w)
     dims = w.dims
     for k, (i, o) in enumerate(itertools.pairwise(dims)):
         layers.append(torch.nn.Linear(i, o))

@@ -183,3 +183,48 @@ def test_peak_memory_is_read_and_reset_on_linux() -> None:
         pytest.skip("no /proc/self/clear_refs here")
     peak = hardware.peak_memory()
     assert peak is not None and peak > 10 * 2**20
+
+
+def test_the_cnn_workload_s_models_count_its_convolutions() -> None:
+    from benchmarks.workloads import conv_layers
+
+    w5 = WORKLOADS["W5"]
+    # 16 5x5 kernels on 24x24 outputs, then 32 of 16x5x5 on 8x8; flat features 32*4*4.
+    assert conv_layers(w5) == [(1, 400, 16, 576), (16, 12_800, 32, 64)]
+    assert w5.dims == [512, 128, 10]
+    assert w5.num_params == 400 + 16 + 12_800 + 32 + 512 * 128 + 128 + 128 * 10 + 10
+    # The first convolution needs no input gradient (2 products), the rest 3.
+    macs = 2 * 400 * 576 + 3 * 12_800 * 64 + 3 * 512 * 128 + 3 * 128 * 10
+    assert flops_per_epoch(w5, 50_000) == 2 * macs * 50_000
+    assert w5.describe().startswith("CNN conv:16x5,pool:2,conv:32x5,pool:2,fc:128 relu")
+
+
+def test_the_cnn_workload_trains_in_mlp_and_torch_with_the_same_shapes() -> None:
+    pytest.importorskip("torch")
+    from benchmarks.workloads import build_torch_dataloader, build_torch_tensor_loop
+    from mlp.convolution import ConvolutionalLayer
+
+    rng = np.random.default_rng(0)
+    inputs, labels = rng.random((200, 784), dtype=np.float32), rng.integers(10, size=200)
+    w5 = WORKLOADS["W5"]
+    optimiser = build_mlp(w5, inputs, labels)
+    before = [p.copy() for p in optimiser.model.params]
+    optimiser.do_training_epoch()
+    assert all(
+        not np.array_equal(a, b) for a, b in zip(before, optimiser.model.params, strict=True)
+    )
+    convs = [layer for layer in optimiser.model.layers if isinstance(layer, ConvolutionalLayer)]
+    assert [c.kernels.shape for c in convs] == [(16, 1, 5, 5), (32, 16, 5, 5)]
+    assert sum(p.size for p in optimiser.model.params) == w5.num_params
+    outputs = optimiser.model.fprop(inputs[:3])[-1]
+    assert outputs.shape == (3, 10) and np.all(np.isfinite(outputs))
+    for build in (build_torch_tensor_loop, build_torch_dataloader):
+        build(w5, inputs, labels)()
+
+
+def test_a_workload_without_a_breakdown_is_left_out_of_its_table() -> None:
+    results = _results()
+    results["workloads"]["W5"] = {**results["workloads"]["W4"]}
+    del results["workloads"]["W5"]["breakdown"]
+    assert "| W5 |" not in run.breakdown_table(results)
+    assert _cells(run.table(results), "W5")[7] == "0.80 [0.72-0.88]"  # mlp/torch

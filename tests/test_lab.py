@@ -19,6 +19,7 @@ from mlp.lab import (
     lab_tasks,
     run_tasks,
 )
+from mlp.lab.tasks import CNN_ARCH, CNN_SEEDS
 from mlp.runs import RunRecord
 
 HAVE_TORCH_TWIN = all(
@@ -43,7 +44,7 @@ def test_the_full_lab_plans_every_experiment_with_the_seed_settings():
     tasks = {task.name: task for task in lab_tasks(quick=False)}
     assert len(tasks) == len(lab_tasks(quick=False))  # names are unique
     groups = {task.group for task in tasks.values()}
-    assert groups == {"ex1", "ex2", "ex3", "init", "pytorch", "best"}
+    assert groups == {"ex1", "ex2", "ex3", "init", "pytorch", "best", "cnn"}
     # Exercise 1: both formulations from the same initial weights, and the seed's cell.
     layer, folded = tasks["ex1-softmax-layer"].config, tasks["ex1-ce-softmax"].config
     assert (layer.error, folded.error) == ("cross_entropy", "cross_entropy_softmax")
@@ -66,7 +67,27 @@ def test_the_full_lab_plans_every_experiment_with_the_seed_settings():
     assert {t.kind for t in tasks.values() if t.group == "pytorch"} == {"pytorch", "twin"}
     best = tasks["best-mlp"].config
     assert best.rule == "adam" and best.dropout > 0 and best.test
-    assert all(t.config is None or t.config.seed == LAB_SEED for t in tasks.values())
+    assert all(
+        t.config is None or t.config.seed == LAB_SEED for t in tasks.values() if t.group != "cnn"
+    )
+    # The CNN: three NumPy seeds and the same config in PyTorch, priced as CNNs.
+    cnn = [t for t in tasks.values() if t.group == "cnn"]
+    assert [t.config.backend for t in cnn] == ["numpy"] * 3 + ["torch"]
+    assert {t.config.arch for t in cnn} == {CNN_ARCH}
+    assert [t.config.seed for t in cnn] == [*CNN_SEEDS, LAB_SEED]
+    assert len(set(CNN_SEEDS)) == 3 and all(t.config.test for t in cnn)
+    assert cnn[0].config.epochs == FULL_EPOCHS["cnn"] and cnn[0].config.rule == "adam"
+    # About 70 s on one core against best-mlp's 220 s and a depth task's 40-60 s.
+    assert tasks["ex3-relu-5"].cost < cnn[0].cost < tasks["best-mlp"].cost
+    assert cnn[3].cost < cnn[0].cost / 2
+
+
+def test_cnn_cost_counts_multiply_adds():
+    from mlp.lab.tasks import _conv_multiply_adds
+
+    # 16*24*24*25 + 32*8*8*16*25 + 512*128 + 128*10
+    assert _conv_multiply_adds(CNN_ARCH) == 230_400 + 819_200 + 65_536 + 1_280
+    assert _conv_multiply_adds("conv:2x3,pool:2") == 2 * 26 * 26 * 9 + 2 * 13 * 13 * 10
 
 
 def test_quick_tasks_are_small():
@@ -90,12 +111,13 @@ def test_lab_quick_end_to_end(tmp_path, capsys):
         "## Initialisation study",
         "## The PyTorch experiment and its NumPy twin",
         "## Best-effort MLP",
+        "## A convolutional network",
         "## What was run",
     ):
         assert heading in report
     main_table = report.split("## All models")[1].split("##")[0]
     for task in tasks:
-        if task.kind == "config" or HAVE_TORCH_TWIN:
+        if (task.kind == "config" and task.config.backend == "numpy") or HAVE_TORCH_TWIN:
             assert f"| {task.name} |" in main_table
             assert RunRecord.load(out / "runs" / task.name).finished
     assert "Largest difference between the two formulations' curves" in report
@@ -109,6 +131,10 @@ def test_lab_quick_end_to_end(tmp_path, capsys):
     for best, last, verdict in verdicts:
         assert best != last or verdict == "within"
     assert re.search(r"scores \*\*0\.\d{4}\*\* on the test set", report)
+    cnn = report.split("## A convolutional network")[1].split("##")[0]
+    assert re.search(r"over 3 seed\(s\): 0\.\d{4}, 0\.\d{4}, 0\.\d{4}; mean \*\*0\.\d{4}\*\*", cnn)
+    assert "for the best-effort MLP" in cnn and "cnn_kernels.png" in cnn
+    assert ("s in PyTorch" in cnn) == HAVE_TORCH_TWIN
     figures = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
     assert len(figures) >= 8
     for name in figures:
@@ -117,7 +143,7 @@ def test_lab_quick_end_to_end(tmp_path, capsys):
     # Running it again keeps the finished experiments.
     before = (out / "runs" / "ex1-ce-softmax" / "summary.json").read_text()
     status = main(["lab", "--quick", "--out", str(out), "--jobs", "1"])
-    assert "23 experiments (23 already finished)" in capsys.readouterr().err or not HAVE_TORCH_TWIN
+    assert "27 experiments (27 already finished)" in capsys.readouterr().err or not HAVE_TORCH_TWIN
     assert (out / "runs" / "ex1-ce-softmax" / "summary.json").read_text() == before
 
 

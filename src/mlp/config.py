@@ -431,6 +431,13 @@ class ExperimentConfig:
             "raise the limit with --max-memory-gb or $MLP_MAX_MEMORY_GB"
         )
 
+    def eval_batch_size(self) -> int:
+        """Rows per forward pass of the statistics and test passes: `EVAL_BATCH_SIZE`
+        for an MLP, `CONV_EVAL_BATCH_SIZE` for a CNN, whose im2col arrays grow with the
+        batch (25x the images for 5x5 kernels): 10,000 images at once make them too big
+        for the caches, and a pass about 3x slower than in batches of 2,000."""
+        return EVAL_BATCH_SIZE if self.arch is None else CONV_EVAL_BATCH_SIZE
+
     def architecture(self) -> str:
         """A short description such as '784-100-100-10 sigmoid' (with arch, e.g.
         '784 conv:32x5,pool:2,fc:256 10 relu')."""
@@ -467,6 +474,9 @@ its max_memory_gb nor $MLP_MAX_MEMORY_GB says otherwise."""
 EVAL_BATCH_SIZE = 10_000
 """The batch size of the statistics passes (`Optimiser`'s default `eval_batch_size`),
 for the memory estimate."""
+
+CONV_EVAL_BATCH_SIZE = 2_000
+"""The batch size of a CNN's statistics and test passes (`ExperimentConfig.eval_batch_size`)."""
 
 
 def _gb(num_bytes: float) -> str:

@@ -20,6 +20,9 @@ What runs (every experiment seeded with the seed notebook's seed, 6102016):
    (`mlp.twin.run_numpy_twin`), 50 epochs each.
 6. A best-effort MLP from the framework's own parts: 784-800-800-10 ReLU with dropout,
    Adam and a cosine learning-rate schedule.
+7. A small CNN (`mlp.lab.tasks.CNN_ARCH`, conv-pool-conv-pool-fc with ReLU, Adam) in
+   NumPy over three seeds and in PyTorch (the torch backend, same config), 2 epochs,
+   against the best MLP, with a figure of its first layer's kernels.
 
 Each experiment leaves a run record in ``OUT/runs/NAME`` (see `mlp.runs`); a finished
 record is kept when the lab runs again, so an interrupted lab continues where it stopped.

@@ -13,14 +13,14 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlp import _checks
 from mlp.datasets import DataError
-from mlp.lab.figures import depth_figures, learning_curves
+from mlp.lab.figures import depth_figures, kernel_grid, learning_curves
 from mlp.lab.readings import (
     depth_observations,
     final_value,
@@ -33,6 +33,9 @@ from mlp.lab.readings import (
 from mlp.lab.tables import COMPARISON_HEADERS, comparison_rows, format_table, format_value
 from mlp.lab.tasks import (
     ACTIVATIONS,
+    CNN_ARCH,
+    CNN_LEARNING_RATE,
+    CNN_SEEDS,
     DEPTHS,
     FULL_EPOCHS,
     LAB_SEED,
@@ -131,6 +134,7 @@ def write_report(
         *_initialisation(lab),
         *_pytorch(lab),
         *_best_mlp(lab),
+        *_cnn(lab),
         *_what_was_run(lab),
     ]
     path = out / "report.md"
@@ -186,8 +190,9 @@ def _header(lab: LabRecords, wall_time: float, kept: int) -> list[str]:
         lines.append(
             f"Epochs: exercise 1 {epochs['ex1']}, exercises 2 and 3 {epochs['ex2']} "
             f"(the seed's settings), initialisation study {epochs['init']}, PyTorch "
-            f"experiment and twin {epochs['pytorch']}, best-effort MLP {epochs['best']}: "
-            "chosen to fit the whole lab in about 6 minutes on 2 cores.\n"
+            f"experiment and twin {epochs['pytorch']}, best-effort MLP {epochs['best']}, "
+            f"CNN {epochs['cnn']}: chosen to fit the whole lab in under 12 minutes on "
+            "2 cores.\n"
         )
     return lines
 
@@ -520,6 +525,112 @@ def _best_mlp(lab: LabRecords) -> list[str]:
             f"{format_value(record.summary.get('seconds_per_epoch'), 2)} s per epoch.\n"
         )
     return lines
+
+
+# --- the convolutional network ---------------------------------------------------------
+
+CNN_TARGET = 0.990
+"""The mean test accuracy over `CNN_SEEDS` that the CNN aims at."""
+
+
+def _cnn(lab: LabRecords) -> list[str]:
+    """The small CNN over three seeds and in PyTorch, against the best MLP."""
+    first = lab.group("cnn")[0].config if lab.group("cnn") else None
+    epochs, batch = (first.epochs, first.batch_size) if first else (lab.epochs["cnn"], "-")
+    intro = (
+        f"A small convolutional network, `{CNN_ARCH}` (`mlp train --arch`): the images "
+        "as 1x28x28, two 5x5 convolutions (16 then 32 channels, true convolutions) each "
+        "followed by ReLU and 2x2 max pooling, a ReLU layer of 128 and the affine layer to "
+        f"the classes; He-uniform initial kernels, Adam from {CNN_LEARNING_RATE:g} with a "
+        f"cosine schedule to 0 over {epochs} epochs (what the lab's time budget allows), "
+        f"batch {batch}, statistics before and after training. In NumPy with seeds "
+        f"{', '.join(str(s) for s in CNN_SEEDS)}, and the same config on the torch backend "
+        f"(`--backend torch`) with the first.\n"
+    )
+    lines = ["## A convolutional network\n", intro]
+    runs = lab.runs_of("cnn")
+    if not runs:
+        return [*lines, "(Not run.)\n"]
+    rows = [
+        [
+            lab.labels[record.name],
+            (record.summary or {}).get("backend") or record.config.get("backend"),
+            record.config.get("seed"),
+            (record.summary or {}).get("seconds_per_epoch"),
+            final_value(record, "acc(valid)"),
+            ((record.summary or {}).get("test") or {}).get("acc"),
+        ]
+        for record in runs
+    ]
+    headers = ["run", "backend", "seed", "s/epoch", "final acc(valid)", "acc(test)"]
+    lines += [format_table(headers, rows), *_cnn_compared(lab), *_cnn_kernels(lab)]
+    return lines
+
+
+def _summary_floats(
+    records: Sequence[RunRecord], entry: Callable[[dict[str, Any]], Any]
+) -> list[float]:
+    """`entry` of each record's summary, for the records that have it."""
+    values = [entry(record.summary or {}) for record in records]
+    return [float(value) for value in values if value is not None]
+
+
+def _cnn_compared(lab: LabRecords) -> list[str]:
+    """The NumPy CNN's mean test accuracy against the target and the best MLP, and its
+    time per epoch against PyTorch's."""
+    numpy_runs = [
+        lab.records[t.name]
+        for t in lab.group("cnn")
+        if t.name in lab.records and t.notes.get("backend") == "numpy"
+    ]
+    tests = _summary_floats(numpy_runs, lambda s: (s.get("test") or {}).get("acc"))
+    if not tests:
+        return []
+    mean = sum(tests) / len(tests)
+    goal = "meets" if mean >= CNN_TARGET else "misses"
+    sentence = (
+        f"NumPy CNN test accuracy over {len(tests)} seed(s): "
+        + ", ".join(f"{t:.4f}" for t in tests)
+        + f"; mean **{mean:.4f}** ({goal} the target of {CNN_TARGET:.3f})"
+    )
+    best = lab.records.get("best-mlp")
+    best_test = ((best.summary or {}).get("test") or {}).get("acc") if best else None
+    if best_test is not None:
+        sentence += (
+            f", against {best_test:.4f} for the best-effort MLP "
+            f"({100 * (mean - best_test):+.2f} percentage points)"
+        )
+    lines = [sentence + ".\n"]
+    torch_run = lab.records.get("cnn-torch")
+    numpy_times = _summary_floats(numpy_runs, lambda s: s.get("seconds_per_epoch"))
+    torch_time = (torch_run.summary or {}).get("seconds_per_epoch") if torch_run else None
+    if numpy_times and torch_time:
+        numpy_time = sum(numpy_times) / len(numpy_times)
+        lines.append(
+            f"Time per epoch: {numpy_time:.1f} s in NumPy (mean over the seeds), "
+            f"{torch_time:.1f} s in PyTorch on the same core count "
+            f"({numpy_time / torch_time:.2f}x).\n"
+        )
+    return lines
+
+
+def _cnn_kernels(lab: LabRecords) -> list[str]:
+    """The first convolution's learned kernels of the first seed's NumPy run."""
+    record = lab.records.get("cnn-seed1")
+    if record is None or not record.finished:
+        return []
+    try:
+        kernels = next(p for p in record.params() if p.ndim == 4)
+    except (RunError, OSError, StopIteration, ValueError):  # the report is still worth writing
+        return []
+    title = f"First-layer kernels of the NumPy CNN (seed {CNN_SEEDS[0]})"
+    return [
+        kernel_grid(lab.out, kernels, title, "cnn_kernels.png"),
+        "The first convolution's 16 kernels as stored, on one colour scale symmetric about "
+        "0 (red positive, blue negative); a true convolution applies each one flipped "
+        "left-right and upside-down, so the pattern it responds to is this image rotated "
+        "by 180 degrees.\n",
+    ]
 
 
 def _what_was_run(lab: LabRecords) -> list[str]:

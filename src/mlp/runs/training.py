@@ -306,6 +306,7 @@ def _train_numpy(
         experiment.valid_data,
         {"acc": accuracy} if config.classifies() else {},  # no accuracy of real targets
         schedulers=[build_scheduler(config)],
+        eval_batch_size=config.eval_batch_size(),
     )
     log = StatsLog(path / STATS, optimiser.stat_keys())
     for stale in path.glob(".*.tmp"):  # left by a process killed while writing
