@@ -306,3 +306,28 @@ def test_registry_entries_refuse_bad_input_shapes() -> None:
         registry.layer_entry("max_pool_2d").build((2, 5, 5))
     with pytest.raises(ValueError, match="larger than input_height"):
         registry.layer_entry("conv").build((1, 4, 4), num_output_channels=2, kernel_size=5)
+
+
+def test_the_im2col_matrix_kept_from_fprop_serves_only_equal_inputs() -> None:
+    from mlp.convolution import ConvolutionalLayer
+
+    rng = np.random.RandomState(4)
+    layer = ConvolutionalLayer(2, 3, 6, 6, 3, 3)
+    fresh = ConvolutionalLayer(2, 3, 6, 6, 3, 3)
+    fresh.params = [p.copy() for p in layer.params]
+    x1, x2 = rng.normal(size=(2, 4, 2, 6, 6))
+    grads = rng.normal(size=(4, 3, 4, 4))
+    layer.fprop(x1)
+    for inputs in (x2, x1):  # other inputs, then the same ones
+        for got, want in zip(
+            layer.grads_wrt_params(inputs, grads),
+            fresh.grads_wrt_params(inputs, grads),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(got, want)
+    layer.fprop(x1)
+    x1 += 1.0  # changed in place after fprop: the kept matrix no longer belongs to it
+    for got, want in zip(
+        layer.grads_wrt_params(x1, grads), fresh.grads_wrt_params(x1, grads), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)

@@ -37,6 +37,11 @@ from mlp.layer_base import (
 __all__ = ["ConvolutionalLayer", "MaxPooling2DLayer"]
 
 
+CACHE_LIMIT = 4_194_304
+"""Entries of the largest im2col matrix a layer keeps between fprop and grads_wrt_params
+(16 MB in float32: a batch of 100 through a 16-to-32-channel 5x5 layer is 2.6 M)."""
+
+
 def _check_images(array: np.ndarray, shape: tuple[int, int, int], what: str, layer: Layer) -> None:
     """A ValueError naming `layer` and `what` unless array is (batch_size, *shape)."""
     if array.ndim != 4 or array.shape[1:] != shape:
@@ -125,6 +130,7 @@ class ConvolutionalLayer(LayerWithParameters):
         check_initialiser(kernels_init, "kernels_init", owner)
         check_initialiser(biases_init, "biases_init", owner)
         self.kernels_penalty = checked_penalty(kernels_penalty, "kernels_penalty", owner)
+        self._cached_columns: tuple[np.ndarray, np.ndarray] | None = None
         self.biases_penalty = checked_penalty(biases_penalty, "biases_penalty", owner)
         kernels_shape = (
             self.num_output_channels,
@@ -183,16 +189,46 @@ class ConvolutionalLayer(LayerWithParameters):
         _check_images(grads, shape, "grads_wrt_outputs", self)
         return np.asarray(grads, dtype=self.dtype)
 
+    def _columns(self, inputs: np.ndarray) -> np.ndarray:
+        """The im2col matrix: row (c, k, l), column (n, i, j) holds inputs[n, c, i+k, j+l],
+        shape (channels * kernel_height * kernel_width, batch * rows * cols). This order
+        makes each row a copy of whole image rows, and the products below plain ones.
+
+        The matrix of the latest fprop is kept with a copy of its inputs, and reused by
+        grads_wrt_params only when it is given equal inputs (checking costs a pass over
+        the inputs; building the matrix, kernel_height * kernel_width of them)."""
+        cached = self._cached_columns
+        if cached is not None and cached[0].shape == inputs.shape:
+            if np.array_equal(cached[0], inputs):
+                return cached[1]
+        windows = self._windows(inputs).transpose(1, 4, 5, 0, 2, 3)
+        size = self.num_input_channels * self.kernel_height * self.kernel_width
+        columns = np.ascontiguousarray(windows).reshape(size, -1)
+        # Kept only at training-batch sizes: an evaluation batch's matrix is large.
+        self._cached_columns = (inputs.copy(), columns) if columns.size <= CACHE_LIMIT else None
+        return columns
+
+    def _flipped_matrix(self) -> np.ndarray:
+        """The kernels flipped in both spatial axes, as (num_output_channels, c * k * l)."""
+        flipped = self.kernels[:, :, ::-1, ::-1]
+        return np.ascontiguousarray(flipped).reshape(self.num_output_channels, -1)
+
+    def _by_channel(self, grads: np.ndarray) -> np.ndarray:
+        """(n, o, i, j) gradients as the matrix (o, n * i * j)."""
+        return np.ascontiguousarray(grads.transpose(1, 0, 2, 3)).reshape(
+            self.num_output_channels, -1
+        )
+
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """outputs[n, o, i, j] = b[o] + sum_{c,k,l} inputs[n, c, i+k, j+l] *
         kernels[o, c, KH-1-k, KW-1-l] (see the class docstring for the shapes)."""
         inputs = self._inputs(inputs)
-        flipped = self.kernels[:, :, ::-1, ::-1]
-        # (n, c, i, j, k, l) . (o, c, k, l) over c, k, l: one product of the im2col
-        # matrix (n*i*j rows of c*k*l) with the flipped kernels, then (n, i, j, o).
-        outputs = np.tensordot(self._windows(inputs), flipped, axes=([1, 4, 5], [1, 2, 3]))
-        outputs += self.biases
-        return np.ascontiguousarray(outputs.transpose(0, 3, 1, 2))
+        # One product: the flipped kernels (o, c*k*l) times the im2col matrix
+        # (c*k*l, n*i*j), then (o, n, i, j) -> (n, o, i, j).
+        outputs = self._flipped_matrix() @ self._columns(inputs)
+        outputs += self.biases[:, None]
+        shape = (self.num_output_channels, inputs.shape[0], self.output_height, self.output_width)
+        return np.ascontiguousarray(outputs.reshape(shape).transpose(1, 0, 2, 3))
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
@@ -217,17 +253,18 @@ class ConvolutionalLayer(LayerWithParameters):
                 f"{grads.shape}: pass what fprop returned"
             )
         _same_batch(inputs, grads, self)
-        flipped = self.kernels[:, :, ::-1, ::-1]
-        # (n, o, i, j) . (o, c, k, l) over o -> (n, i, j, c, k, l): dE/d(window entries).
-        windows = np.tensordot(grads, flipped, axes=([1], [0]))
-        grads_wrt_inputs = np.zeros(inputs.shape, dtype=windows.dtype)
-        rows, cols = self.output_height, self.output_width
+        # (c*k*l, o) . (o, n*i*j): dE/d(window entries), laid out (c, k, l, n, i, j).
+        n, rows, cols = grads.shape[0], self.output_height, self.output_width
+        windows = (self._flipped_matrix().T @ self._by_channel(grads)).reshape(
+            self.num_input_channels, self.kernel_height, self.kernel_width, n, rows, cols
+        )
+        # Summed in (c, n, height, width) order, the windows' own, then transposed once.
+        by_channel = np.zeros((inputs.shape[1], n, *inputs.shape[2:]), dtype=windows.dtype)
         for k in range(self.kernel_height):
             for m in range(self.kernel_width):
                 # Entry (k, m) of window (i, j) is pixel (i + k, j + m).
-                target = grads_wrt_inputs[:, :, k : k + rows, m : m + cols]
-                target += windows[:, :, :, :, k, m].transpose(0, 3, 1, 2)
-        return grads_wrt_inputs
+                by_channel[:, :, k : k + rows, m : m + cols] += windows[:, k, m]
+        return np.ascontiguousarray(by_channel.transpose(1, 0, 2, 3))
 
     def grads_wrt_params(
         self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
@@ -243,8 +280,10 @@ class ConvolutionalLayer(LayerWithParameters):
         inputs = self._inputs(inputs)
         grads = self._grads(grads_wrt_outputs)
         _same_batch(inputs, grads, self)
-        # (n, o, i, j) . (n, c, i, j, k, l) over n, i, j -> (o, c, k, l), then unflip.
-        correlation = np.tensordot(grads, self._windows(inputs), axes=([0, 2, 3], [0, 2, 3]))
+        # (o, n*i*j) . (n*i*j, c*k*l) -> (o, c, k, l), then unflip.
+        correlation = (self._by_channel(grads) @ self._columns(inputs).T).reshape(
+            self.kernels.shape
+        )
         grads_wrt_kernels = np.ascontiguousarray(correlation[:, :, ::-1, ::-1])
         grads_wrt_biases = grads.sum(axis=(0, 2, 3))
         if self.kernels_penalty is not None:

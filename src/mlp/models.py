@@ -174,14 +174,19 @@ class MultipleLayerModel:
             )
         grads_wrt_params: list[list[np.ndarray]] = []
         grads = grads_wrt_outputs
-        for i in range(len(self.layers) - 1, -1, -1):
+        # Nothing needs the gradient with respect to the inputs of the first layer with
+        # parameters (nor below it: a reshape, an input dropout): skipping those saves
+        # the first layer's largest matrix product, or a convolution's whole bprop.
+        first = next(
+            (k for k, layer in enumerate(self.layers) if isinstance(layer, LayerWithParameters)),
+            len(self.layers),
+        )
+        for i in range(len(self.layers) - 1, first - 1, -1):
             layer = self.layers[i]
             inputs, outputs = activations[i], activations[i + 1]
             if isinstance(layer, LayerWithParameters):
                 grads_wrt_params.append(layer.grads_wrt_params(inputs, grads))
-            # Nothing needs the gradient with respect to the model's inputs: skipping it
-            # saves the first layer's largest matrix product.
-            if i > 0:
+            if i > first:
                 grads = layer.bprop(inputs, outputs, grads)
         return [g for layer_grads in reversed(grads_wrt_params) for g in layer_grads]
 
