@@ -16,7 +16,7 @@ within a window, never over windows. Users import these layers from `mlp.layers`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -31,6 +31,7 @@ from mlp.layer_base import (
     checked_penalty,
     float_batch,
     layer_dtype,
+    parameter_values,
     shared_default,
 )
 
@@ -311,11 +312,7 @@ class ConvolutionalLayer(LayerWithParameters):
     def params(self, values: Sequence[np.ndarray]) -> None:
         # Copied into the existing arrays, as AffineLayer does: a learning rule holding
         # `model.params` keeps updating the arrays the layer uses.
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise TypeError(f"{self!r} params must be a list [kernels, biases], got {values!r}")
-        values = list(values)
-        if len(values) != 2:
-            raise ValueError(f"{self!r} has 2 parameters (kernels, biases), got {len(values)}")
+        values = parameter_values(values, ("kernels", "biases"), self)
         kernels, biases = (_checks.numeric_array(v, "params", self) for v in values)
         if kernels.shape != self.kernels.shape or biases.shape != self.biases.shape:
             raise ValueError(

@@ -7,8 +7,8 @@ families build on these; users import them from `mlp.layers`, which re-exports t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol, TypeVar, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
@@ -28,6 +28,7 @@ __all__ = [
     "elementwise_arguments",
     "float_batch",
     "layer_dtype",
+    "parameter_values",
     "shared_default",
 ]
 
@@ -250,3 +251,18 @@ def checked_penalty(penalty: object, name: str, owner: str = "AffineLayer") -> P
     if not callable(getattr(penalty, "grad", None)):
         raise TypeError(f"{owner} {name} must be {expected}, got {penalty!r}")
     return cast(Penalty, penalty)
+
+
+def parameter_values(values: object, names: Sequence[str], layer: Layer) -> list[Any]:
+    """What a `params` setter was given, as a list of one value per name in `names`;
+    else a TypeError (not a list) or ValueError (another count) naming the layer."""
+    listed = ", ".join(names)
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{layer!r} params must be a list [{listed}], got {values!r}")
+    values = list(values)
+    if len(values) != len(names):
+        plural = "s" if len(names) != 1 else ""
+        raise ValueError(
+            f"{layer!r} has {len(names)} parameter{plural} ({listed}), got {len(values)}"
+        )
+    return values

@@ -28,6 +28,7 @@ from mlp.layer_base import (
     LayerWithParameters,
     Penalty,
     StochasticLayer,
+    parameter_values,
 )
 from mlp.layer_base import check_initialiser as _check_initialiser
 from mlp.layer_base import check_rows as _check_2d
@@ -199,11 +200,7 @@ class AffineLayer(LayerWithParameters):
         # `model.params` keeps updating the arrays the layer uses, and the caller's
         # arrays are never aliased (training would otherwise overwrite a saved copy).
         # Only a change of dtype (`layer.dtype = ...` first) gives new arrays.
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise TypeError(f"{self!r} params must be a list [weights, biases], got {values!r}")
-        values = list(values)
-        if len(values) != 2:
-            raise ValueError(f"{self!r} has 2 parameters (weights, biases), got {len(values)}")
+        values = parameter_values(values, ("weights", "biases"), self)
         weights, biases = (np.asarray(v) for v in values)
         if weights.shape != self.weights.shape or biases.shape != self.biases.shape:
             raise ValueError(
@@ -736,11 +733,7 @@ class ParametricReluLayer(LayerWithParameters):
     @params.setter
     def params(self, values: Sequence[np.ndarray]) -> None:
         # Copied into the existing array (see AffineLayer.params), unless the dtype changed.
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise TypeError(f"{self!r} params must be a list [alpha], got {values!r}")
-        values = list(values)
-        if len(values) != 1:
-            raise ValueError(f"{self!r} has 1 parameter (alpha), got {len(values)}")
+        values = parameter_values(values, ("alpha",), self)
         alpha = _checks.numeric_array(values[0], "alpha", self)
         if alpha.shape not in ((1,), ()):
             raise ValueError(f"{self!r} needs alpha of shape (1,), got {alpha.shape}")

@@ -11,7 +11,7 @@ in checkpoints, run records and `mlp.pytorch.to_torch`/`from_torch`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from mlp.layer_base import (
     check_rows,
     check_state_mapping,
     layer_dtype,
+    parameter_values,
 )
 from mlp.rngs import RandomState
 
@@ -205,11 +206,7 @@ class BatchNormalizationLayer(LayerWithParameters):
     def params(self, values: Sequence[np.ndarray]) -> None:
         # Copied into the existing arrays (a learning rule holds them), unless the dtype
         # changed (`layer.dtype = ...` first), which gives new arrays.
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise TypeError(f"{self!r} params must be a list [gamma, beta], got {values!r}")
-        values = list(values)
-        if len(values) != 2:
-            raise ValueError(f"{self!r} has 2 parameters (gamma, beta), got {len(values)}")
+        values = parameter_values(values, ("gamma", "beta"), self)
         gamma, beta = (
             self._vector(v, name) for v, name in zip(values, ("gamma", "beta"), strict=True)
         )
