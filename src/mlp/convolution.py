@@ -33,6 +33,7 @@ from mlp.layer_base import (
     layer_dtype,
     parameter_values,
     shared_default,
+    store_parameters,
 )
 
 __all__ = ["ConvolutionalLayer", "MaxPooling2DLayer"]
@@ -310,21 +311,10 @@ class ConvolutionalLayer(LayerWithParameters):
 
     @params.setter
     def params(self, values: Sequence[np.ndarray]) -> None:
-        # Copied into the existing arrays, as AffineLayer does: a learning rule holding
-        # `model.params` keeps updating the arrays the layer uses.
+        # Copied into the existing arrays (see `store_parameters`).
         values = parameter_values(values, ("kernels", "biases"), self)
-        kernels, biases = (_checks.numeric_array(v, "params", self) for v in values)
-        if kernels.shape != self.kernels.shape or biases.shape != self.biases.shape:
-            raise ValueError(
-                f"{self!r} needs kernels {self.kernels.shape} and biases {self.biases.shape}, "
-                f"got {kernels.shape} and {biases.shape}"
-            )
-        if self.kernels.dtype == self.dtype and self.biases.dtype == self.dtype:
-            self.kernels[...] = kernels
-            self.biases[...] = biases
-        else:
-            self.kernels = np.array(kernels, dtype=self.dtype)
-            self.biases = np.array(biases, dtype=self.dtype)
+        arrays = [_checks.numeric_array(v, "params", self) for v in values]
+        store_parameters(self, ("kernels", "biases"), arrays)
 
     def __repr__(self) -> str:
         return (

@@ -30,6 +30,7 @@ __all__ = [
     "layer_dtype",
     "parameter_values",
     "shared_default",
+    "store_parameters",
 ]
 
 Initialiser = Callable[[tuple[int, ...]], np.ndarray]
@@ -266,3 +267,22 @@ def parameter_values(values: object, names: Sequence[str], layer: Layer) -> list
             f"{layer!r} has {len(names)} parameter{plural} ({listed}), got {len(values)}"
         )
     return values
+
+
+def store_parameters(layer: Any, names: Sequence[str], arrays: Sequence[np.ndarray]) -> None:
+    """Set the layer's parameter attributes `names` to `arrays`, after checking that
+    each has the shape of the array it replaces: copied into the existing arrays, so a
+    learning rule holding `model.params` keeps updating the arrays the layer uses and
+    the caller's arrays are never aliased; new arrays (in `layer.dtype`) only when the
+    layer's dtype changed (`layer.dtype = ...` first)."""
+    current = [getattr(layer, name) for name in names]
+    if any(new.shape != old.shape for new, old in zip(arrays, current, strict=True)):
+        needs = " and ".join(f"{n} {old.shape}" for n, old in zip(names, current, strict=True))
+        got = " and ".join(str(new.shape) for new in arrays)
+        raise ValueError(f"{layer!r} needs {needs}, got {got}")
+    if all(old.dtype == layer.dtype for old in current):
+        for old, new in zip(current, arrays, strict=True):
+            old[...] = new
+    else:
+        for name, new in zip(names, arrays, strict=True):
+            setattr(layer, name, np.array(new, dtype=layer.dtype))

@@ -29,6 +29,7 @@ from mlp.layer_base import (
     Penalty,
     StochasticLayer,
     parameter_values,
+    store_parameters,
 )
 from mlp.layer_base import check_initialiser as _check_initialiser
 from mlp.layer_base import check_rows as _check_2d
@@ -196,23 +197,9 @@ class AffineLayer(LayerWithParameters):
 
     @params.setter
     def params(self, values: Sequence[np.ndarray]) -> None:
-        # Values are copied into the existing arrays: a learning rule initialised with
-        # `model.params` keeps updating the arrays the layer uses, and the caller's
-        # arrays are never aliased (training would otherwise overwrite a saved copy).
-        # Only a change of dtype (`layer.dtype = ...` first) gives new arrays.
+        # Copied into the existing arrays (see `store_parameters`).
         values = parameter_values(values, ("weights", "biases"), self)
-        weights, biases = (np.asarray(v) for v in values)
-        if weights.shape != self.weights.shape or biases.shape != self.biases.shape:
-            raise ValueError(
-                f"{self!r} needs weights {self.weights.shape} and biases {self.biases.shape}, "
-                f"got {weights.shape} and {biases.shape}"
-            )
-        if self.weights.dtype == self.dtype and self.biases.dtype == self.dtype:
-            self.weights[...] = weights
-            self.biases[...] = biases
-        else:
-            self.weights = np.array(weights, dtype=self.dtype)
-            self.biases = np.array(biases, dtype=self.dtype)
+        store_parameters(self, ("weights", "biases"), [np.asarray(v) for v in values])
 
     def __repr__(self) -> str:
         return f"AffineLayer(input_dim={self.input_dim}, output_dim={self.output_dim})"
@@ -287,25 +274,14 @@ class LeakyReluLayer(Layer):
 
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """x for positive x, alpha * x otherwise."""
-        # max(x, 0) + alpha * min(x, 0): one term is exactly 0, so this is exact, and it
-        # avoids np.where, which is slow on data with random signs.
-        inputs = _batch(inputs, self)
-        outputs = np.minimum(inputs, 0)
-        outputs *= self.alpha
-        outputs += np.maximum(inputs, 0)
-        return outputs
+        return functional.leaky_relu(_batch(inputs, self), self.alpha)
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx is 1 where x > 0 and alpha elsewhere."""
         inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
-        dtype = grads_wrt_outputs.dtype
-        positive = inputs > 0
-        grads = np.multiply(grads_wrt_outputs, ~positive, dtype=dtype)
-        grads *= self.alpha
-        grads += np.multiply(grads_wrt_outputs, positive, dtype=dtype)
-        return grads
+        return functional.leaky_relu_grad(inputs, grads_wrt_outputs, self.alpha)
 
     def __repr__(self) -> str:
         return f"LeakyReluLayer(alpha={self.alpha})"
@@ -698,22 +674,15 @@ class ParametricReluLayer(LayerWithParameters):
     def fprop(self, inputs: np.ndarray) -> np.ndarray:
         """max(x, 0) + alpha * min(x, 0): one term is exactly 0 for every x."""
         inputs = _batch(inputs, self)
-        outputs = np.minimum(inputs, 0)
-        outputs *= self._slope(inputs.dtype)
-        outputs += np.maximum(inputs, 0)
-        return outputs
+        return functional.leaky_relu(inputs, self._slope(inputs.dtype))
 
     def bprop(
         self, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
     ) -> np.ndarray:
         """dy/dx is 1 where x > 0 and alpha elsewhere."""
         inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
-        dtype = grads_wrt_outputs.dtype
-        positive = inputs > 0
-        grads = np.multiply(grads_wrt_outputs, ~positive, dtype=dtype)
-        grads *= self._slope(dtype)
-        grads += np.multiply(grads_wrt_outputs, positive, dtype=dtype)
-        return grads
+        slope = self._slope(grads_wrt_outputs.dtype)
+        return functional.leaky_relu_grad(inputs, grads_wrt_outputs, slope)
 
     def grads_wrt_params(
         self, inputs: np.ndarray, grads_wrt_outputs: np.ndarray
@@ -805,10 +774,7 @@ class RandomReluLayer(StochasticLayer):
         else:
             slopes = np.asarray((self.lower + self.upper) / 2)
         self.leakiness = slopes.astype(inputs.dtype, copy=False)
-        outputs = np.minimum(inputs, 0)
-        outputs *= self.leakiness
-        outputs += np.maximum(inputs, 0)
-        return outputs
+        return functional.leaky_relu(inputs, self.leakiness)
 
     def _given(self, leakiness: object, inputs: np.ndarray) -> np.ndarray:
         slopes = _checks.floats(leakiness, "leakiness", self)
@@ -826,7 +792,6 @@ class RandomReluLayer(StochasticLayer):
     ) -> np.ndarray:
         """dy/dx is 1 where x > 0 and the slope of the latest fprop elsewhere."""
         inputs, outputs, grads_wrt_outputs = _checked(self, inputs, outputs, grads_wrt_outputs)
-        dtype = grads_wrt_outputs.dtype
         slopes = self.leakiness
         if slopes is None:
             slopes = np.asarray((self.lower + self.upper) / 2)
@@ -835,11 +800,8 @@ class RandomReluLayer(StochasticLayer):
                 f"{self!r} bprop got inputs of shape {inputs.shape}, but the latest fprop "
                 f"drew slopes of shape {slopes.shape}: call fprop on these inputs first"
             )
-        positive = inputs > 0
-        grads = np.multiply(grads_wrt_outputs, ~positive, dtype=dtype)
-        grads *= slopes.astype(dtype, copy=False)
-        grads += np.multiply(grads_wrt_outputs, positive, dtype=dtype)
-        return grads
+        slopes = slopes.astype(grads_wrt_outputs.dtype, copy=False)
+        return functional.leaky_relu_grad(inputs, grads_wrt_outputs, slopes)
 
     def __repr__(self) -> str:
         return f"RandomReluLayer(lower={self.lower}, upper={self.upper})"
