@@ -118,7 +118,7 @@ class LayerStatsTable:
 
     def layer_names(self) -> dict[int, str]:
         """Layer index -> class name, in layer order."""
-        return {int(i): self.names[r] for r, i in sorted(self._first_rows().items())}
+        return {layer: self.names[row] for layer, row in sorted(self._first_rows().items())}
 
     def _first_rows(self) -> dict[int, int]:
         first: dict[int, int] = {}
