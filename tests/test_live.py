@@ -345,3 +345,11 @@ def test_bad_rows_are_refused() -> None:
     with pytest.raises(ValueError, match="epoch"):
         plot.on_stats(None, -1, {})
     assert plot.rows == []
+
+
+def test_gradient_panel_names_layers_whatever_the_row_order() -> None:
+    rows = [row for row in _table([0, 1]).rows()]
+    stats = FakeLayerStats()
+    stats.table = LayerStatsTable.from_rows(rows[::-1])  # layer 2's rows first
+    lines = {line.get_label() for line in LivePlot(stats).draw().axes[-1].lines}
+    assert lines == {"0: AffineLayer", "2: AffineLayer"}

@@ -276,11 +276,11 @@ def _has(row: dict[str, float], metric: str) -> bool:
 def _draw_gradients(ax: Any, table: Any) -> None:
     """Each layer's parameter gradient norm against the epoch, log scale."""
     layers = table.applies("param_grad_norm") if table is not None and len(table) else []
-    names = table.layer_names() if layers else {}
     for layer in layers:
         epochs, values = table.series(layer, "param_grad_norm")
         shown = np.isfinite(values) & (values > 0)
-        ax.plot(epochs[shown], values[shown], label=f"{layer}: {names[layer]}", marker="o", ms=3)
+        name = table.names[int(np.flatnonzero(table.layers == layer)[0])]
+        ax.plot(epochs[shown], values[shown], label=f"{layer}: {name}", marker="o", ms=3)
     if any(len(line.get_xdata()) for line in ax.lines):
         ax.set_yscale("log")
         ax.legend(loc=0, fontsize="small")
