@@ -353,3 +353,14 @@ def test_gradient_panel_names_layers_whatever_the_row_order() -> None:
     stats.table = LayerStatsTable.from_rows(rows[::-1])  # layer 2's rows first
     lines = {line.get_label() for line in LivePlot(stats).draw().axes[-1].lines}
     assert lines == {"0: AffineLayer", "2: AffineLayer"}
+
+
+def test_with_the_optimiser(tmp_path: Path) -> None:
+    from tests.test_schedulers import _tiny_optimiser
+
+    plot = LivePlot(path=tmp_path / "live.svg")
+    optimiser, _ = _tiny_optimiser(callbacks=[plot], progress=True)
+    stats, keys, _ = optimiser.train(3, stats_interval=1)
+    assert plot.epochs == [0, 1, 2, 3]
+    np.testing.assert_allclose(plot.series("error(train)")[1], stats[:, keys["error(train)"]])
+    assert (tmp_path / "live.svg").read_text().lstrip().startswith("<?xml")

@@ -211,6 +211,7 @@ class LivePlot(Callback):
         `matplotlib.figure.Figure`: axes 'Error', 'Accuracy' (when the rows have
         accuracies) and 'Gradient norm' (with `layer_stats`), against 'Epoch number'."""
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
         metrics = [m for m in ("error", "acc") if any(_has(row, m) for row in self.rows)]
         panels = (metrics or ["error"]) + (["grad"] if self.layer_stats is not None else [])
@@ -222,6 +223,7 @@ class LivePlot(Callback):
             else:
                 self._draw_metric(ax, panel)
             ax.set_xlabel("Epoch number")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(True, alpha=0.3)
         last = f" (epoch {self.epochs[-1]})" if self.epochs else ""
         fig.suptitle(f"Training{last}")
