@@ -229,7 +229,8 @@ def _change_clause(ratio_epochs: np.ndarray, ratios: np.ndarray) -> str:
     )
     if len(ratios) == 1:
         return start
-    return f"{start}, and {_relation(float(ratios[-1]))} at epoch {ratio_epochs[-1]}"
+    end = _relation(float(ratios[-1])).removesuffix(" than")
+    return f"{start}, and {end} at epoch {ratio_epochs[-1]}"
 
 
 def vanishing_gradients_statement(
@@ -295,9 +296,9 @@ def _stuck_statement(
     during = ratio_epochs <= last_stuck
     if not during.any():
         return f"{head}, but no gradient norms were measured then; {_change_clause(ratio_epochs, ratios)}."
-    sentence = f"{head}, {_ratio_range(ratios[during])}"
     if first_moving is None:
-        return sentence + "."
+        return f"{head}; {_ratio_range(ratios[during])}."
+    sentence = f"{head}, {_ratio_range(ratios[during])}"
     after = np.flatnonzero(ratio_epochs >= first_moving)
     if not after.size:
         return f"{sentence}; it left chance at epoch {first_moving}, after the last gradient measurement."
