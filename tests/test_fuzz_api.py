@@ -3166,6 +3166,66 @@ def regression_config_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+# --------------------------------------------------------------------------- live plots (issue 15)
+
+
+def live_cases(tmp: Path) -> list[Case]:
+    from mlp import live as LV
+
+    c = Cases("live")
+    c.add("mlp.live.in_notebook", "in_notebook()", LV.in_notebook, (), "any")
+    c.add("mlp.live.widgets_available", "widgets_available()", LV.widgets_available, (), "any")
+    c.add(
+        "mlp.live.progress_bar",
+        "progress_bar(range(3), disable=True)",
+        lambda: list(LV.progress_bar(range(3), disable=True)),
+        (),
+        "any",
+    )
+    c.arguments(
+        "mlp.live.LivePlot",
+        "LivePlot",
+        LV.LivePlot,
+        {},
+        {
+            "layer_stats": {"5": 5, "'abc'": "abc"},
+            "path": {"5": 5, "in a missing dir": str(tmp / "missing" / "f.png")},
+            "show": {"'yes'": "yes", "1": 1},
+            "image_format": {"'jpg'": "jpg", "None": None},
+            "figsize": {"(0, 3)": (0, 3), "'abc'": "abc", "(1,)": (1,)},
+            "dpi": {"0": 0, "'abc'": "abc", "1.5": 1.5},
+        },
+        extra_names=("missing",),
+    )
+    for hook, args in {
+        "on_train_begin": (None,),
+        "on_epoch_begin": (None, "abc"),
+        "on_epoch_end": (None, None, "abc"),
+        "on_stats": (None, 1, None),
+        "on_train_end": (None,),
+    }.items():
+        c.add(
+            "mlp.live.LivePlot",
+            f"LivePlot().{hook}{args}",
+            lambda hook=hook, args=args: getattr(LV.LivePlot(), hook)(*args),
+            ("epoch", "epoch_time", "stats"),
+            "any",
+        )
+    for text, (epoch, stats) in {
+        "(-1, {})": (-1, {}),
+        "('abc', {})": ("abc", {}),
+        "(0, {'acc(valid)': 'high'})": (0, {"acc(valid)": "high"}),
+        "(0, [1])": (0, [1]),
+    }.items():
+        c.add(
+            "mlp.live.LivePlot",
+            f"LivePlot().add_row{text}",
+            lambda epoch=epoch, stats=stats: LV.LivePlot().add_row(epoch, stats),
+            ("epoch", "stats"),
+        )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "course_layers": course_layers_cases,
@@ -3200,6 +3260,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "warm_restarts": warm_restarts_cases,
     "training_options": training_options_cases,
     "regression_config": regression_config_cases,
+    "live": live_cases,
 }
 
 

@@ -98,9 +98,11 @@ class TrainingLoop:
         """The training batches of one epoch, behind a progress bar when `progress`."""
         batches: Iterable = self.train_dataset
         if getattr(self, "progress", False):
-            from tqdm.auto import tqdm
+            from mlp.live import progress_bar
 
-            batches = tqdm(batches, total=_length(batches), desc="epoch", leave=False, unit="batch")
+            batches = progress_bar(
+                batches, total=_length(batches), desc="epoch", leave=False, unit="batch"
+            )
         return batches
 
     def _synchronise(self) -> None:

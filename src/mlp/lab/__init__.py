@@ -35,7 +35,8 @@ tables and the figures (PNG files beside it).
 
 The package: `tasks` (what runs), `workers` (running it), `pytorch_task` (the seed's
 PyTorch experiment and its twin as tasks), `readings` (what the report reads off the
-records), `tables` and `figures` (their helpers), `report` (one function per section).
+records), `layer_readings` (the sentences read off layer statistics and confusion
+matrices), `tables` and `figures` (their helpers), `report` (one function per section).
 """
 
 from __future__ import annotations

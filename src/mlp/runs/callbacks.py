@@ -5,6 +5,7 @@
     TrainingClock     seconds of training and of the whole run, over every session
     Checkpointer      saves checkpoint.npz after epoch 0's row and after every epoch
     EpochProgressBar  a tqdm bar over the epochs, the validation accuracy as postfix
+                      (`mlp.live.progress_bar`: the notebook bar under Jupyter)
 
 They run in the order given to the loop; a `Checkpointer` goes after its clock, so
 that each checkpoint counts the epoch it follows.
@@ -125,11 +126,16 @@ class EpochProgressBar(Callback):
         self.bar: Any = None
 
     def on_train_begin(self, loop: Any) -> None:
-        from tqdm.auto import tqdm
+        from mlp.live import progress_bar
 
         self.close()
-        self.bar = tqdm(
-            total=self.total, initial=self.initial, desc=self.desc, unit="epoch", dynamic_ncols=True
+        self.bar = progress_bar(
+            None,
+            total=self.total,
+            initial=self.initial,
+            desc=self.desc,
+            unit="epoch",
+            dynamic_ncols=True,
         )
 
     def on_stats(self, loop: Any, epoch: int, stats: dict[str, float]) -> None:
