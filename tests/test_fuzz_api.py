@@ -2577,6 +2577,58 @@ def pytorch_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+def torch_diagnostics_cases(tmp: Path) -> list[Case]:
+    """mlp.pytorch's per-layer statistics (measure_torch_layers, TorchLayerStats)."""
+    c = Cases("torch_diagnostics")
+    if not _torch_available():
+        return c.cases
+    import torch
+
+    from mlp import pytorch as PT
+
+    module = PT.seed_model(4, 3, 2)
+    inputs, targets = torch.zeros(5, 4), torch.eye(2)[torch.zeros(5, dtype=torch.long)]
+    loss = torch.nn.CrossEntropyLoss()
+    base = {"module": module, "loss": loss, "inputs": inputs, "targets": targets}
+    c.arguments(
+        "mlp.pytorch.measure_torch_layers",
+        "measure_torch_layers",
+        PT.measure_torch_layers,
+        base,
+        {
+            "module": {"None": None, "'abc'": "abc", "nn.Linear (class)": torch.nn.Linear},
+            "loss": {"None": None, "CrossEntropyLoss (class)": torch.nn.CrossEntropyLoss},
+            "inputs": {"None": None, "ndarray": np.zeros((5, 4)), "(4,)": torch.zeros(4)},
+            "targets": {"None": None, "(3,)": torch.zeros(3, dtype=torch.long)},
+            "names": {"'abc'": "abc", "['AffineLayer']": ["AffineLayer"], "[5, 5, 5]": [5] * 3},
+            "epoch": {"-1": -1, "'abc'": "abc", "1.5": 1.5},
+            "previous_params": {"5": 5, "[tensor (4,)]": [torch.zeros(4)]},
+        },
+    )
+    c.add(
+        "mlp.pytorch.measure_torch_layers",
+        "measure_torch_layers(seed_model) on a batch",
+        lambda: PT.measure_torch_layers(**base),
+        (),
+        "any",
+    )
+    c.arguments(
+        "mlp.pytorch.TorchLayerStats",
+        "TorchLayerStats",
+        PT.TorchLayerStats,
+        {},
+        {
+            "batch_size": {**BAD_COUNTS},
+            "interval": {"0": 0, "'abc'": "abc"},
+            "sample_size": {"0": 0, "2.5": 2.5},
+            "on_measurement": {"5": 5, "type (class)": type},
+            "batch": {"5": 5, "(x,)": (inputs,)},
+            "names": {"'abc'": "abc", "5": 5},
+        },
+    )
+    return c.cases
+
+
 def twin_cases(tmp: Path) -> list[Case]:
     from mlp import seed_experiment as SE
     from mlp import twin as TW
@@ -3254,6 +3306,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "sweep": sweep_cases,
     "parallel": parallel_cases,
     "pytorch": pytorch_cases,
+    "torch_diagnostics": torch_diagnostics_cases,
     "twin": twin_cases,
     "atomic": atomic_cases,
     "batch_norm": batch_norm_cases,

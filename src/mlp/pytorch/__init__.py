@@ -23,6 +23,9 @@ The package, one concept per module (every name below is importable from `mlp.py
     data         the data set on the device (ResidentData, StreamedData)
     trainer      TorchTrainer, train, OptimizerLearningRate
     experiment   the seed lab's experiment: run_seed_experiment, seed_model, make_adam
+    diagnostics  per-layer statistics (`mlp.layer_stats`) through hooks:
+                 measure_torch_layers, TorchLayerStats (a callback, like
+                 `mlp.diagnostics.LayerStats`)
 
 The seed experiment's data (`mnist_providers`) and `ExperimentResult` are
 `mlp.seed_experiment`'s, shared with the NumPy twin `mlp.twin.run_numpy_twin()`; they are
@@ -39,6 +42,7 @@ except ImportError as error:  # pragma: no cover - exercised only without torch
     ) from error
 
 from mlp.pytorch.convert import from_torch, resolve_device, to_torch
+from mlp.pytorch.diagnostics import TorchLayerStats, measure_torch_layers
 from mlp.pytorch.experiment import make_adam, run_seed_experiment, seed_model
 from mlp.pytorch.monitors import TorchMonitor, accuracy, evaluate_accuracy, numpy_monitor
 from mlp.pytorch.trainer import OptimizerLearningRate, TorchTrainer, train
@@ -47,12 +51,14 @@ from mlp.seed_experiment import ExperimentResult, mnist_loaders, mnist_providers
 __all__ = [
     "ExperimentResult",
     "OptimizerLearningRate",
+    "TorchLayerStats",
     "TorchMonitor",
     "TorchTrainer",
     "accuracy",
     "evaluate_accuracy",
     "from_torch",
     "make_adam",
+    "measure_torch_layers",
     "mnist_loaders",
     "mnist_providers",
     "numpy_monitor",

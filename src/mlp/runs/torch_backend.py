@@ -16,7 +16,8 @@ from mlp.config import (
 from mlp.runs.callbacks import EpochProgressBar, StatsWriter, TrainingClock
 from mlp.runs.errors import RunError
 from mlp.runs.finish import finish_run
-from mlp.runs.layout import STATS
+from mlp.runs.layer_log import LayerStatsLog, write_activation_samples
+from mlp.runs.layout import ACTIVATIONS, LAYERS, STATS
 from mlp.runs.record import RunRecord, write_config
 from mlp.runs.stats_log import StatsLog
 
@@ -46,6 +47,27 @@ def _torch_optimizer(config: ExperimentConfig, module: Any) -> Any:
         {"params": biases, "weight_decay": 0.0},
     ]
     return config.entry("rule").build_torch(groups, **config.hyperparameters("rule"))
+
+
+def _layer_stats(path: Path, config: ExperimentConfig, experiment: Experiment) -> list[Any]:
+    """With the config's layer statistics on, the callback that records them: layers.csv
+    (header now, rows appended per measurement) and activations.npz, as the NumPy
+    backend records them; rows are named after the mlp model's layers."""
+    # getattr: the two fields belong to the NumPy side's config; absent, nothing is measured.
+    if not getattr(config, "layer_stats", False):
+        return []
+    from mlp.pytorch.diagnostics import TorchLayerStats
+
+    log = LayerStatsLog(path / LAYERS)
+    log.write_header()
+
+    def record(new_rows: Any, samples: Any) -> None:
+        log.append(new_rows)
+        write_activation_samples(path / ACTIVATIONS, samples)
+
+    interval = int(getattr(config, "layer_stats_interval", 0) or 0)
+    names = [type(layer).__name__ for layer in experiment.model.layers]
+    return [TorchLayerStats(interval=interval or None, on_measurement=record, names=names)]
 
 
 def train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> RunRecord:
@@ -87,6 +109,7 @@ def train_torch(path: Path, config: ExperimentConfig, *, progress: bool) -> RunR
     log.write_header()
     bar = EpochProgressBar(config.epochs, desc=path.name)
     trainer.callbacks += [StatsWriter(log), clock] + ([bar] if progress else [])
+    trainer.callbacks += _layer_stats(path, config, experiment)
     with contextlib.closing(bar):
         trainer.train(config.epochs, config.stats_interval)
     if trainer.interrupted:
