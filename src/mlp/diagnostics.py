@@ -168,10 +168,9 @@ def layer_statistics(
         grads_wrt_params: dE/dp for each of the layer's parameters; None without any.
         previous_params: the layer's parameters before the last update; None: unknown.
     """
-    y = np.asarray(outputs, dtype=np.float64)
-    x = np.asarray(inputs)
+    x, y, grads = _checked_arrays(layer, inputs, outputs, grads_wrt_outputs)
     values = dict.fromkeys(LAYER_COLUMNS, float("nan"))
-    values["output_grad_norm"] = _norm([grads_wrt_outputs])
+    values["output_grad_norm"] = _norm([grads])
     if grads_wrt_params is not None:
         values["param_grad_norm"] = _norm(grads_wrt_params)
     if previous_params is not None and isinstance(layer, LayerWithParameters):
@@ -190,6 +189,30 @@ def layer_statistics(
     elif isinstance(layer, _NEGATIVE_KINDS):
         values["negative_fraction"] = _fraction(x < 0)
     return [values[name] for name in LAYER_COLUMNS]
+
+
+def _checked_arrays(
+    layer: Layer, inputs: np.ndarray, outputs: np.ndarray, grads_wrt_outputs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """layer_statistics' arrays checked: a layer; inputs and outputs with one row per
+    example each; the gradient in the outputs' shape. The outputs as float64."""
+    owner = "layer_statistics"
+    _checks.refuse_class(layer, "layer", owner)
+    if not isinstance(layer, Layer):
+        raise TypeError(f"{owner}: layer must be an mlp Layer, got {type(layer).__name__}")
+    x = _checks.number_array(inputs, "inputs", owner)
+    y = _checks.number_array(outputs, "outputs", owner).astype(np.float64)
+    grads = _checks.number_array(grads_wrt_outputs, "grads_wrt_outputs", owner)
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        raise ValueError(
+            f"{owner}: inputs and outputs need one row per example each, got shapes "
+            f"{x.shape} and {y.shape}"
+        )
+    if grads.shape != y.shape:
+        raise ValueError(
+            f"{owner}: grads_wrt_outputs must have the outputs' shape {y.shape}, got {grads.shape}"
+        )
+    return x, y, grads
 
 
 def _norm(arrays: Sequence[np.ndarray]) -> float:
@@ -258,7 +281,7 @@ def activation_sample(outputs: np.ndarray, sample_size: int) -> np.ndarray:
     Returns:
         a 1-D float32 array of min(outputs.size, sample_size) values.
     """
-    flat = np.asarray(outputs).reshape(-1)
+    flat = _checks.number_array(outputs, "outputs", "activation_sample").reshape(-1)
     count = min(flat.size, _checks.count(sample_size, "sample_size", "activation_sample", 1))
     indices = np.linspace(0, flat.size - 1, num=count).round().astype(np.int64)
     return flat[indices].astype(np.float32)
@@ -318,10 +341,11 @@ class LayerStats(Callback):
     # --- the hooks ----------------------------------------------------------------------
 
     def on_train_begin(self, loop: Any) -> None:
+        dataset = getattr(loop, "train_dataset", None)
         if self._given_batch is None:
-            self.batch = first_examples(loop.train_dataset, self.batch_size)
+            self.batch = first_examples(dataset, self.batch_size)
         try:
-            self._last_batch = len(loop.train_dataset) - 1
+            self._last_batch = len(dataset) - 1
         except TypeError:  # a provider without a length: copy before every batch
             self._last_batch = None
 
@@ -334,7 +358,7 @@ class LayerStats(Callback):
         if self._measures_after(epoch) and (
             self._last_batch is None or batch_index >= self._last_batch
         ):
-            self._previous = [np.array(p, copy=True) for p in loop.model.params]
+            self._previous = [np.array(p, copy=True) for p in _trained(loop)[0].params]
 
     def on_stats(self, loop: Any, epoch: int, stats: dict[str, float]) -> None:
         if self.interval is None or epoch == 0:
@@ -353,11 +377,13 @@ class LayerStats(Callback):
 
     def measure(self, loop: Any, epoch: int) -> LayerStatsTable:
         """Measure `loop.model` now, label the rows `epoch`, keep and announce them."""
+        model, error = _trained(loop)
+        epoch = _checks.count(epoch, "epoch", "LayerStats.measure", 0)
         if self.batch is None:
-            self.batch = first_examples(loop.train_dataset, self.batch_size)
+            self.batch = first_examples(getattr(loop, "train_dataset", None), self.batch_size)
         inputs, targets = self.batch
         previous = self._previous if epoch > 0 and epoch == self._epoch else None
-        rows, activations = _measured(loop.model, loop.error, inputs, targets, epoch, previous)
+        rows, activations = _measured(model, error, inputs, targets, epoch, previous)
         self.table = _concatenated(self.table, rows)
         self._keep_samples(epoch, activations)
         if self.on_measurement is not None:
@@ -374,6 +400,17 @@ class LayerStats(Callback):
         }
 
 
+def _trained(loop: Any) -> tuple[Any, Error]:
+    """The model and error of a training loop (`Optimiser`), or a clear TypeError."""
+    model, error = getattr(loop, "model", None), getattr(loop, "error", None)
+    if model is None or error is None:
+        raise TypeError(
+            "LayerStats: the loop must be a training loop with a model and an error "
+            f"(an mlp Optimiser), got {type(loop).__name__}"
+        )
+    return model, error
+
+
 def first_examples(dataset: Any, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` examples of a training provider (all of them when it has fewer),
     read without iterating it: from its in-order `evaluation_batches`, else from its
@@ -385,10 +422,13 @@ def first_examples(dataset: Any, count: int) -> tuple[np.ndarray, np.ndarray]:
         TypeError: for a provider with neither, saying to pass `batch=`.
     """
     count = _checks.count(count, "batch_size", "LayerStats", 1)
+    _checks.refuse_class(dataset, "train_dataset", "LayerStats")
     evaluation_batches = getattr(dataset, "evaluation_batches", None)
     if callable(evaluation_batches):
-        inputs, targets = next(iter(evaluation_batches(count)))
-        return np.asarray(inputs), np.asarray(targets)
+        first = next(iter(evaluation_batches(count)), None)
+        if first is None:
+            raise ValueError("LayerStats: the training data serves no examples to measure on")
+        return np.asarray(first[0]), np.asarray(first[1])
     inputs, targets = getattr(dataset, "inputs", None), getattr(dataset, "targets", None)
     if not isinstance(inputs, np.ndarray) or not isinstance(targets, np.ndarray):
         raise TypeError(
