@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from mlp import _checks
+from mlp._fast.threads import one_blas_thread
 from mlp.callbacks import Callback
 from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable
 from mlp.layers import (
@@ -383,7 +384,10 @@ class LayerStats(Callback):
             self.batch = first_examples(getattr(loop, "train_dataset", None), self.batch_size)
         inputs, targets = self.batch
         previous = self._previous if epoch > 0 and epoch == self._epoch else None
-        rows, activations = _measured(model, error, inputs, targets, epoch, previous)
+        # BLAS on one thread, as in the training step (see mlp._fast.threads): on a busy
+        # machine a multi-threaded BLAS call waits for its descheduled threads.
+        with one_blas_thread():
+            rows, activations = _measured(model, error, inputs, targets, epoch, previous)
         self.table = _concatenated(self.table, rows)
         self._keep_samples(epoch, activations)
         if self.on_measurement is not None:
