@@ -342,7 +342,7 @@ class LayerStats(Callback):
     # --- the hooks ----------------------------------------------------------------------
 
     def on_train_begin(self, loop: Any) -> None:
-        dataset = getattr(loop, "train_dataset", None)
+        dataset: Any = getattr(loop, "train_dataset", None)
         if self._given_batch is None:
             self.batch = first_examples(dataset, self.batch_size)
         try:
