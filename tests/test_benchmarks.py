@@ -228,3 +228,18 @@ def test_a_workload_without_a_breakdown_is_left_out_of_its_table() -> None:
     del results["workloads"]["W5"]["breakdown"]
     assert "| W5 |" not in run.breakdown_table(results)
     assert _cells(run.table(results), "W5")[7] == "0.80 [0.72-0.88]"  # mlp/torch
+
+
+def test_the_layer_stats_overhead_benchmark_times_both_on_tiny_data() -> None:
+    from benchmarks import layer_stats_overhead
+
+    rng = np.random.default_rng(0)
+    inputs, labels = rng.random((300, 784), dtype=np.float32), rng.integers(10, size=300)
+    times = layer_stats_overhead.measure(inputs, labels, rounds=2)
+    assert {key: len(value) for key, value in times.items()} == dict.fromkeys(
+        ("plain", "watched", "plain_pass", "watched_pass", "measurement"), 2
+    )
+    assert all(t > 0 for value in times.values() for t in value)
+    text = layer_stats_overhead.report(times)
+    assert "with / without LayerStats" in text and "one measurement alone" in text
+    assert layer_stats_overhead.ratio([2.0, 3.0], [1.0, 1.0]) == "2.500 [2.000-3.000]"

@@ -783,6 +783,7 @@ def callbacks_cases(tmp: Path) -> list[Case]:
         for hook, args in {
             "on_train_begin": (None,),
             "on_epoch_begin": (None, "abc"),
+            "on_batch_begin": (None, 1, 0),
             "on_epoch_end": (None, None, "abc"),
             "on_stats": (None, 1, None),
             "on_train_end": (None,),
@@ -3275,6 +3276,136 @@ def live_cases(tmp: Path) -> list[Case]:
             lambda epoch=epoch, stats=stats: LV.LivePlot().add_row(epoch, stats),
             ("epoch", "stats"),
         )
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def diagnostics_cases(tmp: Path) -> list[Case]:
+    """mlp.diagnostics (measure_layers, LayerStats, ...) and mlp.layer_stats' table."""
+    from mlp import diagnostics as DG
+    from mlp import layer_stats as LS
+    from mlp.errors import CrossEntropySoftmaxError
+    from mlp.layers import AffineLayer, ReluLayer, SigmoidLayer
+    from mlp.models import MultipleLayerModel
+
+    c = Cases("diagnostics")
+    model = MultipleLayerModel([AffineLayer(4, 3), SigmoidLayer(), AffineLayer(3, 4)])
+    base = {"model": model, "error": CrossEntropySoftmaxError(), "inputs": _x(5, 4)}
+    base["targets"] = _one_hot()
+    cov = "mlp.diagnostics.measure_layers"
+    c.add(cov, "measure_layers(valid)", lambda: DG.measure_layers(**base), (), "any")
+    c.arguments(
+        cov,
+        "measure_layers",
+        DG.measure_layers,
+        base,
+        {
+            "model": {"None": None, "5": 5, "a list of layers": [ReluLayer()]},
+            "error": {"None": None, "the class": CrossEntropySoftmaxError},
+            "inputs": {"None": None, "'abc'": "abc", "(5,3)": _x(5, 3)},
+            "targets": {"None": None, "(5,3)": _x(5, 3)},
+            "epoch": {k: v for k, v in BAD_COUNTS.items() if k != "0"},
+            "previous_params": {"5": 5, "[]": [], "an array": _x(3)},
+        },
+    )
+    layer_base = {
+        "layer": ReluLayer(),
+        "inputs": _x(5, 4),
+        "outputs": _x(5, 4),
+        "grads_wrt_outputs": _x(5, 4),
+    }
+    cov = "mlp.diagnostics.layer_statistics"
+    c.add(cov, "layer_statistics(valid)", lambda: DG.layer_statistics(**layer_base), (), "any")
+    c.arguments(
+        cov,
+        "layer_statistics",
+        DG.layer_statistics,
+        layer_base,
+        {
+            "layer": {"None": None, "the class": ReluLayer, "'relu'": "relu"},
+            "inputs": {"None": None, "'abc'": "abc", "0-d": np.float32(1), "(4,4)": _x(4, 4)},
+            "outputs": {"None": None, "(4,4)": _x(4, 4)},
+            "grads_wrt_outputs": {"None": None, "(5,3)": _x(5, 3), "(5,1)": _x(5, 1)},
+        },
+    )
+    cov = "mlp.diagnostics.activation_sample"
+    c.add(cov, "activation_sample(empty)", lambda: DG.activation_sample(_x(0, 4), 3), (), "any")
+    c.arguments(
+        cov,
+        "activation_sample",
+        DG.activation_sample,
+        {"outputs": _x(5, 4), "sample_size": 3},
+        {"outputs": {"None": None, "'abc'": "abc"}, "sample_size": BAD_COUNTS},
+    )
+    cov = "mlp.diagnostics.first_examples"
+    c.arguments(
+        cov,
+        "first_examples",
+        DG.first_examples,
+        {"dataset": [(_x(5, 4), _one_hot())], "count": 3},
+        {
+            "dataset": {"None": None, "a list of batches": [], "the class": list},
+            "count": BAD_COUNTS,
+        },
+        extra_names=("batch", "train_dataset"),
+    )
+    cov = "mlp.diagnostics.LayerStats"
+    bad_interval = {"0": 0, "-1": -1, "2.5": 2.5, "'2'": "2", "True": True}
+    c.arguments(
+        cov,
+        "LayerStats",
+        DG.LayerStats,
+        {},
+        {
+            "batch_size": BAD_COUNTS,
+            "sample_size": BAD_COUNTS,
+            "interval": bad_interval,
+            "batch": {"5": 5, "(x,)": (_x(5, 4),), "rows differ": (_x(5, 4), _x(4, 4))},
+            "on_measurement": {"5": 5, "the class": LS.LayerStatsTable},
+        },
+    )
+    for hook, args in {
+        "on_train_begin": (None,),
+        "on_batch_begin": (None, 1, 0),
+        "on_stats": (None, 0, {}),
+        "on_epoch_end": (None, 3, 0.5),
+        "measure": (None, 0),
+    }.items():
+        c.add(
+            cov,
+            f"LayerStats(interval=1).{hook}{args}",
+            lambda hook=hook, args=args: getattr(DG.LayerStats(interval=1), hook)(*args),
+            ("loop", "batch", "train_dataset"),
+        )
+    # mlp.layer_stats: the shared table.
+    width = len(LS.LAYER_COLUMNS)
+    c.add(
+        "mlp.layer_stats.LAYER_COLUMNS",
+        "LAYER_COLUMNS is a constant",
+        lambda: _constant(LS.LAYER_COLUMNS, tuple),
+        (),
+        "any",
+    )
+    cov = "mlp.layer_stats.LayerStatsTable"
+    table_base = {"epochs": [0], "layers": [0], "names": ("A",), "values": np.zeros((1, width))}
+    c.arguments(
+        cov,
+        "LayerStatsTable",
+        LS.LayerStatsTable,
+        table_base,
+        {
+            "layers": {"[0, 1]": [0, 1]},
+            "names": {"(3,)": (3,), "()": ()},
+            "values": {"(1,3)": np.zeros((1, 3)), "(2,width)": np.zeros((2, width))},
+        },
+        extra_names=("values", "names", "layers", "rows"),
+    )
+    table = LS.LayerStatsTable(**table_base)
+    c.add(cov, "table.column('x')", lambda: table.column("x"), ("statistic", "x"))
+    c.add(cov, "table.series(0, 'x')", lambda: table.series(0, "x"), ("statistic", "x"))
+    c.add(cov, "table.applies('x')", lambda: table.applies("x"), ("statistic", "x"))
+    c.add(cov, "from_rows([])", lambda: LS.LayerStatsTable.from_rows([]), (), "any")
     return c.cases
 
 
@@ -3314,6 +3445,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "training_options": training_options_cases,
     "regression_config": regression_config_cases,
     "live": live_cases,
+    "diagnostics": diagnostics_cases,
 }
 
 

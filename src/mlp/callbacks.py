@@ -7,6 +7,11 @@ needs; each hook receives the loop (its `model`, `learning_rule`, data sets, ...
     on_train_begin(loop)                    before anything, statistics included
     on_epoch_begin(loop, epoch)             before training epoch `epoch` (1-based),
                                             after the schedulers set its learning rate
+    on_batch_begin(loop, epoch, batch_index)
+                                            before the training step on batch
+                                            `batch_index` (0-based) of epoch `epoch`;
+                                            called only when a callback overrides it,
+                                            so that training without one pays nothing
     on_epoch_end(loop, epoch, epoch_time)   after the epoch and its statistics row (if
                                             any); epoch_time is the training pass alone
     on_stats(loop, epoch, stats)            each statistics row, epoch 0 included
@@ -34,6 +39,9 @@ class Callback:
 
     def on_epoch_begin(self, loop: Any, epoch: int) -> None:
         """Called before training epoch `epoch` (1-based)."""
+
+    def on_batch_begin(self, loop: Any, epoch: int, batch_index: int) -> None:
+        """Called before the training step on batch `batch_index` (0-based) of `epoch`."""
 
     def on_epoch_end(self, loop: Any, epoch: int, epoch_time: float) -> None:
         """Called after epoch `epoch` and its statistics; `epoch_time` in seconds."""

@@ -161,6 +161,10 @@ class ExperimentConfig:
         rbf_grid: put a `RadialBasisFunctionLayer` of this many Gaussians per input in
             front of the network, its centres spanning each input's range in the
             training set (regression data sets); None: no RBF layer.
+        layer_stats: record per-layer statistics (`mlp.diagnostics.LayerStats`) in
+            the run's layers.csv and activations.npz; they do not change training.
+        layer_stats_interval: with layer_stats, 0 measures at every statistics row;
+            k > 0 at epoch 0 and after every k-th epoch.
     """
 
     name: str | None = None
@@ -199,6 +203,8 @@ class ExperimentConfig:
     input_dims: tuple[int, ...] | None = None
     window_size: int | None = None
     rbf_grid: int | None = None
+    layer_stats: bool = False
+    layer_stats_interval: int = 0
 
     # --- checks -------------------------------------------------------------------------
 
@@ -713,6 +719,13 @@ _OWN_KEYS = (
         low=1,
         high=1000,
         metavar="N",
+    ),
+    _declared("layer_stats", "record per-layer statistics (layers.csv)"),
+    _declared(
+        "layer_stats_interval",
+        "with layer_stats: 0 measures at every statistics row, K every K epochs",
+        low=0,
+        metavar="K",
     ),
 )
 

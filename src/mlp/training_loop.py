@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ class TrainingLoop:
     epoch_times: list[float]
     interrupted: bool = False
     _warned_non_finite: bool = False
+    _epoch_in_progress: int = 0  # the epoch being trained (1-based), for on_batch_begin
 
     def _set_hooks(
         self,
@@ -103,7 +104,22 @@ class TrainingLoop:
             batches = progress_bar(
                 batches, total=_length(batches), desc="epoch", leave=False, unit="batch"
             )
+        listeners = [
+            callback
+            for callback in self.callbacks
+            if type(callback).on_batch_begin is not Callback.on_batch_begin
+        ]
+        if listeners:  # else the batches as they are: no per-batch cost
+            batches = self._announced(batches, listeners)
         return batches
+
+    def _announced(self, batches: Iterable, listeners: list[Callback]) -> Iterator:
+        """`batches`, each announced to `listeners` (on_batch_begin) before it is used."""
+        epoch = self._epoch_in_progress
+        for index, batch in enumerate(batches):
+            for callback in listeners:
+                callback.on_batch_begin(self, epoch, index)
+            yield batch
 
     def _synchronise(self) -> None:
         """Wait until the epoch's work is done (a GPU runs asynchronously), for timing."""
@@ -244,6 +260,7 @@ class TrainingLoop:
         """Epoch `epoch` (1-based): its rate, its training pass, its statistics row
         when `recorded`."""
         self._start_learning_rate(epoch)
+        self._epoch_in_progress = epoch
         self._notify("on_epoch_begin", epoch)
         epoch_start = time.perf_counter()
         self.do_training_epoch()

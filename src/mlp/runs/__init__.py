@@ -14,11 +14,15 @@
                      the run finished
     params.npz       the final parameters (param_0, param_1, ... in `model.params` order)
     curves.png       error and accuracy against epochs, train and valid
+    layers.csv       with layer_stats: per-layer statistics (`mlp.layer_stats`), one row
+                     per measurement and layer, appended and fsynced like stats.csv
+    activations.npz  with layer_stats: samples of each layer's outputs at the first and
+                     the latest measurement (epoch_E.layer_I, float32)
     .lock            held while a process trains the run (removed at the end), so that
                      two processes never write one record
 
 Every file is written atomically (`mlp.atomic`: a temporary file, fsynced, then
-`os.replace`), except stats.csv, which only grows by whole rows. The checkpoint is one
+`os.replace`), except stats.csv and layers.csv, which only grow by whole rows. The checkpoint is one
 `.npz` file (arrays, plus the scalars as a JSON string), never a pickle.
 
 summary.json and checkpoint.npz carry a `format_version` (`RECORD_FORMAT_VERSION`,
@@ -53,8 +57,10 @@ The package, one concept a module:
     record         RunRecord, is_finished, find_runs, versions, and the one writer of
                    records: finish_record (summary.json), write_record (a whole record)
     checkpoint     checkpoint.npz: save_checkpoint, load_checkpoint
+    layer_log      layers.csv and activations.npz: LayerStatsLog, read_layer_stats,
+                   write_activation_samples, read_activation_samples
     callbacks      the training loop's callbacks that keep a record: StatsWriter,
-                   TrainingClock, Checkpointer, EpochProgressBar
+                   TrainingClock, Checkpointer, EpochProgressBar, layer_stats_recorder
     finish         the end of a run: test-set figures and the run's summary fields
     training       run_experiment, resume_run, config_differs, the NumPy backend and
                    the lock on a run folder

@@ -6,6 +6,9 @@
     Checkpointer      saves checkpoint.npz after epoch 0's row and after every epoch
     EpochProgressBar  a tqdm bar over the epochs, the validation accuracy as postfix
                       (`mlp.live.progress_bar`: the notebook bar under Jupyter)
+    layer_stats_recorder
+                      a `mlp.diagnostics.LayerStats` that appends each measurement to
+                      layers.csv and rewrites activations.npz
 
 They run in the order given to the loop; a `Checkpointer` goes after its clock, so
 that each checkpoint counts the epoch it follows.
@@ -20,10 +23,19 @@ from typing import Any
 
 from mlp.callbacks import Callback
 from mlp.config import Experiment
+from mlp.diagnostics import LayerStats
+from mlp.layer_stats import LayerStatsTable
 from mlp.runs.checkpoint import save_checkpoint
+from mlp.runs.layer_log import LayerStatsLog, Samples, write_activation_samples
 from mlp.runs.stats_log import StatsLog
 
-__all__ = ["Checkpointer", "EpochProgressBar", "StatsWriter", "TrainingClock"]
+__all__ = [
+    "Checkpointer",
+    "EpochProgressBar",
+    "StatsWriter",
+    "TrainingClock",
+    "layer_stats_recorder",
+]
 
 SaveCheckpoint = Callable[[Path, Experiment, int, Mapping[str, float]], None]
 
@@ -154,3 +166,36 @@ class EpochProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def layer_stats_recorder(
+    log: LayerStatsLog,
+    activations_path: Path,
+    interval: int = 0,
+    *,
+    table: LayerStatsTable | None = None,
+    samples: Samples | None = None,
+) -> LayerStats:
+    """A `LayerStats` (on its default batch of 1,000 training examples) that appends
+    each measurement's rows to layers.csv and rewrites activations.npz with its samples.
+
+    Args:
+        log: the run's layers.csv, its header already written.
+        activations_path: the run's activations.npz.
+        interval: the config's layer_stats_interval: 0 at every statistics row, k > 0
+            at epoch 0 and after every k-th epoch.
+        table, samples: what a resumed run measured before its checkpoint, so that the
+            callback goes on as if it had measured it (its samples are the first and
+            the latest measurement's).
+    """
+
+    def record(rows: LayerStatsTable, kept: Samples) -> None:
+        log.append(rows)
+        write_activation_samples(activations_path, kept)
+
+    stats = LayerStats(interval=interval or None, on_measurement=record)
+    if table is not None:
+        stats.table = table
+    if samples:
+        stats.samples = {epoch: samples[epoch] for epoch in {min(samples), max(samples)}}
+    return stats

@@ -30,9 +30,21 @@ from mlp.config import (
     config_from_dict,
     to_toml,
 )
+from mlp.layer_stats import LayerStatsTable
 from mlp.runs.encoding import json_safe, npz_bytes
 from mlp.runs.errors import RunError, RunRecordError
-from mlp.runs.layout import CHECKPOINT, CONFIG, CURVES, PARAMS, STATE_PREFIX, STATS, SUMMARY
+from mlp.runs.layer_log import Samples, read_activation_samples, read_layer_stats
+from mlp.runs.layout import (
+    ACTIVATIONS,
+    CHECKPOINT,
+    CONFIG,
+    CURVES,
+    LAYERS,
+    PARAMS,
+    STATE_PREFIX,
+    STATS,
+    SUMMARY,
+)
 from mlp.runs.reading import (
     config_fix,
     field,
@@ -203,6 +215,28 @@ class RunRecord:
         if not path.exists():
             raise RunError(f"{path} does not exist: the run has not finished")
         return path, read_npz(path, retrain_fix(self.path))
+
+    def layer_stats(self) -> LayerStatsTable | None:
+        """The per-layer statistics of layers.csv (`mlp.layer_stats`), one row per
+        measurement and layer; None when the run recorded none.
+
+        Raises:
+            RunRecordError: when layers.csv is damaged (a cut-off last line is ignored).
+        """
+        if not (self.path / LAYERS).exists():
+            return None
+        return read_layer_stats(self.path / LAYERS)
+
+    def activation_samples(self) -> Samples:
+        """epoch -> layer index -> 1-D float32 array of samples of that layer's outputs
+        (activations.npz: the first and the latest measurement); {} when none.
+
+        Raises:
+            RunRecordError: when activations.npz is damaged.
+        """
+        if not (self.path / ACTIVATIONS).exists():
+            return {}
+        return read_activation_samples(self.path / ACTIVATIONS)
 
     def label(self) -> str:
         """The name to show in plots and tables."""

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from mlp import _checks
+from mlp.callbacks import Callback
 from mlp.config import (
     ConfigError,
     Experiment,
@@ -26,11 +27,19 @@ from mlp.config import (
     build_scheduler,
     config_from_dict,
 )
-from mlp.runs.callbacks import Checkpointer, EpochProgressBar, StatsWriter, TrainingClock
+from mlp.layer_stats import LayerStatsTable
+from mlp.runs.callbacks import (
+    Checkpointer,
+    EpochProgressBar,
+    StatsWriter,
+    TrainingClock,
+    layer_stats_recorder,
+)
 from mlp.runs.checkpoint import load_checkpoint, save_checkpoint
 from mlp.runs.errors import RunError, RunRecordError
 from mlp.runs.finish import finish_run
-from mlp.runs.layout import CHECKPOINT, CONFIG, STATS
+from mlp.runs.layer_log import LayerStatsLog, read_activation_samples, read_layer_stats
+from mlp.runs.layout import ACTIVATIONS, CHECKPOINT, CONFIG, LAYERS, STATS
 from mlp.runs.reading import config_fix, read_toml
 from mlp.runs.record import RunRecord, is_finished, write_config
 from mlp.runs.stats_log import StatsLog, read_stats
@@ -328,7 +337,11 @@ def _train_numpy(
     bar = EpochProgressBar(config.epochs, start.epoch, path.name)
     # `save_checkpoint` is looked up here, at call time, so tests can patch it.
     checkpointer = Checkpointer(path / CHECKPOINT, experiment, clock, save=save_checkpoint)
-    optimiser.callbacks += [StatsWriter(log), clock, checkpointer] + ([bar] if progress else [])
+    # Measured before the checkpoint of the same epoch is saved: a run killed between
+    # the two measures that epoch again, after cutting layers.csv back (`_layer_stats`).
+    layers = _layer_stats(path, config, start.epoch if resume else None)
+    optimiser.callbacks += [StatsWriter(log), *layers, clock, checkpointer]
+    optimiser.callbacks += [bar] if progress else []
     with contextlib.closing(bar):
         optimiser.train(
             config.epochs,
@@ -366,3 +379,31 @@ def _restore(path: Path, experiment: Experiment, log: StatsLog) -> _Start:
     log.write_header(list(zip(epochs[keep].tolist(), stats[keep], strict=True)))
     logger.info("resuming %s after epoch %d", path.name, epoch)
     return _Start(epoch, stats[keep] if epoch > 0 else None, timing)
+
+
+def _layer_stats(path: Path, config: ExperimentConfig, resumed_after: int | None) -> list[Callback]:
+    """The run's layer-statistics recorder when `config.layer_stats` (else none):
+    layers.csv started afresh, or, continuing after epoch `resumed_after`, cut back to
+    the rows up to that epoch (later ones are measured again; from a checkpoint at
+    epoch 0, epoch 0 too) and its samples kept up to that epoch."""
+    if not config.layer_stats:
+        return []
+    log = LayerStatsLog(path / LAYERS)
+    if resumed_after is None or not (path / LAYERS).exists():
+        log.write_header()
+        with contextlib.suppress(FileNotFoundError):
+            (path / ACTIVATIONS).unlink()
+        return [layer_stats_recorder(log, path / ACTIVATIONS, config.layer_stats_interval)]
+    stored = read_layer_stats(path / LAYERS)
+    keep = (stored.epochs <= resumed_after) if resumed_after > 0 else np.zeros(len(stored), bool)
+    table = LayerStatsTable.from_rows(row for row, k in zip(stored.rows(), keep, strict=True) if k)
+    log.write_header(table)
+    samples = {}
+    if (path / ACTIVATIONS).exists() and len(table):
+        measured = set(table.epochs.tolist())
+        found = read_activation_samples(path / ACTIVATIONS)
+        samples = {epoch: layers for epoch, layers in found.items() if epoch in measured}
+    recorder = layer_stats_recorder(
+        log, path / ACTIVATIONS, config.layer_stats_interval, table=table, samples=samples
+    )
+    return [recorder]
