@@ -106,7 +106,7 @@ class TrainingLoop:
             )
         listeners = [
             callback
-            for callback in self.callbacks
+            for callback in getattr(self, "callbacks", ())
             if type(callback).on_batch_begin is not Callback.on_batch_begin
         ]
         if listeners:  # else the batches as they are: no per-batch cost
