@@ -18,7 +18,16 @@ import numpy as np
 from mlp.dtypes import default_dtype
 from mlp.exercises.exercise import Case
 
-__all__ = ["array", "flag", "float64", "integer", "number", "planted", "upstream"]
+__all__ = [
+    "array",
+    "difference_step",
+    "flag",
+    "float64",
+    "integer",
+    "number",
+    "planted",
+    "upstream",
+]
 
 
 def array(case: Case, name: str) -> np.ndarray:
@@ -63,3 +72,11 @@ def planted(reference: type, method: str, body: Callable[..., Any], mistake: str
     words = "".join(part.capitalize() for part in mistake.replace("_", "-").split("-"))
     doc = f"{reference.__name__} with the mistake '{mistake}' planted in {method}."
     return type(f"{reference.__name__}{words}", (reference,), {method: body, "__doc__": doc})
+
+
+def difference_step(values: np.ndarray) -> float:
+    """A finite-difference step in proportion to the largest of `values` (1e-4 for
+    values up to 1): for values of 1e3 or more, a function's rounding over a step of
+    1e-4 would swamp a comparison at 1e-6."""
+    largest = float(np.abs(values).max()) if np.size(values) else 0.0
+    return 1e-4 * max(1.0, largest)

@@ -16,7 +16,7 @@ import numpy as np
 
 from mlp import functional
 from mlp.errors import CrossEntropyError, CrossEntropySoftmaxError, SumOfSquaredDiffsError
-from mlp.exercises.case_tools import array, float64, number, planted
+from mlp.exercises.case_tools import array, difference_step, float64, number, planted
 from mlp.exercises.exercise import Case, Exercise, Method, Mistake
 from mlp.gradcheck import check_error_gradients, numerical_gradient, relative_error
 from mlp.penalties import L1Penalty, L2Penalty
@@ -45,9 +45,7 @@ def _error_gradient_check(cls: type, case: Case) -> float:
     """Largest relative error of grad against central differences of the class's own
     error on the case's outputs (float64)."""
     outputs = array(case, "outputs")
-    # A step in proportion to the outputs: for logits of +-1000 the error's rounding
-    # (about 1e-13) over a step of 1e-4 would swamp the comparison.
-    eps = 1e-4 * max(1.0, float(np.abs(outputs).max()))
+    eps = difference_step(outputs)
     with float64():
         return check_error_gradients(cls(), outputs, array(case, "targets"), eps=eps)
 
