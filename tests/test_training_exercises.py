@@ -16,6 +16,7 @@ import pytest
 
 from mlp.exercises.exercise import Case, Exercise, Method
 from mlp.exercises.training_exercises import EXERCISES
+from mlp.learning_rules import GradientDescentLearningRule
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
 MISTAKES = [
@@ -183,3 +184,172 @@ def test_a_method_lets_a_students_exception_through():
     with pytest.raises(ZeroDivisionError, match="a student's bug"):
         _method(exercise, "__call__").run(Broken, case)
     assert np.shape(_method(exercise, "grad").run(Broken, case)) == (3,)
+
+
+# --- students' solutions, written from the skeletons' docstrings alone ----------------
+# Each completes the skeleton (its given __init__ and params included) the plain way a
+# student would: if one of these fails, a skeleton's words do not match the reference.
+
+
+def _ssd_call(self, y, t):
+    return 0.5 * np.sum((y - t) ** 2) / y.shape[0]
+
+
+def _ssd_grad(self, y, t):
+    return (y - t) / y.shape[0]
+
+
+def _softmax(y):
+    e = np.exp(y - y.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _softmax_ce_call(self, y, t):
+    shifted = y - y.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.sum(t * log_p) / y.shape[0]
+
+
+def _softmax_ce_grad(self, y, t):
+    return (_softmax(y) - t) / y.shape[0]
+
+
+def _ce_call(self, y, t):
+    return -np.sum(t * np.log(y)) / y.shape[0]
+
+
+def _ce_grad(self, y, t):
+    return -t / (y * y.shape[0])
+
+
+def _dropout_fprop(self, inputs, stochastic=True):
+    if not stochastic:
+        self.mask = None
+        return inputs
+    shape = (1, *inputs.shape[1:]) if self.share_across_batch else inputs.shape
+    self.mask = (self.rng.uniform(size=shape) < self.incl_prob) / self.incl_prob
+    return inputs * self.mask
+
+
+def _dropout_bprop(self, inputs, outputs, grads_wrt_outputs):
+    return grads_wrt_outputs if self.mask is None else grads_wrt_outputs * self.mask
+
+
+def _momentum_initialise(self, params):
+    GradientDescentLearningRule.initialise(self, params)
+    self.velocities = [np.zeros_like(p) for p in self.params]
+
+
+def _momentum_update(self, grads_wrt_params):
+    for p, g, v in zip(self.params, grads_wrt_params, self.velocities, strict=True):
+        v *= self.mom_coeff
+        v += g
+        p -= self.learning_rate * v
+
+
+def _adam_initialise(self, params):
+    GradientDescentLearningRule.initialise(self, params)
+    self.moms_1 = [np.zeros_like(p) for p in self.params]
+    self.moms_2 = [np.zeros_like(p) for p in self.params]
+
+
+def _adam_update(self, grads_wrt_params):
+    self.step_count += 1
+    t = self.step_count
+    for p, g, m, v in zip(self.params, grads_wrt_params, self.moms_1, self.moms_2, strict=True):
+        m[...] = self.beta_1 * m + (1 - self.beta_1) * g
+        v[...] = self.beta_2 * v + (1 - self.beta_2) * g**2
+        m_hat = m / (1 - self.beta_1**t)
+        v_hat = v / (1 - self.beta_2**t)
+        p -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
+
+
+def _exponential_update(self, learning_rule, epoch_number):
+    learning_rule.learning_rate = self.initial_rate * self.decay**epoch_number
+    return learning_rule.learning_rate
+
+
+def _restarts_update(self, learning_rule, epoch_number):
+    start, i = 0.0, 0
+    length = self.total_iters_per_period
+    while start + length <= epoch_number:
+        start += length
+        length *= self.period_iteration_expansion_factor
+        i += 1
+    high = self.max_learning_rate * self.max_learning_rate_discount_factor**i
+    low = self.min_learning_rate
+    t = epoch_number - start
+    learning_rule.learning_rate = low + (high - low) * (1 + np.cos(np.pi * t / length)) / 2
+    return learning_rule.learning_rate
+
+
+def _conv_fprop(self, inputs):
+    n, _, h, w = inputs.shape
+    o, _, kh, kw = self.kernels.shape
+    flipped = self.kernels[:, :, ::-1, ::-1]
+    y = np.zeros((n, o, h - kh + 1, w - kw + 1))
+    for i in range(h - kh + 1):
+        for j in range(w - kw + 1):
+            window = inputs[:, :, i : i + kh, j : j + kw]
+            y[:, :, i, j] = np.einsum("nckl,ockl->no", window, flipped)
+    return y + self.biases[None, :, None, None]
+
+
+def _conv_bprop(self, inputs, outputs, grads_wrt_outputs):
+    _, _, kh, kw = self.kernels.shape
+    flipped = self.kernels[:, :, ::-1, ::-1]
+    grads = np.zeros(inputs.shape)
+    for i in range(grads_wrt_outputs.shape[2]):
+        for j in range(grads_wrt_outputs.shape[3]):
+            share = np.einsum("no,ockl->nckl", grads_wrt_outputs[:, :, i, j], flipped)
+            grads[:, :, i : i + kh, j : j + kw] += share
+    return grads
+
+
+def _conv_grads(self, inputs, grads_wrt_outputs):
+    _, _, kh, kw = self.kernels.shape
+    grads_flipped = np.zeros(self.kernels.shape)
+    for i in range(grads_wrt_outputs.shape[2]):
+        for j in range(grads_wrt_outputs.shape[3]):
+            window = inputs[:, :, i : i + kh, j : j + kw]
+            grads_flipped += np.einsum("no,nckl->ockl", grads_wrt_outputs[:, :, i, j], window)
+    return [grads_flipped[:, :, ::-1, ::-1], grads_wrt_outputs.sum(axis=(0, 2, 3))]
+
+
+SOLUTIONS = {
+    "sum_of_squares": {"__call__": _ssd_call, "grad": _ssd_grad},
+    "cross_entropy_softmax": {"__call__": _softmax_ce_call, "grad": _softmax_ce_grad},
+    "cross_entropy": {"__call__": _ce_call, "grad": _ce_grad},
+    "l1": {
+        "__call__": lambda self, p: self.coefficient * np.abs(p).sum(),
+        "grad": lambda self, p: self.coefficient * np.sign(p),
+    },
+    "l2": {
+        "__call__": lambda self, p: 0.5 * self.coefficient * np.sum(p**2),
+        "grad": lambda self, p: self.coefficient * p,
+    },
+    "dropout": {"fprop": _dropout_fprop, "bprop": _dropout_bprop},
+    "momentum": {"initialise": _momentum_initialise, "update_params": _momentum_update},
+    "adam": {"initialise": _adam_initialise, "update_params": _adam_update},
+    "exponential_decay": {"update_learning_rule": _exponential_update},
+    "cosine_warm_restarts": {"update_learning_rule": _restarts_update},
+    "convolution": {"fprop": _conv_fprop, "bprop": _conv_bprop, "grads_wrt_params": _conv_grads},
+}
+
+
+def test_every_exercise_has_a_students_solution_here():
+    assert set(SOLUTIONS) == set(BY_NAME)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_a_students_solution_from_the_skeleton_passes(exercise):
+    skeleton = _skeleton_class(exercise)
+    student = type(exercise.class_name, (skeleton,), SOLUTIONS[exercise.name])
+    for seed in (0, 3):
+        for case in _cases(exercise, seed):
+            for method in exercise.methods:
+                assert _same(
+                    method.run(student, case), method.run(exercise.reference, case), method
+                ), (method.name, case.label)
+            if exercise.gradient_check is not None:
+                assert exercise.gradient_check(student, case) < 1e-6, case.label
