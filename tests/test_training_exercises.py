@@ -136,6 +136,23 @@ def test_a_planted_mistake_shows_in_its_method_alone(exercise, mistake):
     assert differs, f"{mistake.name} gives the reference's results on every case"
 
 
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_two_mistakes_never_give_one_wrong_result(exercise):
+    # Else the checker could not say which hint fits a student's result.
+    for case in _cases(exercise):
+        for method in exercise.methods:
+            reference = method.run(exercise.reference, case)
+            wrong = []
+            for mistake in exercise.mistakes:
+                if mistake.method == method.name:
+                    result = method.run(mistake.planted, case)
+                    if not _same(result, reference, method):
+                        wrong.append((mistake.name, result))
+            for i, (name, result) in enumerate(wrong):
+                for other, other_result in wrong[i + 1 :]:
+                    assert not _same(result, other_result, method), (case.label, name, other)
+
+
 @pytest.mark.parametrize("exercise", WITH_GRADIENT_CHECK, ids=lambda e: e.name)
 def test_the_gradient_check_catches_a_wrong_gradient(exercise):
     assert exercise.gradient_check is not None
@@ -353,3 +370,12 @@ def test_a_students_solution_from_the_skeleton_passes(exercise):
                 ), (method.name, case.label)
             if exercise.gradient_check is not None:
                 assert exercise.gradient_check(student, case) < 1e-6, case.label
+
+
+@pytest.mark.parametrize("name", ["sum_of_squares", "l2", "exponential_decay"])
+def test_a_method_that_returns_nothing_is_told_so(name):
+    exercise = BY_NAME[name]
+    method = exercise.methods[0]
+    forgetful = type(exercise.class_name, (exercise.reference,), {method.name: lambda *a: None})
+    with pytest.raises(TypeError, match=f"{method.name} must return a number, got NoneType"):
+        method.run(forgetful, _cases(exercise)[0])

@@ -9,6 +9,7 @@ through `number`, `integer` and `flag`.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -80,3 +81,15 @@ def difference_step(values: np.ndarray) -> float:
     1e-4 would swamp a comparison at 1e-6."""
     largest = float(np.abs(values).max()) if np.size(values) else 0.0
     return 1e-4 * max(1.0, largest)
+
+
+def scalar(value: object, method: str) -> float:
+    """A method's result as a float, or a TypeError naming the method and what it gave
+    (a student's method that forgot its `return` gives None)."""
+    if isinstance(value, (numbers.Real, np.ndarray)):
+        values = np.asarray(value)
+        if values.size == 1 and values.dtype.kind in "biuf":
+            return float(values.reshape(()))
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    raise TypeError(f"{method} must return a number, got {type(value).__name__} {shown}")

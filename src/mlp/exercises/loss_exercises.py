@@ -16,7 +16,7 @@ import numpy as np
 
 from mlp import functional
 from mlp.errors import CrossEntropyError, CrossEntropySoftmaxError, SumOfSquaredDiffsError
-from mlp.exercises.case_tools import array, difference_step, float64, number, planted
+from mlp.exercises.case_tools import array, difference_step, float64, number, planted, scalar
 from mlp.exercises.exercise import Case, Exercise, Method, Mistake
 from mlp.gradcheck import check_error_gradients, numerical_gradient, relative_error
 from mlp.penalties import L1Penalty, L2Penalty
@@ -32,7 +32,7 @@ Array = np.ndarray
 def _run_error_call(cls: type, case: Case) -> float:
     """The error of the case's outputs and targets, as a float."""
     with float64():
-        return float(cls()(array(case, "outputs"), array(case, "targets")))
+        return scalar(cls()(array(case, "outputs"), array(case, "targets")), "__call__")
 
 
 def _run_error_grad(cls: type, case: Case) -> Array:
@@ -70,7 +70,9 @@ def _one_hot(rng: np.random.Generator, batch_size: int, dim: int) -> Array:
 
 def _regression_cases(rng: np.random.Generator) -> list[Case]:
     return [
-        _error_case("small", [[1.0, 2.0], [0.5, -1.0]], [[1.0, 0.0], [0.0, 0.0]]),
+        _error_case(
+            "small", [[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]], [[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]
+        ),
         _error_case("random", rng.normal(size=(4, 3)), rng.normal(size=(4, 3))),
         _error_case(
             "large magnitudes", 1e3 * rng.normal(size=(3, 2)), 1e3 * rng.normal(size=(3, 2))
@@ -327,7 +329,8 @@ ERROR_EXERCISES = (
 def _run_penalty_call(cls: type, case: Case) -> float:
     """The penalty of the case's parameter, as a float."""
     with float64():
-        return float(cls(number(case, "coefficient"))(array(case, "parameter")))
+        penalty = cls(number(case, "coefficient"))
+        return scalar(penalty(array(case, "parameter")), "__call__")
 
 
 def _run_penalty_grad(cls: type, case: Case) -> Array:

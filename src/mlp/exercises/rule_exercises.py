@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlp.exercises.case_tools import array, float64, number, planted
+from mlp.exercises.case_tools import array, float64, number, planted, scalar
 from mlp.exercises.exercise import Case, Exercise, Method, Mistake
 from mlp.learning_rules import AdamLearningRule, GradientDescentLearningRule, MomentumLearningRule
 from mlp.schedulers import CosineAnnealingWithWarmRestarts, ExponentialDecayScheduler
@@ -479,7 +479,8 @@ def _run_scheduler(cls: type, case: Case, hyperparameters: dict[str, type]) -> l
     rule = GradientDescentLearningRule(learning_rate=number(case, "rule_learning_rate"))
     returned, held = [], []
     for epoch in array(case, "epochs"):
-        returned.append(float(scheduler.update_learning_rule(rule, int(epoch))))
+        rate = scheduler.update_learning_rule(rule, int(epoch))
+        returned.append(scalar(rate, "update_learning_rule"))
         held.append(float(rule.learning_rate))
     return [np.array(returned), np.array(held)]
 
@@ -671,7 +672,7 @@ class CosineAnnealingWithWarmRestarts:
 
 def _exponential_cases(rng: np.random.Generator) -> list[Case]:
     return [
-        _scheduler_case("small", range(5), learning_rate=1.0, decay=0.5, rule_learning_rate=1.0),
+        _scheduler_case("small", range(5), learning_rate=1.0, decay=0.5, rule_learning_rate=0.3),
         _scheduler_case(
             "twenty epochs", range(20), learning_rate=0.01, decay=0.9, rule_learning_rate=0.3
         ),
