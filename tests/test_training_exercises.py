@@ -14,9 +14,17 @@ import numbers
 import numpy as np
 import pytest
 
+from mlp.data_providers import OneOfKDataProvider
+from mlp.dtypes import default_dtype
+from mlp.errors import CrossEntropySoftmaxError
 from mlp.exercises.exercise import Case, Exercise, Method
 from mlp.exercises.training_exercises import EXERCISES
-from mlp.learning_rules import GradientDescentLearningRule
+from mlp.initialisers import ConstantInit, GlorotUniformInit
+from mlp.layers import AffineLayer, DropoutLayer, ReluLayer
+from mlp.learning_rules import GradientDescentLearningRule, MomentumLearningRule
+from mlp.models import MultipleLayerModel
+from mlp.optimisers import Optimiser
+from mlp.schedulers import ExponentialDecayScheduler
 
 BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
 MISTAKES = [
@@ -50,14 +58,20 @@ def _method(exercise: Exercise, name: str) -> Method:
 
 
 def test_the_catalogue_names_what_the_task_asks_for():
-    expected = {
+    expected = [
         "sum_of_squares",
         "cross_entropy_softmax",
         "cross_entropy",
         "l1",
         "l2",
-    }
-    assert expected <= set(BY_NAME)
+        "dropout",
+        "momentum",
+        "adam",
+        "exponential_decay",
+        "cosine_warm_restarts",
+        "convolution",
+    ]
+    assert [exercise.name for exercise in EXERCISES] == expected
     assert len(BY_NAME) == len(EXERCISES)
 
 
@@ -379,3 +393,43 @@ def test_a_method_that_returns_nothing_is_told_so(name):
     forgetful = type(exercise.class_name, (exercise.reference,), {method.name: lambda *a: None})
     with pytest.raises(TypeError, match=f"{method.name} must return a number, got NoneType"):
         method.run(forgetful, _cases(exercise)[0])
+
+
+def test_students_classes_train_a_model_as_the_built_in_ones_do():
+    def student(name: str) -> type:
+        exercise = BY_NAME[name]
+        return type(exercise.class_name, (_skeleton_class(exercise),), SOLUTIONS[name])
+
+    def train(error: type, dropout: type, rule: type, scheduler: type) -> np.ndarray:
+        rng = np.random.RandomState(4)
+        inputs = rng.normal(size=(200, 6))
+        labels = (inputs @ rng.normal(size=(6, 3))).argmax(1)
+        data = OneOfKDataProvider(inputs, labels, batch_size=20, rng=rng)
+        layers = [
+            AffineLayer(6, 10, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+            ReluLayer(),
+            dropout(rng=rng, incl_prob=0.8),
+            AffineLayer(10, 3, GlorotUniformInit(rng=rng), ConstantInit(0.0)),
+        ]
+        optimiser = Optimiser(
+            MultipleLayerModel(layers),
+            error(),
+            rule(learning_rate=0.05, mom_coeff=0.9),
+            data,
+            schedulers=[scheduler(learning_rate=0.05, decay=0.8)],
+        )
+        stats, _, _ = optimiser.train(num_epochs=3, stats_interval=1)
+        return stats
+
+    with default_dtype(np.float64):
+        ours = train(
+            CrossEntropySoftmaxError, DropoutLayer, MomentumLearningRule, ExponentialDecayScheduler
+        )
+        theirs = train(
+            student("cross_entropy_softmax"),
+            student("dropout"),
+            student("momentum"),
+            student("exponential_decay"),
+        )
+    np.testing.assert_allclose(theirs, ours, rtol=1e-9)
+    assert ours[-1, 0] < ours[0, 0]  # it learned
