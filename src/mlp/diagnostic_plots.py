@@ -278,7 +278,12 @@ def plot_weight_images(
         ax.set_title(str(index), fontsize=8, pad=2)
     fig.colorbar(image, ax=axes, shrink=0.8, label=label)
     kind = "units" if np.ndim(weights) == 2 else "kernels"
-    fig.supxlabel(f"one image per {kind[:-1]}: its weight on each input pixel", fontsize=9)
+    caption = (
+        "one image per unit: its weight on each input pixel"
+        if kind == "units"
+        else "one image per kernel and input channel: its weight at each offset"
+    )
+    fig.supxlabel(caption, fontsize=9)
     fig.suptitle(
         title
         or f"First-layer weights: {len(images)} {kind}"
