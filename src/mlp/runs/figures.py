@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from mlp import _checks
 from mlp.layer_stats import LayerStatsTable
 from mlp.runs.errors import RunError
 from mlp.runs.layer_log import read_activation_samples, read_layer_stats
@@ -74,7 +75,12 @@ def layers_figure(records: Sequence[RunRecord], *, title: str | None = None) -> 
         records = [records]
     if isinstance(records, (str, bytes)) or not isinstance(records, Sequence) or not records:
         raise TypeError(f"layers_figure: records must be a list of RunRecord, got {records!r:.60}")
-    tables = [_table(_checked(r, "layers_figure")) for r in records]
+    for index, record in enumerate(records):
+        if not isinstance(record, RunRecord):
+            raise TypeError(
+                f"layers_figure: records[{index}] must be a RunRecord, got {type(record).__name__}"
+            )
+    tables = [_table(record) for record in records]
     labels = [r.label() for r in records]
     default = f"Per-layer statistics: {', '.join(labels)}"
     return plot_layer_stats(tables, labels if len(labels) > 1 else None, title=title or default)
@@ -166,6 +172,11 @@ def mistakes_figure(
     )
 
 
+def _classifies(record: RunRecord) -> bool:
+    """Whether the run's data set has classes (a RunError when its config is missing)."""
+    return record.experiment_config().classifies()
+
+
 def write_run_figures(
     record: RunRecord, out: str | Path, split: str = "valid"
 ) -> tuple[list[Path], dict[str, str]]:
@@ -179,7 +190,7 @@ def write_run_figures(
     from mlp.plotting import plot_stats, save_figure
 
     record = _checked(record, "write_run_figures")
-    out = Path(out)
+    out = Path(_checks.path(out, "out", "write_run_figures"))
     out.mkdir(parents=True, exist_ok=True)
     cache: dict[str, Predictions] = {}
 
@@ -200,11 +211,10 @@ def write_run_figures(
     }
     written, skipped = [], {}
     for name in FIGURES:
-        if name in ("confusion", "mistakes") and record.finished:
-            if not record.experiment_config().classifies():
+        try:
+            if name in ("confusion", "mistakes") and not _classifies(record):
                 skipped[name] = "not a classifier"
                 continue
-        try:
             fig = draw[name]()
         except RunError as error:
             skipped[name] = str(error)
