@@ -230,6 +230,17 @@ def _image_grid(count: int, columns: int | None, cell: float, extra: float) -> t
     return fig, axes
 
 
+def _weight_labels(fig: Any, units: bool, count: int, shown: int, title: str | None) -> None:
+    """The caption under a weight grid and its title, for units or kernels."""
+    if units:
+        fig.supxlabel("one image per unit: its weight on each input pixel", fontsize=9)
+    else:
+        caption = "one image per kernel and input channel: its weight at each offset"
+        fig.supxlabel(caption, fontsize=9)
+    more = f" (first {shown} shown)" if shown < count else ""
+    fig.suptitle(title or f"First-layer weights: {count} {'units' if units else 'kernels'}{more}")
+
+
 def plot_weight_images(
     weights: np.ndarray,
     *,
@@ -277,18 +288,7 @@ def plot_weight_images(
         image = ax.imshow(shown[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(str(index), fontsize=8, pad=2)
     fig.colorbar(image, ax=axes, shrink=0.8, label=label)
-    kind = "units" if np.ndim(weights) == 2 else "kernels"
-    caption = (
-        "one image per unit: its weight on each input pixel"
-        if kind == "units"
-        else "one image per kernel and input channel: its weight at each offset"
-    )
-    fig.supxlabel(caption, fontsize=9)
-    fig.suptitle(
-        title
-        or f"First-layer weights: {len(images)} {kind}"
-        + (f" (first {len(shown)} shown)" if len(shown) < len(images) else "")
-    )
+    _weight_labels(fig, np.ndim(weights) == 2, len(images), len(shown), title)
     return fig
 
 
