@@ -3406,6 +3406,220 @@ def diagnostics_cases(tmp: Path) -> list[Case]:
     c.add(cov, "table.series(0, 'x')", lambda: table.series(0, "x"), ("statistic", "x"))
     c.add(cov, "table.applies('x')", lambda: table.applies("x"), ("statistic", "x"))
     c.add(cov, "from_rows([])", lambda: LS.LayerStatsTable.from_rows([]), (), "any")
+
+
+# --------------------------------------------------------------- issue 15: diagnostic figures
+
+
+def _layer_table() -> Any:
+    from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable
+
+    values = [1.0] * len(LAYER_COLUMNS)
+    return LayerStatsTable.from_rows(
+        [(e, i, n, values) for e in (0, 1) for i, n in enumerate(("AffineLayer", "ReluLayer"))]
+    )
+
+
+def diagnostic_plots_cases(tmp: Path) -> list[Case]:
+    from mlp import diagnostic_plots as DP
+    from mlp import evaluation as EV
+
+    c = Cases("diagnostic_plots")
+    flat_labels = {"None": None, "'abc'": "abc", "ragged": [[0], [0, 1]]}
+    labels = {**flat_labels, "(2,2,2)": np.zeros((2, 2, 2))}  # (n, h, w) images are fine
+    c.arguments(
+        "mlp.evaluation.confusion_matrix",
+        "confusion_matrix",
+        EV.confusion_matrix,
+        {"targets": np.array([0, 1, 2]), "predictions": np.array([0, 2, 2])},
+        {
+            "targets": {**labels, "[-1, 0, 1]": [-1, 0, 1], "[0.5, 1, 2]": [0.5, 1, 2]},
+            "predictions": {**labels, "[0, 1]": [0, 1], "[nan]*3": [math.nan] * 3},
+            "num_classes": {"0": 0, "2": 2, "'abc'": "abc", "2.5": 2.5},
+        },
+    )
+    c.arguments(
+        "mlp.evaluation.most_confident_mistakes",
+        "most_confident_mistakes",
+        EV.most_confident_mistakes,
+        {"probabilities": np.eye(3)[[0, 1, 1]], "targets": np.array([0, 1, 2])},
+        {
+            "probabilities": {**labels, "(3,)": np.zeros(3), "(3,0)": np.zeros((3, 0))},
+            "targets": {**labels, "[0, 1]": [0, 1], "[0, 1, 7]": [0, 1, 7]},
+            "count": {"0": 0, "'abc'": "abc", "None": None},
+        },
+    )
+    c.arguments(
+        "mlp.evaluation.labels_of",
+        "labels_of",
+        EV.labels_of,
+        {"values": [0, 1], "name": "targets", "owner": "f"},
+        {"values": {**labels, "[-1]": [-1], "(2,0)": np.zeros((2, 0))}},
+        extra_names=("targets",),
+    )
+    table = _layer_table()
+    c.arguments(
+        "mlp.diagnostic_plots.plot_layer_stats",
+        "plot_layer_stats",
+        DP.plot_layer_stats,
+        {"tables": [table]},
+        {
+            "tables": {"None": None, "[]": [], "[None]": [None], "'abc'": "abc"},
+            "labels": {"5": 5, "['a', 'b']": ["a", "b"], "[5]": [5]},
+            "columns": {"['bogus']": ["bogus"], "[]": [], "'abc'": "abc"},
+        },
+    )
+    c.arguments(
+        "mlp.diagnostic_plots.plot_weight_images",
+        "plot_weight_images",
+        DP.plot_weight_images,
+        {"weights": np.zeros((3, 784))},
+        {
+            "weights": {
+                **flat_labels,
+                "(784,)": np.zeros(784),
+                "(3, 50)": np.zeros((3, 50)),
+                "nan": np.full((3, 784), math.nan),
+            },
+            "image_shape": {"None": None, "(5,)": (5,), "(0, 0)": (0, 0), "'abc'": "abc"},
+            "max_images": {"0": 0, "'abc'": "abc"},
+            "columns": {"0": 0, "2.5": 2.5},
+            "label": {"5": 5},
+        },
+    )
+    c.arguments(
+        "mlp.diagnostic_plots.plot_confusion_matrix",
+        "plot_confusion_matrix",
+        DP.plot_confusion_matrix,
+        {"matrix": np.eye(3, dtype=int)},
+        {
+            "matrix": {**labels, "(2,3)": np.zeros((2, 3)), "[[-1]]": [[-1]], "[[0.5]]": [[0.5]]},
+            "class_names": {"['a']": ["a"], "'abc'": "abc", "[1, 2, 3]": [1, 2, 3]},
+        },
+    )
+    base = {
+        "images": np.zeros((2, 784)),
+        "targets": np.array([1, 2]),
+        "predictions": np.array([2, 1]),
+        "confidences": np.array([0.9, 0.8]),
+    }
+    c.arguments(
+        "mlp.diagnostic_plots.plot_misclassified",
+        "plot_misclassified",
+        DP.plot_misclassified,
+        base,
+        {
+            "images": {**flat_labels, "(2, 50)": np.zeros((2, 50))},
+            "targets": {**labels, "[1]": [1]},
+            "predictions": {"[0.5, 1]": [0.5, 1], "None": None},
+            "confidences": {"[nan, 1]": [math.nan, 1], "[1]": [1], "'abc'": "abc"},
+            "image_shape": {"(5,)": (5,), "None": None},
+        },
+    )
+    c.arguments(
+        "mlp.diagnostic_plots.plot_activation_histograms",
+        "plot_activation_histograms",
+        DP.plot_activation_histograms,
+        {"samples": {0: {1: np.zeros(5)}}},
+        {
+            "samples": {
+                "None": None,
+                "{}": {},
+                "{'a': {}}": {"a": {}},
+                "{0: {1: []}}": {0: {1: []}},
+                "{0: {1: 'abc'}}": {0: {1: "abc"}},
+                "{0: {}}": {0: {}},
+            },
+            "names": {"5": 5},
+            "bins": {"0": 0, "'abc'": "abc"},
+        },
+    )
+    for name, kind in (("COLUMN_LABELS", dict), ("LAYER_STATS_COLUMNS", tuple)):
+        c.add(
+            f"mlp.diagnostic_plots.{name}",
+            f"{name} is a constant",
+            lambda name=name, kind=kind: _constant(getattr(DP, name), kind),
+            (),
+            "any",
+        )
+    return c.cases
+
+
+def run_figures_cases(tmp: Path) -> list[Case]:
+    from mlp import config as CF
+    from mlp.runs import RunRecord, write_record
+    from mlp.runs import figures as RF
+    from mlp.runs import model as RM
+
+    c = Cases("run_figures")
+    keys = {"error(train)": 0, "acc(train)": 1, "error(valid)": 2, "acc(valid)": 3}
+    config = CF.ExperimentConfig(hidden=(5,), epochs=1, max_train_examples=100).to_dict()
+    config = {k: v for k, v in config.items() if v is not None}
+    # A finished record whose params.npz does not fit its config, and one with no config.
+    misfit = write_record(
+        tmp / "misfit",
+        config,
+        np.zeros((2, 4)),
+        keys,
+        np.arange(2),
+        {},
+        [np.zeros((2, 2))],
+        curves=False,
+    )
+    bare = write_record(tmp / "bare", {}, np.zeros((2, 4)), keys, np.arange(2), {}, curves=False)
+    not_records = {"None": None, "'abc'": "abc", "a path": str(tmp / "misfit")}
+    c.arguments(
+        "mlp.runs.model.model_of",
+        "model_of",
+        RM.model_of,
+        {"record": misfit},
+        {"record": {**not_records, "misfit params": misfit, "no config": bare}},
+        extra_names=("params.npz", "config.toml"),
+    )
+    c.arguments(
+        "mlp.runs.model.predictions_of",
+        "predictions_of",
+        RM.predictions_of,
+        {"record": misfit},
+        {"record": not_records, "split": {"'train'": "train", "None": None}},
+    )
+    for name in ("histograms_figure", "weights_figure", "confusion_figure", "mistakes_figure"):
+        c.arguments(
+            f"mlp.runs.figures.{name}",
+            name,
+            getattr(RF, name),
+            {"record": bare},
+            {"record": {**not_records, "no layer files or config": bare}},
+            extra_names=("layer-stats", "config.toml", "not finished", "images"),
+        )
+    c.arguments(
+        "mlp.runs.figures.layers_figure",
+        "layers_figure",
+        RF.layers_figure,
+        {"records": [bare]},
+        {"records": {"None": None, "[]": [], "[None]": [None], "[bare]": [bare]}},
+        extra_names=("layer-stats",),
+    )
+    c.arguments(
+        "mlp.runs.figures.write_run_figures",
+        "write_run_figures",
+        RF.write_run_figures,
+        {"record": bare, "out": str(tmp / "figures")},
+        {
+            "record": {"None": None, "'abc'": "abc", "bare": bare},
+            "out": {"None": None, "5": 5},
+        },
+        expect="any",
+    )
+    assert isinstance(RunRecord.load(tmp / "bare"), RunRecord)
+    for name, module, kind in (("SPLITS", RM, tuple), ("FIGURES", RF, tuple)):
+        c.add(
+            f"{module.__name__}.{name}",
+            f"{name} is a constant",
+            lambda module=module, name=name, kind=kind: _constant(getattr(module, name), kind),
+            (),
+            "any",
+        )
     return c.cases
 
 
@@ -3446,6 +3660,8 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "regression_config": regression_config_cases,
     "live": live_cases,
     "diagnostics": diagnostics_cases,
+    "diagnostic_plots": diagnostic_plots_cases,
+    "run_figures": run_figures_cases,
 }
 
 

@@ -5,6 +5,10 @@
     mlp train [--config FILE] [flags]        one experiment, written to runs/NAME/
     mlp train --resume runs/NAME             continue an interrupted run
     mlp plot RUN... [-o FILE]                curves of several runs on shared axes
+    mlp plot --layers RUN... [-o FILE]       per-layer statistics, several runs compared
+    mlp plot --weights|--confusion|--mistakes|--histograms RUN [-o FILE]
+                                             one run's weights, errors or activations
+    mlp show RUN [-o DIR]                    every figure that applies to a run
     mlp compare RUN... [--format F]          a table of their final and best figures
     mlp lab [--quick] [--out DIR]            the seed lab's experiments and a report
 
@@ -291,27 +295,84 @@ def _figure_formats() -> set[str]:
     return set(FigureCanvasBase.get_supported_filetypes())
 
 
+def _check_output(command: str, output: str) -> str | None:
+    """What is wrong with the image path `output`, or None: a missing folder, a suffix
+    matplotlib cannot write."""
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        return f"mlp {command}: error: folder {folder} does not exist (for -o {output})"
+    suffix = os.path.splitext(output)[1].lower()
+    if suffix and suffix[1:] not in _figure_formats():
+        return f"mlp {command}: error: cannot write {suffix} files; use .png, .pdf or .svg"
+    return None
+
+
+# The one-run figures of `mlp plot`: flag -> the mlp.runs.figures function's name.
+_RUN_FIGURES = {
+    "weights": "weights_figure",
+    "confusion": "confusion_figure",
+    "mistakes": "mistakes_figure",
+    "histograms": "histograms_figure",
+}
+
+
+def _diagnostic_figure(args: argparse.Namespace, records: list[Any]) -> Any | None:
+    """The figure a diagnostic flag of `mlp plot` asks for, or None for the curves."""
+    from mlp.runs import figures
+
+    if args.layers:
+        return figures.layers_figure(records, title=args.title)
+    chosen = [flag for flag in _RUN_FIGURES if getattr(args, flag)]
+    if not chosen:
+        return None
+    if len(records) != 1:
+        raise _UsageError(f"--{chosen[0]} draws one run; got {len(records)} runs")
+    draw = getattr(figures, _RUN_FIGURES[chosen[0]])
+    if chosen[0] in ("confusion", "mistakes"):
+        fig = draw(records[0], args.split)
+    else:
+        fig = draw(records[0])
+    if args.title:
+        fig.suptitle(args.title)
+    return fig
+
+
+class _UsageError(Exception):
+    """A command line that asks for something its runs cannot give (exit status 2)."""
+
+
 def _plot_command(args: argparse.Namespace) -> int:
     from mlp.plotting import plot_runs, save_figure
 
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        print(
-            f"mlp plot: error: folder {folder} does not exist (for -o {args.output})",
-            file=sys.stderr,
-        )
-        return 2
-    suffix = os.path.splitext(args.output)[1].lower()
-    if suffix and suffix[1:] not in _figure_formats():
-        print(
-            f"mlp plot: error: cannot write {suffix} files; use .png, .pdf or .svg", file=sys.stderr
-        )
+    problem = _check_output("plot", args.output)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     records = _load_records(args.runs)
-    metrics = ("error", "acc") if args.metric == "both" else (args.metric,)
-    fig = plot_runs(records, metrics, show_train=not args.no_train, title=args.title)
+    try:
+        fig = _diagnostic_figure(args, records)
+    except _UsageError as error:
+        print(f"mlp plot: error: {error}", file=sys.stderr)
+        return 2
+    if fig is None:
+        metrics = ("error", "acc") if args.metric == "both" else (args.metric,)
+        fig = plot_runs(records, metrics, show_train=not args.no_train, title=args.title)
     save_figure(fig, args.output)
     print(f"{args.output}: {len(records)} run(s)")
+    return 0
+
+
+def _show_command(args: argparse.Namespace) -> int:
+    from mlp.runs import RunRecord
+    from mlp.runs.figures import write_run_figures
+
+    record = RunRecord.load(args.run)
+    out = args.output or os.path.join(args.run, "figures")
+    written, skipped = write_run_figures(record, out, args.split)
+    for path in written:
+        print(path)
+    for name, why in skipped.items():
+        print(f"skipped {name}: {why}", file=sys.stderr)
     return 0
 
 
@@ -335,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quickstart_parser(commands)
     _add_train_parser(commands)
     _add_plot_parser(commands)
+    _add_show_parser(commands)
     _add_compare_parser(commands)
     _add_lab_parser(commands)
     from mlp import sweep
@@ -379,7 +441,9 @@ def _add_quickstart_parser(commands: Any) -> None:
 
 def _add_plot_parser(commands: Any) -> None:
     plot = commands.add_parser(
-        "plot", help="curves of several runs on shared axes, as an image (PNG, PDF or SVG)"
+        "plot",
+        help="curves of several runs on shared axes, or one of a run's diagnostic figures, "
+        "as an image (PNG, PDF or SVG)",
     )
     plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders of runs")
     plot.add_argument(
@@ -392,6 +456,54 @@ def _add_plot_parser(commands: Any) -> None:
     plot.add_argument("--metric", choices=["error", "acc", "both"], default="both")
     plot.add_argument("--no-train", action="store_true", help="validation curves only")
     plot.add_argument("--title", help="figure title")
+    which = plot.add_argument_group(
+        "diagnostic figures (one of them; default: the learning curves)"
+    ).add_mutually_exclusive_group()
+    which.add_argument(
+        "--layers",
+        action="store_true",
+        help="per-layer gradient norms and saturated / dead fractions over the epochs "
+        "(runs trained with --layer-stats; several runs are compared)",
+    )
+    which.add_argument(
+        "--weights", action="store_true", help="the first layer's weights as images (one run)"
+    )
+    which.add_argument(
+        "--confusion", action="store_true", help="a classifier's confusion matrix (one run)"
+    )
+    which.add_argument(
+        "--mistakes", action="store_true", help="its most confident mistakes (one run)"
+    )
+    which.add_argument(
+        "--histograms",
+        action="store_true",
+        help="each layer's outputs at the start and end of training (one run, --layer-stats)",
+    )
+    _add_split_argument(plot)
+
+
+def _add_split_argument(parser: Any) -> None:
+    parser.add_argument(
+        "--split",
+        choices=["valid", "test"],
+        default="valid",
+        help="the data the confusion matrix and mistakes are counted on (default valid)",
+    )
+
+
+def _add_show_parser(commands: Any) -> None:
+    show = commands.add_parser(
+        "show",
+        help="write every figure that applies to a run into a folder",
+        description="Write each figure that applies to the run: curves, layers and "
+        "histograms (with --layer-stats), weights (image data), confusion and mistakes "
+        "(finished classifiers), as NAME.png in DIR, and print their paths.",
+    )
+    show.add_argument("run", metavar="RUN", help="a run folder")
+    show.add_argument(
+        "-o", "--output", metavar="DIR", default=None, help="folder to write (default RUN/figures)"
+    )
+    _add_split_argument(show)
 
 
 def _add_compare_parser(commands: Any) -> None:
@@ -492,12 +604,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mlp import sweep
 
             return sweep.command(args)
-        if args.command in ("plot", "compare", "lab"):
+        if args.command in ("plot", "show", "compare", "lab"):
             from mlp.runs import RunError
 
             try:
                 if args.command == "plot":
                     return _plot_command(args)
+                if args.command == "show":
+                    return _show_command(args)
                 if args.command == "compare":
                     return _compare_command(args)
                 _interrupt_on_sigterm()

@@ -61,25 +61,12 @@ def kernel_grid(out: Path, kernels: Any, title: str, filename: str) -> str:
     OUT/`filename`, on one colour scale symmetric about 0 (blue negative, red positive,
     white 0), so that their signs and sizes compare across kernels; a markdown image."""
     import numpy as np
-    from matplotlib.figure import Figure
+
+    from mlp.diagnostic_plots import plot_weight_images
 
     kernels = np.asarray(kernels, dtype=float)
-    kernels = kernels.reshape(-1, *kernels.shape[-2:])  # one image per (output, input) pair
-    columns = min(8, len(kernels))
-    rows = -(-len(kernels) // columns)
-    limit = float(np.max(np.abs(kernels))) or 1.0
-    fig = Figure(figsize=(1.2 * columns + 1.2, 1.2 * rows + 0.8), layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False)
-    image = None
-    for index, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if index >= len(kernels):
-            ax.set_axis_off()
-            continue
-        image = ax.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(f"{index}", fontsize=8)
-    if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label="kernel weight")
-    fig.suptitle(title)
+    count = int(np.prod(kernels.shape[:-2]))  # one image per (output, input) pair
+    fig = plot_weight_images(
+        kernels, max_images=count, columns=min(8, count), label="kernel weight", title=title
+    )
     return f"![{title}]({_figure(out, filename, fig)})\n"
