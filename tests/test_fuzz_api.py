@@ -3276,6 +3276,7 @@ def live_cases(tmp: Path) -> list[Case]:
             lambda epoch=epoch, stats=stats: LV.LivePlot().add_row(epoch, stats),
             ("epoch", "stats"),
         )
+    return c.cases
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -3406,6 +3407,7 @@ def diagnostics_cases(tmp: Path) -> list[Case]:
     c.add(cov, "table.series(0, 'x')", lambda: table.series(0, "x"), ("statistic", "x"))
     c.add(cov, "table.applies('x')", lambda: table.applies("x"), ("statistic", "x"))
     c.add(cov, "from_rows([])", lambda: LS.LayerStatsTable.from_rows([]), (), "any")
+    return c.cases
 
 
 # --------------------------------------------------------------- issue 15: diagnostic figures
