@@ -135,8 +135,9 @@ def test_lab_quick_end_to_end(tmp_path, capsys):
     assert re.search(r"over 3 seed\(s\): 0\.\d{4}, 0\.\d{4}, 0\.\d{4}; mean \*\*0\.\d{4}\*\*", cnn)
     assert "for the best-effort MLP" in cnn and "cnn_kernels.png" in cnn
     assert ("s in PyTorch" in cnn) == HAVE_TORCH_TWIN
+    _check_inside_the_networks(out, report)
     figures = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
-    assert len(figures) >= 8
+    assert len(figures) >= 15
     for name in figures:
         width, height = png_size(out / name)
         assert width > 300 and height > 200
@@ -145,6 +146,32 @@ def test_lab_quick_end_to_end(tmp_path, capsys):
     status = main(["lab", "--quick", "--out", str(out), "--jobs", "1"])
     assert "27 experiments (27 already finished)" in capsys.readouterr().err or not HAVE_TORCH_TWIN
     assert (out / "runs" / "ex1-ce-softmax" / "summary.json").read_text() == before
+
+
+def _check_inside_the_networks(out, report):
+    """The report's look inside: its figures, and the 5-layer sigmoid network's gradient
+    ratio read off that run's layers.csv (last affine layer's weight-gradient norm over
+    the first's, at every measurement of the quick lab's 2 epochs)."""
+    for name in (
+        "softmax_templates.png",
+        "sigmoid_gradients.png",
+        "tanh_saturation.png",
+        "relu_dead.png",
+        "best_confusion.png",
+        "best_mistakes.png",
+        "best_features.png",
+    ):
+        assert f"({name})" in report
+    record = RunRecord.load(out / "runs" / "ex2-sigmoid-5")
+    table = record.layer_stats()
+    assert sorted(set(table.epochs.tolist())) == [0, 1, 2]  # every epoch
+    first, last = (table.series(i, "param_grad_norm")[1] for i in (0, 8))
+    ratios = last / first
+    low, high = (f"{v:.0f}" if v >= 10 else f"{v:.1f}" for v in (ratios.min(), ratios.max()))
+    sentence = next(line for line in report.splitlines() if "5-layer sigmoid network" in line)
+    assert f"{low}-{high} times smaller" in sentence
+    assert re.search(r"In the 5-layer tanh network, the fraction of saturated outputs", report)
+    assert re.search(r"The most frequent confusions: \d as \d|read as", report)
 
 
 def test_worker_processes_give_the_same_records_as_one_process(tmp_path):

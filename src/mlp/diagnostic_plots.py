@@ -129,13 +129,17 @@ def plot_layer_stats(
     drawn = [c for c in columns if any(t.applies(c) for t in tables)]
     if not drawn:
         raise ValueError(f"plot_layer_stats: none of columns {list(columns)} was measured")
+    # Only the layers some panel draws get a colour and a legend entry.
     names: dict[int, str] = {}
     for table in tables:
+        shown = {layer for column in drawn for layer in table.applies(column)}
         for layer, name in table.layer_names().items():
-            names.setdefault(layer, name)
+            if layer in shown:
+                names.setdefault(layer, name)
     ncols = 2 if len(drawn) == 4 else min(3, len(drawn))
     nrows = math.ceil(len(drawn) / ncols)
-    fig = _figure(4.8 * ncols, 3.4 * nrows + 0.5 + 0.22 * math.ceil(len(names) / 4))
+    legend_columns = max(1, min(4, ncols * 2))
+    fig = _figure(4.8 * ncols, 3.4 * nrows + 0.5 + 0.22 * math.ceil(len(names) / legend_columns))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, column in zip(axes, drawn, strict=False):
         for t, table in enumerate(tables):
@@ -152,7 +156,7 @@ def plot_layer_stats(
         _layer_stats_axes(ax, column)
     for ax in axes[len(drawn) :]:
         ax.set_axis_off()
-    _layer_stats_legend(fig, names, labels)
+    _layer_stats_legend(fig, names, labels, legend_columns)
     fig.suptitle(title or "Per-layer statistics over training")
     return fig
 
@@ -170,7 +174,9 @@ def _layer_stats_axes(ax: Any, column: str) -> None:
     ax.grid(True, alpha=0.3)
 
 
-def _layer_stats_legend(fig: Any, names: Mapping[int, str], labels: Sequence[str]) -> None:
+def _layer_stats_legend(
+    fig: Any, names: Mapping[int, str], labels: Sequence[str], columns: int
+) -> None:
     from matplotlib.lines import Line2D
 
     handles = [
@@ -182,7 +188,7 @@ def _layer_stats_legend(fig: Any, names: Mapping[int, str], labels: Sequence[str
             Line2D([], [], color="0.3", linestyle=_LINE_STYLES[t % 4], label=label)
             for t, label in enumerate(labels)
         ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize="small")
+    fig.legend(handles=handles, loc="outside lower center", ncol=columns, fontsize="small")
 
 
 # --- images on a grid --------------------------------------------------------------------

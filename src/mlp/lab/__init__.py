@@ -13,7 +13,9 @@ What runs (every experiment seeded with the seed notebook's seed, 6102016):
    descent, learning rate 0.1, batches of 100, 100 epochs, statistics every 5.
 2. Exercise 2: sigmoid networks of 2 to 5 affine layers, hidden width 100, initial
    weights and biases uniform +-0.1, gradient descent with learning rate 0.1, batch 100.
-3. Exercise 3: the same networks with tanh and with ReLU.
+3. Exercise 3: the same networks with tanh and with ReLU. Every network of exercises 2
+   and 3 records per-layer statistics (`mlp.diagnostics`): every epoch for the sigmoid
+   networks, with the statistics rows for the others.
 4. An initialisation study: the 5-affine-layer sigmoid network from uniform scales
    0.01 to 1 against Glorot's per-layer scale.
 5. The seed's PyTorch experiment (`mlp.pytorch.run_seed_experiment`) and its NumPy twin
@@ -36,7 +38,9 @@ tables and the figures (PNG files beside it).
 The package: `tasks` (what runs), `workers` (running it), `pytorch_task` (the seed's
 PyTorch experiment and its twin as tasks), `readings` (what the report reads off the
 records), `layer_readings` (the sentences read off layer statistics and confusion
-matrices), `tables` and `figures` (their helpers), `report` (one function per section).
+matrices), `inside` (the report's look inside the networks: those sentences with their
+figures, the weights as images, the best model's mistakes), `tables` and `figures`
+(their helpers), `report` (one function per section).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from typing import Any
 
 from mlp import _checks
 from mlp.datasets import DataError
+from mlp.lab import inside
 from mlp.lab.figures import depth_figures, kernel_grid, learning_curves
 from mlp.lab.readings import (
     depth_observations,
@@ -288,6 +289,9 @@ def _exercise1(lab: LabRecords) -> list[str]:
         lab.curves("ex1", "Exercise 1: softmax regression", "ex1.png"),
         format_table(headers, rows),
         *_formulations_compared(lab),
+        *inside.softmax_templates(
+            lab.out, lab.records.get("ex1-ce-softmax"), lab.labels.get("ex1-ce-softmax", "")
+        ),
     ]
 
 
@@ -353,7 +357,35 @@ def _depth_study(lab: LabRecords) -> list[str]:
         lines.append(lab.curves(group, title, f"{act}_depths.png", runs))
     lines.append(_depth_table(lab, names))
     lines.append(depth_observations(lab.records, names))
-    return lines + _chosen_by_validation(lab, names)
+    return lines + _chosen_by_validation(lab, names) + _inside_depths(lab, names)
+
+
+def _inside_depths(lab: LabRecords, names: Mapping[tuple[str, int], str]) -> list[str]:
+    """What the layer statistics show: vanishing gradients in the deep sigmoid network,
+    saturation in the deepest tanh network, dead units in the deepest ReLU network."""
+    depths = [d for d in (DEPTHS[0], DEPTHS[-1]) if names["sigmoid", d] in lab.records]
+    lines = inside.gradients_while_stuck(
+        lab.out,
+        [lab.records[names["sigmoid", d]] for d in depths],
+        [f"{d}-layer sigmoid network" for d in depths],
+    )
+
+    def of(act: str) -> dict[str, RunRecord]:
+        name, label = names[act, DEPTHS[-1]], f"{DEPTHS[-1]}-layer {act} network"
+        return {label: lab.records[name]} if name in lab.records else {}
+
+    lines += inside.saturation(lab.out, of("tanh"))
+    lines += inside.dead_units(lab.out, of("relu"))
+    if lines:
+        intro = (
+            "### Inside the networks\n\n"
+            "Per-layer statistics measured on a fixed batch of 1,000 training images "
+            "(`mlp train --layer-stats`; `layers.csv` in each run's record): the norm of "
+            "each affine layer's weight gradient, the fraction of tanh outputs within 0.01 "
+            "of +-1, the fraction of ReLU units that are 0 for every image of the batch.\n"
+        )
+        lines.insert(0, intro)
+    return lines
 
 
 def _depth_table(lab: LabRecords, names: Mapping[tuple[str, int], str]) -> str:
@@ -524,6 +556,9 @@ def _best_mlp(lab: LabRecords) -> list[str]:
             f"validation accuracy {format_value(final_value(record, 'acc(valid)'))}; "
             f"{format_value(record.summary.get('seconds_per_epoch'), 2)} s per epoch.\n"
         )
+    label = lab.labels.get(best_task.name, "") if best_task is not None else ""
+    lines += inside.best_model_mistakes(lab.out, record)
+    lines += inside.first_layer_features(lab.out, record, label)
     return lines
 
 

@@ -199,6 +199,11 @@ def _depth_tasks(plan: _Plan) -> list[LabTask]:
                 init_scale=0.1,
                 bias_init_scale=0.1,
                 epochs=plan.epochs[group],
+                # Per-layer statistics (layers.csv), for the report's look inside: every
+                # epoch for the sigmoid networks, whose gradients show when they get
+                # stuck and when they move; with the statistics rows for the others.
+                layer_stats=True,
+                layer_stats_interval=1 if group == "ex2" else 0,
             )
             label = f"{activation}, {depth} affine layers"
             tasks.append(
