@@ -66,7 +66,6 @@ def _positive_float(text: str) -> float:
 def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 100) -> float:
     """Train softmax regression on MNIST with a progress bar; return validation accuracy."""
     import numpy as np
-    from tqdm.auto import tqdm
 
     from mlp import DEFAULT_SEED
     from mlp.callbacks import LambdaCallback
@@ -75,6 +74,7 @@ def quickstart(epochs: int = 5, learning_rate: float = 0.1, batch_size: int = 10
     from mlp.initialisers import ConstantInit, UniformInit
     from mlp.layers import AffineLayer
     from mlp.learning_rules import GradientDescentLearningRule
+    from mlp.live import progress_bar as tqdm
     from mlp.models import SingleLayerModel
     from mlp.optimisers import Optimiser, accuracy
 

@@ -14,8 +14,9 @@ The statistics, all measured on one fixed batch of training examples:
     param_grad_norm      sqrt(sum over the layer's parameters p of ||dE/dp||^2); NaN
                          for a layer without parameters
     update_ratio         ||dp|| / ||p|| over the layer's parameters, for the last
-                         update step before the measurement; NaN before the first step
-                         and for a layer without parameters
+                         update step before the measurement (dp = p after - p before,
+                         ||p|| after the step); NaN before the first step, for a layer
+                         without parameters and when ||p|| is 0
     activation_mean      the mean of the layer's outputs over the batch and units
     activation_std       their standard deviation
     saturated_fraction   sigmoid: the fraction of outputs within 0.01 of 0 or 1; tanh:

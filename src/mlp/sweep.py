@@ -423,7 +423,7 @@ def _run_points(
 def _progress(enabled: bool, total: int) -> Any:
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from mlp.live import progress_bar as tqdm
 
     return tqdm(total=total, desc="sweep", unit="point")
 

@@ -42,7 +42,7 @@ def download_file(
         total = int(length) if length and length.isdigit() else None
         if total is not None and total > max_bytes:
             raise DataError(f"{url} is {total} bytes, more than expected")
-        from tqdm.auto import tqdm
+        from mlp.live import progress_bar as tqdm
 
         received = 0
         with (

@@ -20,8 +20,15 @@ from typing import Any
 
 from mlp import _checks
 from mlp.datasets import DataError
-from mlp.lab import inside
 from mlp.lab.figures import depth_figures, kernel_grid, learning_curves
+from mlp.lab.inside import (
+    best_model_mistakes,
+    dead_units,
+    first_layer_features,
+    gradients_while_stuck,
+    saturation,
+    softmax_templates,
+)
 from mlp.lab.readings import (
     depth_observations,
     final_value,
@@ -289,7 +296,7 @@ def _exercise1(lab: LabRecords) -> list[str]:
         lab.curves("ex1", "Exercise 1: softmax regression", "ex1.png"),
         format_table(headers, rows),
         *_formulations_compared(lab),
-        *inside.softmax_templates(
+        *softmax_templates(
             lab.out, lab.records.get("ex1-ce-softmax"), lab.labels.get("ex1-ce-softmax", "")
         ),
     ]
@@ -364,7 +371,7 @@ def _inside_depths(lab: LabRecords, names: Mapping[tuple[str, int], str]) -> lis
     """What the layer statistics show: vanishing gradients in the deep sigmoid network,
     saturation in the deepest tanh network, dead units in the deepest ReLU network."""
     depths = [d for d in (DEPTHS[0], DEPTHS[-1]) if names["sigmoid", d] in lab.records]
-    lines = inside.gradients_while_stuck(
+    lines = gradients_while_stuck(
         lab.out,
         [lab.records[names["sigmoid", d]] for d in depths],
         [f"{d}-layer sigmoid network" for d in depths],
@@ -374,8 +381,8 @@ def _inside_depths(lab: LabRecords, names: Mapping[tuple[str, int], str]) -> lis
         name, label = names[act, DEPTHS[-1]], f"{DEPTHS[-1]}-layer {act} network"
         return {label: lab.records[name]} if name in lab.records else {}
 
-    lines += inside.saturation(lab.out, of("tanh"))
-    lines += inside.dead_units(lab.out, of("relu"))
+    lines += saturation(lab.out, of("tanh"))
+    lines += dead_units(lab.out, of("relu"))
     if lines:
         intro = (
             "### Inside the networks\n\n"
@@ -557,8 +564,8 @@ def _best_mlp(lab: LabRecords) -> list[str]:
             f"{format_value(record.summary.get('seconds_per_epoch'), 2)} s per epoch.\n"
         )
     label = lab.labels.get(best_task.name, "") if best_task is not None else ""
-    lines += inside.best_model_mistakes(lab.out, record)
-    lines += inside.first_layer_features(lab.out, record, label)
+    lines += best_model_mistakes(lab.out, record)
+    lines += first_layer_features(lab.out, record, label)
     return lines
 
 

@@ -21,7 +21,6 @@ import numpy as np
 from mlp import _checks
 from mlp.layer_stats import LayerStatsTable
 from mlp.runs.errors import RunError
-from mlp.runs.layer_log import read_activation_samples, read_layer_stats
 from mlp.runs.layout import ACTIVATIONS, LAYERS
 from mlp.runs.model import predictions_of
 from mlp.runs.record import RunRecord
@@ -60,8 +59,9 @@ def _layer_file(record: RunRecord, name: str) -> Path:
 
 
 def _table(record: RunRecord) -> LayerStatsTable:
-    table = read_layer_stats(_layer_file(record, LAYERS))
-    if not len(table):
+    _layer_file(record, LAYERS)  # missing: say how to record them
+    table = record.layer_stats()
+    if table is None or not len(table):
         raise RunError(f"{record.path / LAYERS} holds no measurement yet")
     return table
 
@@ -91,7 +91,8 @@ def histograms_figure(record: RunRecord, *, title: str | None = None) -> Any:
     from mlp.diagnostic_plots import plot_activation_histograms
 
     record = _checked(record, "histograms_figure")
-    samples = read_activation_samples(_layer_file(record, ACTIVATIONS))
+    _layer_file(record, ACTIVATIONS)
+    samples = record.activation_samples()
     if not samples:
         raise RunError(f"{record.path / ACTIVATIONS} holds no samples yet")
     names = _table(record).layer_names() if (record.path / LAYERS).exists() else None
