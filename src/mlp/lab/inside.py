@@ -68,8 +68,11 @@ def gradients_while_stuck(
     """Exercise 2: validation accuracy beside each network's per-layer weight-gradient
     norms over the first `GRADIENT_EPOCHS` epochs, and for each network a sentence on
     its first layer's gradient against its last layer's while it is stuck."""
-    chosen = [(r, label, _table(r)) for r, label in zip(records, labels, strict=True)]
-    chosen = [(r, label, t) for r, label, t in chosen if t is not None]
+    chosen: list[tuple[RunRecord, str, LayerStatsTable]] = []
+    for record, label in zip(records, labels, strict=True):
+        table = _table(record)
+        if table is not None:
+            chosen.append((record, label, table))
     if not chosen:
         return []
     fig = _gradient_figure(chosen)
