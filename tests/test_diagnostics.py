@@ -383,10 +383,27 @@ def test_measure_layers_refuses_what_it_cannot_measure():
         measure_layers(model, error, x, t, epoch=-1)
 
 
-def test_activation_sample_is_evenly_spread_and_bounded():
+def test_activation_sample_is_a_fixed_sorted_subset_and_bounded():
     values = np.arange(100.0).reshape(10, 10)
     sample = activation_sample(values, 5)
-    assert sample.dtype == np.float32 and sample.tolist() == [0, 25, 50, 74, 99]
+    assert sample.dtype == np.float32 and len(set(sample.tolist())) == 5
+    assert np.all(np.diff(sample) > 0) and sample.tolist() == activation_sample(values, 5).tolist()
     assert activation_sample(values, 1000).shape == (100,)
     with pytest.raises(ValueError, match="sample_size"):
         activation_sample(values, 0)
+
+
+def test_activation_samples_cover_every_unit_without_drawing_from_training_streams():
+    # Every 5th entry of a (1000, 10) output would be units 0 and 5 only.
+    from mlp.diagnostics import activation_sample
+    from mlp.layer_stats import sample_indices
+
+    outputs = np.tile(np.arange(10.0), (1000, 1))
+    state = np.random.get_state()  # noqa: NPY002 (the legacy global stream, untouched)
+    sample = activation_sample(outputs, 2000)
+    assert np.array_equal(np.random.get_state()[1], state[1])  # noqa: NPY002
+    assert sample.shape == (2000,) and set(np.unique(sample)) == set(range(10))
+    assert np.array_equal(sample_indices(10_000, 2000), sample_indices(10_000, 2000))
+    assert np.array_equal(activation_sample(outputs[:100], 2000), outputs[:100].ravel())
+    indices = sample_indices(10_000, 2000)
+    assert len(np.unique(indices)) == 2000 and np.all(np.diff(indices) > 0)

@@ -3407,6 +3407,21 @@ def diagnostics_cases(tmp: Path) -> list[Case]:
     c.add(cov, "table.series(0, 'x')", lambda: table.series(0, "x"), ("statistic", "x"))
     c.add(cov, "table.applies('x')", lambda: table.applies("x"), ("statistic", "x"))
     c.add(cov, "from_rows([])", lambda: LS.LayerStatsTable.from_rows([]), (), "any")
+    picks = "mlp.layer_stats.sample_indices"
+    c.add(picks, "sample_indices(10, 3)", lambda: LS.sample_indices(10, 3), (), "any")
+    for text, (size, count) in {
+        "(-1, 3)": (-1, 3),
+        "(10, 0)": (10, 0),
+        "(10.5, 3)": (10.5, 3),
+        "('10', 3)": ("10", 3),
+        "(10, None)": (10, None),
+    }.items():
+        c.add(
+            picks,
+            f"sample_indices{text}",
+            lambda size=size, count=count: LS.sample_indices(size, count),
+            ("size", "count"),
+        )
     return c.cases
 
 

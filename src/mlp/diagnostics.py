@@ -48,7 +48,7 @@ import numpy as np
 from mlp import _checks
 from mlp._fast.threads import one_blas_thread
 from mlp.callbacks import Callback
-from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable
+from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable, sample_indices
 from mlp.layers import (
     ELULayer,
     Layer,
@@ -276,16 +276,15 @@ def _previous_by_layer(
 
 
 def activation_sample(outputs: np.ndarray, sample_size: int) -> np.ndarray:
-    """Up to `sample_size` of a layer's output values: entries evenly spread over the
-    flattened outputs (the same entries for every measurement of one batch).
+    """Up to `sample_size` of a layer's output values: the flattened entries
+    `mlp.layer_stats.sample_indices` picks (the same for every measurement of one batch).
 
     Returns:
         a 1-D float32 array of min(outputs.size, sample_size) values.
     """
     flat = _checks.number_array(outputs, "outputs", "activation_sample").reshape(-1)
-    count = min(flat.size, _checks.count(sample_size, "sample_size", "activation_sample", 1))
-    indices = np.linspace(0, flat.size - 1, num=count).round().astype(np.int64)
-    return flat[indices].astype(np.float32)
+    count = _checks.count(sample_size, "sample_size", "activation_sample", 1)
+    return flat[sample_indices(flat.size, count)].astype(np.float32)
 
 
 # --- the callback -----------------------------------------------------------------------

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["LAYER_COLUMNS", "LayerStatsTable"]
+__all__ = ["LAYER_COLUMNS", "LayerStatsTable", "sample_indices"]
 
 LAYER_COLUMNS: tuple[str, ...] = (
     "output_grad_norm",
@@ -47,6 +48,36 @@ LAYER_COLUMNS: tuple[str, ...] = (
     "negative_fraction",
 )
 """The statistics of each row, in column order (see the module's docstring)."""
+
+
+SAMPLE_SEED = 20161206
+"""The seed of the entries `sample_indices` picks: fixed, and a generator of its own, so
+that sampling a layer's outputs draws from none of the training's random streams."""
+
+
+def sample_indices(size: int, count: int) -> np.ndarray:
+    """Which `count` of `size` flattened entries a sample of a layer's outputs keeps:
+    min(count, size) distinct indices, sorted, chosen at random with `SAMPLE_SEED`, the
+    same for every call (both backends sample the same entries). Random rather than
+    evenly strided, since a stride that divides the number of units would keep only
+    some units (every 5th entry of a (1000, 10) output is units 0 and 5 only).
+
+    Returns:
+        int64 array of shape (min(count, size),).
+    """
+    if not isinstance(size, int | np.integer) or not isinstance(count, int | np.integer):
+        raise TypeError(f"sample_indices: size and count must be integers, got {size!r}, {count!r}")
+    if size < 0 or count < 1:
+        raise ValueError(f"sample_indices: need size >= 0 and count >= 1, got {size}, {count}")
+    return _indices(int(size), int(min(count, size))).copy()
+
+
+@lru_cache(maxsize=64)
+def _indices(size: int, count: int) -> np.ndarray:
+    if count == size:
+        return np.arange(size, dtype=np.int64)
+    chosen = np.random.default_rng(SAMPLE_SEED).choice(size, count, replace=False)
+    return np.sort(chosen).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from torch import nn
 
 from mlp import _checks
 from mlp.callbacks import Callback
-from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable
+from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable, sample_indices
 from mlp.pytorch._checks import check_loss, check_module, check_tensor
 
 __all__ = ["SATURATION_MARGIN", "TorchLayerStats", "layer_modules", "measure_torch_layers"]
@@ -298,11 +298,11 @@ def _check_batch(inputs: torch.Tensor, targets: torch.Tensor, owner: str) -> Non
 
 
 def _sample(values: torch.Tensor, size: int) -> np.ndarray:
-    """min(values.numel(), size) of the values, evenly spread over the flattened tensor
-    (the entries `mlp.diagnostics.activation_sample` takes), as float32."""
+    """min(values.numel(), size) of the flattened values, the entries
+    `mlp.layer_stats.sample_indices` picks (as `mlp.diagnostics.activation_sample`), as
+    float32."""
     flat = values.reshape(-1)
-    count = min(flat.numel(), size)
-    indices = np.linspace(0, flat.numel() - 1, num=count).round().astype(np.int64)
+    indices = sample_indices(flat.numel(), size)
     return flat[torch.from_numpy(indices).to(flat.device)].to(torch.float32).cpu().numpy()
 
 
