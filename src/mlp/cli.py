@@ -338,8 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare_parser(commands)
     _add_lab_parser(commands)
     from mlp import sweep
+    from mlp.exercises import command as exercise_command
 
     sweep.add_parser(commands)
+    exercise_command.add_parser(commands)
     return parser
 
 
@@ -492,6 +494,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mlp import sweep
 
             return sweep.command(args)
+        if args.command == "exercise":
+            from mlp.exercises import command as exercise_command
+
+            return exercise_command.command(args)
         if args.command in ("plot", "compare", "lab"):
             from mlp.runs import RunError
 
