@@ -341,7 +341,7 @@ def _elu_mistakes() -> tuple[Mistake, ...]:
         _plant(
             ref,
             "bprop",
-            "no-alpha",
+            "no-alpha-in-derivative",
             "bprop used exp(x) for x <= 0: the derivative there is alpha exp(x)",
             lambda self, x, y, g: g * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
         ),
