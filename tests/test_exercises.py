@@ -390,3 +390,52 @@ def test_the_command_reports_bad_files_without_a_traceback(tmp_path, capsys):
     run_cli(["exercise", "start", "tanh", "--out", str(tmp_path)], capsys)
     status, _, err = run_cli(["exercise", "start", "tanh", "--out", str(tmp_path)], capsys)
     assert status == 2 and "not overwriting" in err
+
+
+# --- the student notebook -------------------------------------------------------------
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "exercises.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("mnist_dir")
+def test_the_student_notebook_runs_with_the_solutions_in_quick_mode(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    import sys
+
+    # A kernel on this interpreter (as tests/test_notebook.py does), quick mode, and
+    # mlp's own layers in place of the student's.
+    spec_dir = tmp_path / "jupyter" / "kernels" / "mlp-exercises-test"
+    spec_dir.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = {"argv": argv, "display_name": "mlp exercises test", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("MLP_QUICK", "1")
+    monkeypatch.setenv("MLP_EXERCISE_SOLUTIONS", "1")
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(threads, "1")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        kernel_name="mlp-exercises-test",
+        timeout=300,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, on the first error
+
+    def text(output) -> str:
+        data = output.get("data", {})
+        return output.get("text", "") + data.get("text/plain", "") + data.get("text/html", "")
+
+    shown = "".join(
+        text(out) for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+    )
+    assert "quick mode: True" in shown
+    assert "TanhLayer: all right" in shown and "ReluLayer: all right" in shown
+    assert "<table>" in shown  # the reports show as tables in Jupyter
+    assert "hint: bprop computed 1 - x**2 from the inputs" in shown
+    assert "validation accuracy" in shown

@@ -90,7 +90,7 @@ class GradientReport:
         return self.error is not None and self.error <= GRADIENT_TOLERANCE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CheckReport:
     """What `check` found: per method, right or the first wrong entry and hints.
 
@@ -134,6 +134,9 @@ class CheckReport:
         verdict = "all right" if self.passed else "not yet right"
         lines.append(f"  => {self.class_name}: {verdict}")
         return "\n".join(lines)
+
+    def __repr__(self) -> str:  # what a notebook shows as plain text
+        return str(self)
 
     def _repr_html_(self) -> str:
         rows = []
