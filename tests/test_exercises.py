@@ -5,12 +5,15 @@ hint, packs round-trip, and the `mlp exercise` command works end to end."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import mlp
 from mlp import layers
 from mlp.cli import main
 from mlp.exercises import (
@@ -157,7 +160,7 @@ def test_check_refuses_instances_unknown_classes_and_bad_exercises():
         check(layers.TanhLayer())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="no exercise has a class named 'Tanh'"):
         check(type("Tanh", (layers.Layer,), {}))
-    with pytest.raises(ValueError, match="no exercise 'nope'"):
+    with pytest.raises(ValueError, match="no exercise named 'nope'"):
         check(layers.TanhLayer, "nope")
     with pytest.raises(TypeError):
         check(layers.TanhLayer, 3)  # type: ignore[arg-type]
@@ -384,7 +387,7 @@ def test_the_command_reports_bad_files_without_a_traceback(tmp_path, capsys):
     status, _, err = run_cli(["exercise", "check", f"{empty}:TanhLayer"], capsys)
     assert status == 2 and "no class 'TanhLayer'" in err
     status, _, err = run_cli(["exercise", "start", "tahn", "--out", str(tmp_path)], capsys)
-    assert status == 2 and "no exercise 'tahn'" in err
+    assert status == 2 and "no exercise named 'tahn'" in err
     status, _, err = run_cli(["exercise", "grade", str(empty), str(empty)], capsys)
     assert status == 2 and "empty.py is not an exercise pack" in err
     run_cli(["exercise", "start", "tanh", "--out", str(tmp_path)], capsys)
@@ -403,7 +406,6 @@ def test_the_student_notebook_runs_with_the_solutions_in_quick_mode(tmp_path, mo
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    import sys
 
     # A kernel on this interpreter (as tests/test_notebook.py does), quick mode, and
     # mlp's own layers in place of the student's.
@@ -415,6 +417,12 @@ def test_the_student_notebook_runs_with_the_solutions_in_quick_mode(tmp_path, mo
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     monkeypatch.setenv("MLP_QUICK", "1")
     monkeypatch.setenv("MLP_EXERCISE_SOLUTIONS", "1")
+    # The kernel runs in notebooks/: give it the mlp this process imported, by absolute path
+    # (a relative PYTHONPATH=src would point elsewhere there).
+    package_root = str(Path(mlp.__file__).resolve().parents[1])
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])
+    )
     for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(threads, "1")
     nb = nbformat.read(NOTEBOOK, as_version=4)

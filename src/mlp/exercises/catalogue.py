@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mlp.exercises import layer_exercises, training_exercises
+import mlp.exercises.layer_exercises as layer_exercises
+import mlp.exercises.training_exercises as training_exercises
 from mlp.exercises.exercise import Exercise
 
 __all__ = ["EXERCISES", "exercise", "exercises"]
@@ -42,7 +43,7 @@ def exercise(name: str) -> Exercise:
     if not isinstance(name, str):
         raise TypeError(f"exercise name must be a str, got {type(name).__name__} {name!r}")
     if name not in EXERCISES:
-        raise ValueError(f"no exercise {name!r}; the exercises are: {', '.join(EXERCISES)}")
+        raise ValueError(f"no exercise named {name!r}; the exercises are: {', '.join(EXERCISES)}")
     return EXERCISES[name]
 
 
@@ -55,7 +56,10 @@ def exercises(names: Iterable[str]) -> list[Exercise]:
     except TypeError:
         raise TypeError(f"exercise names must be a list of str, got {names!r}") from None
     if not listed:
-        raise ValueError(f"name at least one exercise; the exercises are: {', '.join(EXERCISES)}")
+        raise ValueError(
+            f"exercise names must list at least one exercise; the exercises are: "
+            f"{', '.join(EXERCISES)}"
+        )
     if len(set(map(str, listed))) != len(listed):
         raise ValueError(f"exercise names repeat: {listed}")
     return [exercise(name) for name in listed]

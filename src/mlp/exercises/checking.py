@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mlp.exercises import catalogue, outcomes
+import mlp.exercises.catalogue as catalogue
+import mlp.exercises.outcomes as outcomes
 from mlp.exercises.exercise import Case, Exercise, Method
 
 __all__ = ["GRADIENT_TOLERANCE", "CaseResult", "CheckReport", "MethodReport", "check"]
@@ -184,12 +185,11 @@ def check(
         ValueError: for a class name no exercise has, or an unknown exercise name.
     """
     if not isinstance(student_class, type):
-        hint = (
-            f" (pass {type(student_class).__name__}, not {type(student_class).__name__}())"
-            if not isinstance(student_class, (str, int, float, list, tuple, dict, type(None)))
-            else ""
-        )
-        raise TypeError(f"check needs a class, got {type(student_class).__name__}{hint}")
+        kind = type(student_class).__name__
+        got = f"{kind} {student_class!r:.60}"
+        if hasattr(student_class, "fprop"):
+            got = f"an instance of {kind} (pass {kind}, not {kind}())"
+        raise TypeError(f"check student_class must be a class, e.g. TanhLayer, got {got}")
     chosen = _exercise_for(student_class, exercise)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"check seed must be an int, got {seed!r}")

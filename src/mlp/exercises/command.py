@@ -19,7 +19,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mlp.exercises import catalogue, checking, packs, skeletons
+import mlp.exercises.catalogue as catalogue
+import mlp.exercises.checking as checking
+import mlp.exercises.packs as packs
+import mlp.exercises.skeletons as skeletons
 
 __all__ = ["StudentFileError", "add_parser", "command", "load_student_file"]
 

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 
 import mlp
+import mlp.exercises.catalogue as catalogue
+import mlp.exercises.outcomes as outcomes
 from mlp.atomic import atomic_write
-from mlp.exercises import catalogue, outcomes
 from mlp.exercises.exercise import Case, Exercise, Result
 
 __all__ = ["PACK_FORMAT_VERSION", "Grade", "PackError", "grade", "write_pack"]

@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import mlp.exercises.catalogue as catalogue
 from mlp.atomic import atomic_write_text
-from mlp.exercises import catalogue
 from mlp.exercises.exercise import Exercise
 
 __all__ = ["module_name_for", "student_module", "write_skeletons"]
