@@ -90,8 +90,10 @@ def write_pack(names: Iterable[str] | str, path: str | os.PathLike[str], seed: i
         the path written.
     """
     chosen = catalogue.exercises(names)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"write_pack seed must be a non-negative int, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"write_pack seed must be a non-negative int, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"write_pack seed must be a non-negative int, got {seed}")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"write_pack path must be a file path, got {path!r}")
     arrays: dict[str, np.ndarray] = {
