@@ -397,6 +397,11 @@ def _softmax_mistakes() -> tuple[Mistake, ...]:
 
 
 def _affine_mistakes() -> tuple[Mistake, ...]:
+    return _affine_pass_mistakes() + _affine_params_mistakes()
+
+
+def _affine_pass_mistakes() -> tuple[Mistake, ...]:
+    """The affine layer's mistakes in fprop and bprop."""
     ref = layers.AffineLayer
     return (
         _plant(
@@ -423,6 +428,13 @@ def _affine_mistakes() -> tuple[Mistake, ...]:
             lambda self, x, y, g: g @ self.weights.T,
         ),
         _plant(ref, "bprop", "sign-flip", _SIGN_HINT, lambda self, x, y, g: -g @ self.weights),
+    )
+
+
+def _affine_params_mistakes() -> tuple[Mistake, ...]:
+    """The affine layer's mistakes in grads_wrt_params."""
+    ref = layers.AffineLayer
+    return (
         _plant(
             ref,
             "grads_wrt_params",
@@ -640,7 +652,7 @@ def _elementwise_exercise(
     )
 
 
-def _all_exercises() -> tuple[Exercise, ...]:
+def _elementwise_exercises() -> tuple[Exercise, ...]:
     return (
         _elementwise_exercise(
             "sigmoid",
@@ -684,6 +696,12 @@ def _all_exercises() -> tuple[Exercise, ...]:
             _elu_mistakes(),
             alpha=0.5,
         ),
+    )
+
+
+def _all_exercises() -> tuple[Exercise, ...]:
+    return (
+        *_elementwise_exercises(),
         Exercise(
             name="softmax",
             title="Softmax layer",
