@@ -3640,6 +3640,157 @@ def run_figures_cases(tmp: Path) -> list[Case]:
     return c.cases
 
 
+# --- mlp.exercises (exercise mode) ---------------------------------------------------------
+
+
+def exercises_cases(tmp: Path) -> list[Case]:
+    from mlp import exercises as EX
+    from mlp import layers as L
+
+    c = Cases("exercises")
+    pack = str(tmp / "pack.npz")
+    c.add(
+        ("mlp.exercises.EXERCISES", "mlp.exercises.exercise", "mlp.exercises.Exercise"),
+        "exercise('tanh') is EXERCISES['tanh']",
+        lambda: EX.exercise("tanh") is EX.EXERCISES["tanh"] is not None,
+        (),
+        "any",
+    )
+    c.arguments(
+        "mlp.exercises.exercise",
+        "exercise",
+        EX.exercise,
+        {},
+        {"name": {"None": None, "5": 5, "'nope'": "nope", "['tanh']": ["tanh"]}},
+    )
+    c.add(
+        ("mlp.exercises.check", "mlp.exercises.CheckReport"),
+        "check(TanhLayer) passes",
+        lambda: EX.check(L.TanhLayer).passed,
+        (),
+        "any",
+    )
+    c.arguments(
+        "mlp.exercises.check",
+        "check",
+        EX.check,
+        {"student_class": L.TanhLayer},
+        {
+            "student_class": {
+                "None": None,
+                "5": 5,
+                "'TanhLayer'": "TanhLayer",
+                "TanhLayer()": L.TanhLayer(),
+                "a class named Foo": type("Foo", (), {}),
+            },
+            "exercise": {"5": 5, "'nope'": "nope"},
+            "seed": {"2.5": 2.5, "'a'": "a", "None": None},
+        },
+        extra_names=("exercise", "class"),
+    )
+    c.arguments(
+        "mlp.exercises.write_skeletons",
+        "write_skeletons",
+        EX.write_skeletons,
+        {"names": ["tanh"], "out_dir": str(tmp / "skeletons")},
+        {
+            "names": {
+                "None": None,
+                "5": 5,
+                "[]": [],
+                "['nope']": ["nope"],
+                "repeats": ["tanh", "tanh"],
+            },
+            "out_dir": {"None": None, "5": 5},
+            "module_name": {"'my-layers'": "my-layers", "5": 5, "'x.py'": "x.py"},
+        },
+        extra_names=("exercise",),
+    )
+    c.arguments(
+        "mlp.exercises.write_pack",
+        "write_pack",
+        EX.write_pack,
+        {"names": ["tanh"], "path": pack, "seed": 1},
+        {
+            "names": {"None": None, "[]": [], "['nope']": ["nope"]},
+            "path": {"None": None, "5": 5, "in a missing dir": str(tmp / "missing" / "p.npz")},
+            "seed": {"-1": -1, "2.5": 2.5, "'a'": "a", "None": None, "True": True},
+        },
+        extra_names=("exercise", "missing"),
+    )
+    foreign = tmp / "foreign.npz"
+    np.savez(foreign, x=np.arange(3))
+    text = tmp / "text.npz"
+    text.write_text("not a pack")
+
+    def graded() -> Any:
+        EX.write_pack(["relu"], pack, seed=3)
+        result = EX.grade(pack, [L.ReluLayer])
+        return isinstance(result, EX.Grade) and result.total == 1.0 and result.to_json()
+
+    c.add(
+        ("mlp.exercises.write_pack", "mlp.exercises.grade", "mlp.exercises.Grade"),
+        "grade(write_pack(['relu']), [ReluLayer])",
+        graded,
+        (),
+        "any",
+    )
+    c.arguments(
+        "mlp.exercises.grade",
+        "grade",
+        EX.grade,
+        {"pack": pack, "submission": [L.ReluLayer]},
+        {
+            "pack": {
+                "None": None,
+                "5": 5,
+                "missing": str(tmp / "missing.npz"),
+                "foreign": str(foreign),
+                "text": str(text),
+            },
+            "submission": {"None": None, "5": 5, "'x'": "x", "[TanhLayer()]": [L.TanhLayer()]},
+        },
+        extra_names=("missing", "foreign", "text", "pack"),
+    )
+    c.add(
+        "mlp.exercises.PackError",
+        "grade(a foreign npz) raises PackError",
+        lambda: EX.grade(str(foreign), [L.ReluLayer]),
+        ("foreign", "pack"),
+    )
+    c.add(
+        "mlp.exercises.PACK_FORMAT_VERSION",
+        "PACK_FORMAT_VERSION is 1",
+        lambda: EX.PACK_FORMAT_VERSION == 1,
+        (),
+        "any",
+    )
+
+    def new_exercise() -> Any:
+        entry = EX.exercise("relu")
+        case = EX.Case("mine", {"inputs": np.ones((2, 2))})
+        method = EX.Method("fprop", lambda cls, case: cls().fprop(case.arrays["inputs"]))
+        mistake = EX.Mistake("none", "fprop", "no hint", L.ReluLayer)
+        made = EX.Exercise(
+            "mine", "Mine", "ReluLayer", L.ReluLayer, (method,), "", lambda rng: [case], (mistake,)
+        )
+        return EX.check(L.ReluLayer, made).passed and entry is not made
+
+    c.add(
+        (
+            "mlp.exercises.Case",
+            "mlp.exercises.Method",
+            "mlp.exercises.Mistake",
+            "mlp.exercises.Exercise",
+        ),
+        "an Exercise of one's own, checked",
+        new_exercise,
+        (),
+        "any",
+    )
+    return c.cases
+
+
 GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "layers": layers_cases,
     "course_layers": course_layers_cases,
@@ -3677,6 +3828,7 @@ GENERATORS: dict[str, Callable[[Path], list[Case]]] = {
     "regression_config": regression_config_cases,
     "live": live_cases,
     "diagnostics": diagnostics_cases,
+    "exercises": exercises_cases,
     "diagnostic_plots": diagnostic_plots_cases,
     "run_figures": run_figures_cases,
 }

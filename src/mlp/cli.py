@@ -11,6 +11,7 @@
     mlp show RUN [-o DIR]                    every figure that applies to a run
     mlp compare RUN... [--format F]          a table of their final and best figures
     mlp lab [--quick] [--out DIR]            the seed lab's experiments and a report
+    mlp exercise list|start|check|pack|grade  write layers yourself and have them checked
 
 Flags are checked before anything runs: a typo or an impossible value (on the command
 line or in a TOML file) is a clear message and exit status 2, never a traceback. An
@@ -400,8 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare_parser(commands)
     _add_lab_parser(commands)
     from mlp import sweep
+    from mlp.exercises import command as exercise_command
 
     sweep.add_parser(commands)
+    exercise_command.add_parser(commands)
     return parser
 
 
@@ -604,6 +607,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mlp import sweep
 
             return sweep.command(args)
+        if args.command == "exercise":
+            from mlp.exercises import command as exercise_command
+
+            return exercise_command.command(args)
         if args.command in ("plot", "show", "compare", "lab"):
             from mlp.runs import RunError
 
