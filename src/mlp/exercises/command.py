@@ -133,9 +133,15 @@ def _check(args: Any) -> int:
 
 
 def _list() -> int:
-    for entry in catalogue.EXERCISES.values():
+    entries = list(catalogue.EXERCISES.values())
+    name_width = max(len(e.name) for e in entries)
+    class_width = max(len(e.class_name) for e in entries)
+    for entry in entries:
         methods = ", ".join(method.name for method in entry.methods)
-        print(f"{entry.name:<14} {entry.class_name:<22} {entry.title} ({methods})")
+        print(
+            f"{entry.name:<{name_width}}  {entry.class_name:<{class_width}}  "
+            f"{entry.title} ({methods})"
+        )
     return 0
 
 
