@@ -24,6 +24,16 @@ pytest.importorskip("torch")
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "multiple_layer_models.ipynb"
 KERNEL_NAME = "mlp-notebook-test"
 CELL_TIMEOUT_S = 300
+# The diagnostics each draw a figure in the cell that calls them (LivePlot while the
+# deepest sigmoid model trains, the others as the cell's value).
+FIGURE_CALLS = (
+    "LivePlot(",
+    "plot_weight_images(",
+    "plot_layer_stats(",
+    "plot_activation_histograms(",
+    "plot_confusion_matrix(",
+    "plot_misclassified(",
+)
 
 
 @pytest.fixture
@@ -73,15 +83,27 @@ def test_notebook_runs_in_quick_mode_and_draws_figures(
         errors = [out for out in cell.outputs if out.output_type == "error"]
         assert not errors, f"code cell {index} raised {errors[0].ename}: {errors[0].evalue}"
 
-    images = [
-        out
-        for cell in code_cells
-        for out in cell.outputs
-        if out.output_type in ("display_data", "execute_result") and "image/png" in out.data
-    ]
-    assert len(images) >= 6, f"expected the notebook's figures, got {len(images)} images"
+    images = [out for cell in code_cells for out in _images(cell)]
+    assert len(images) >= 12, f"expected the notebook's figures, got {len(images)} images"
+    for call in FIGURE_CALLS:
+        drawing = [cell for cell in code_cells if call in cell.source]
+        assert drawing, f"no code cell calls {call}"
+        for cell in drawing:
+            assert _images(cell), f"the cell calling {call} shows no image:\n{cell.source}"
 
     outputs_text = "".join(
         out.get("text", "") for cell in code_cells for out in cell.outputs if "text" in out
     )
     assert "quick mode: True" in outputs_text, "the kernel did not see MLP_QUICK=1"
+    # The vanishing-gradient cell prints one line of ratios per sigmoid depth.
+    assert "last-layer / first-layer gradient norm" in outputs_text
+    assert outputs_text.count("affine layers (sigmoid)  0:") == 3, "expected 3 depths' ratios"
+
+
+def _images(cell):
+    """The PNG outputs of a code cell (shown with display() or as its last value)."""
+    return [
+        out
+        for out in cell.outputs
+        if out.output_type in ("display_data", "execute_result") and "image/png" in out.data
+    ]
