@@ -167,7 +167,12 @@ def _layer_stats_axes(ax: Any, column: str) -> None:
     if column in _LOG_COLUMNS:
         ax.set_yscale("log")
     if column in _FRACTIONS:
-        ax.set_ylim(-0.03, 1.03)
+        # Fractions start at 0; the top follows the data (a few percent saturated would
+        # be a flat line on [0, 1]), up to 1.
+        drawn = [np.nanmax(line.get_ydata()) for line in ax.get_lines() if len(line.get_ydata())]
+        largest = max([v for v in drawn if np.isfinite(v)], default=1.0)
+        top = min(1.03, max(0.02, 1.15 * largest))
+        ax.set_ylim(-0.03 * top, top)
     ax.set_xlabel(_EPOCH_LABEL)
     ax.set_ylabel(COLUMN_LABELS[column])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -143,6 +143,8 @@ def _fractions(
         return []
     what = "saturated outputs" if column == "saturated_fraction" else "dead units"
     title = f"Fraction of {what} per hidden layer"
+    if len(tables) == 1:
+        title += f", {tables[0][0]}"
     lines = [_fraction_figure(out, tables, column, name, title)]
     return lines + [statement(table, label) + "\n" for label, table in tables]
 
