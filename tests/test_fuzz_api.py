@@ -3366,6 +3366,20 @@ def diagnostics_cases(tmp: Path) -> list[Case]:
             "on_measurement": {"5": 5, "the class": LS.LayerStatsTable},
         },
     )
+    c.arguments(
+        "mlp.diagnostics.LayerMonitor",
+        "LayerMonitor",
+        DG.LayerMonitor,
+        {},
+        {"batch_size": BAD_COUNTS, "sample_size": BAD_COUNTS, "interval": bad_interval},
+    )
+    c.add(
+        "mlp.diagnostics.LayerMonitor",
+        "LayerMonitor().measure(None, 0)",
+        lambda: DG.LayerMonitor().measure(None, 0),
+        (),
+        "error",
+    )
     for hook, args in {
         "on_train_begin": (None,),
         "on_batch_begin": (None, 1, 0),

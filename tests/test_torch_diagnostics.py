@@ -225,7 +225,7 @@ def test_the_callback_leaves_training_bit_for_bit_as_it_was():
     stats, params, trainer = _train([stats_callback])
     assert np.array_equal(plain_stats, stats)
     assert all(torch.equal(a, b) for a, b in zip(plain_params, params, strict=True))
-    assert "train_step" not in vars(trainer)  # the wrapper is gone after training
+    assert "train_step" not in vars(trainer)  # the trainer itself is left as it was
     again = TorchLayerStats(batch_size=50)
     _train([again])
     assert np.array_equal(stats_callback.table.values, again.table.values, equal_nan=True)

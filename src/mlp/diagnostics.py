@@ -40,7 +40,7 @@ Which layers get which fraction (by class, subclasses included):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,7 @@ from mlp.layers import (
 from mlp.protocols import Error
 
 __all__ = [
+    "LayerMonitor",
     "LayerStats",
     "activation_sample",
     "first_examples",
@@ -287,10 +288,94 @@ def activation_sample(outputs: np.ndarray, sample_size: int) -> np.ndarray:
     return flat[sample_indices(flat.size, count)].astype(np.float32)
 
 
-# --- the callback -----------------------------------------------------------------------
+# --- the callbacks ----------------------------------------------------------------------
 
 
-class LayerStats(Callback):
+class LayerMonitor(Callback):
+    """What `LayerStats` and the PyTorch twin's `TorchLayerStats` share: when to measure,
+    the parameters before the last step, what is kept. A subclass says how to measure
+    (`measure`) and how to copy the parameters (`copy_params`).
+
+    Args:
+        batch_size, interval, sample_size, on_measurement: as `LayerStats`.
+        owner: the class name used in error messages.
+    """
+
+    def __init__(
+        self,
+        batch_size: int = 1000,
+        *,
+        interval: int | None = None,
+        sample_size: int = 2000,
+        on_measurement: Callable[[LayerStatsTable, Samples], None] | None = None,
+        owner: str = "LayerMonitor",
+    ) -> None:
+        self.batch_size = _checks.count(batch_size, "batch_size", owner, 1)
+        self.interval = None if interval is None else _checks.count(interval, "interval", owner, 1)
+        self.sample_size = _checks.count(sample_size, "sample_size", owner, 1)
+        if on_measurement is not None:
+            _checks.refuse_class(on_measurement, "on_measurement", owner)
+            if not callable(on_measurement):
+                raise TypeError(f"{owner}: on_measurement must be callable, got {on_measurement!r}")
+        self.on_measurement = on_measurement
+        self.table = LayerStatsTable.from_rows([])
+        self.samples: Samples = {}
+        self._epoch = 0
+        self._last_batch: int | None = None
+        self._previous: Any = None
+
+    def on_train_begin(self, loop: Any) -> None:
+        try:
+            self._last_batch = len(getattr(loop, "train_dataset", None)) - 1  # type: ignore[arg-type]
+        except TypeError:  # data without a length: copy before every batch
+            self._last_batch = None
+
+    def on_epoch_begin(self, loop: Any, epoch: int) -> None:
+        self._epoch = epoch
+        self._previous = None
+
+    def on_batch_begin(self, loop: Any, epoch: int, batch_index: int) -> None:
+        # The parameters before the epoch's last step, for the update ratio. With
+        # interval None the statistics rows decide, which this callback does not know
+        # ahead: then it copies every epoch (one copy of the parameters).
+        measured = self.interval is None or epoch % self.interval == 0
+        if measured and (self._last_batch is None or batch_index >= self._last_batch):
+            self._previous = self.copy_params(loop)
+
+    def on_stats(self, loop: Any, epoch: int, stats: dict[str, float]) -> None:
+        if self.interval is None or epoch == 0:
+            self.measure(loop, epoch)
+
+    def on_epoch_end(self, loop: Any, epoch: int, epoch_time: float) -> None:
+        if self.interval is not None and epoch % self.interval == 0:
+            self.measure(loop, epoch)
+
+    def previous_params(self, epoch: int) -> Any:
+        """The parameters before the last step of epoch `epoch`, when copied (else None)."""
+        return self._previous if epoch > 0 and epoch == self._epoch else None
+
+    def copy_params(self, loop: Any) -> Any:
+        """A copy of the loop's model's parameters, in `model.params` order."""
+        raise NotImplementedError
+
+    def measure(self, loop: Any, epoch: int) -> LayerStatsTable:
+        """Measure the loop's model now, label the rows `epoch`, `keep` them."""
+        raise NotImplementedError
+
+    def keep(self, rows: LayerStatsTable, samples: Mapping[int, np.ndarray]) -> LayerStatsTable:
+        """Add one measurement's rows to `table` and its samples (layer -> values) to
+        `samples`, beside those of the first measurement; announce them; return `rows`."""
+        epoch = int(rows.epochs[0]) if len(rows) else self._epoch
+        self.table = _concatenated(self.table, rows)
+        first = min(self.samples, default=epoch)
+        self.samples = {e: layers for e, layers in self.samples.items() if e == first}
+        self.samples[epoch] = dict(samples)
+        if self.on_measurement is not None:
+            self.on_measurement(rows, self.samples)
+        return rows
+
+
+class LayerStats(LayerMonitor):
     """Measures every layer (`measure_layers`) on a fixed batch as training goes.
 
     Args:
@@ -321,59 +406,23 @@ class LayerStats(Callback):
         sample_size: int = 2000,
         on_measurement: Callable[[LayerStatsTable, Samples], None] | None = None,
     ) -> None:
-        owner = "LayerStats"
-        self.batch_size = _checks.count(batch_size, "batch_size", owner, 1)
-        self.interval = None if interval is None else _checks.count(interval, "interval", owner, 1)
-        self.sample_size = _checks.count(sample_size, "sample_size", owner, 1)
-        if on_measurement is not None:
-            _checks.refuse_class(on_measurement, "on_measurement", owner)
-            if not callable(on_measurement):
-                raise TypeError(f"{owner}: on_measurement must be callable, got {on_measurement!r}")
-        self.on_measurement = on_measurement
+        super().__init__(
+            batch_size,
+            interval=interval,
+            sample_size=sample_size,
+            on_measurement=on_measurement,
+            owner="LayerStats",
+        )
         self._given_batch = None if batch is None else _checked_batch(batch)
         self.batch: tuple[np.ndarray, np.ndarray] | None = self._given_batch
-        self.table = LayerStatsTable.from_rows([])
-        self.samples: Samples = {}
-        self._epoch = 0
-        self._last_batch: int | None = None
-        self._previous: list[np.ndarray] | None = None
-
-    # --- the hooks ----------------------------------------------------------------------
 
     def on_train_begin(self, loop: Any) -> None:
-        dataset: Any = getattr(loop, "train_dataset", None)
+        super().on_train_begin(loop)
         if self._given_batch is None:
-            self.batch = first_examples(dataset, self.batch_size)
-        try:
-            self._last_batch = len(dataset) - 1
-        except TypeError:  # a provider without a length: copy before every batch
-            self._last_batch = None
+            self.batch = first_examples(getattr(loop, "train_dataset", None), self.batch_size)
 
-    def on_epoch_begin(self, loop: Any, epoch: int) -> None:
-        self._epoch = epoch
-        self._previous = None
-
-    def on_batch_begin(self, loop: Any, epoch: int, batch_index: int) -> None:
-        # The parameters before the epoch's last step, for the update ratio.
-        if self._measures_after(epoch) and (
-            self._last_batch is None or batch_index >= self._last_batch
-        ):
-            self._previous = [np.array(p, copy=True) for p in _trained(loop)[0].params]
-
-    def on_stats(self, loop: Any, epoch: int, stats: dict[str, float]) -> None:
-        if self.interval is None or epoch == 0:
-            self.measure(loop, epoch)
-
-    def on_epoch_end(self, loop: Any, epoch: int, epoch_time: float) -> None:
-        if self.interval is not None and epoch % self.interval == 0:
-            self.measure(loop, epoch)
-
-    def _measures_after(self, epoch: int) -> bool:
-        # With interval None the statistics rows decide, which this callback does not
-        # know ahead: keep the copy every epoch (one copy of the parameters).
-        return self.interval is None or epoch % self.interval == 0
-
-    # --- measuring ----------------------------------------------------------------------
+    def copy_params(self, loop: Any) -> list[np.ndarray]:
+        return [np.array(p, copy=True) for p in _trained(loop)[0].params]
 
     def measure(self, loop: Any, epoch: int) -> LayerStatsTable:
         """Measure `loop.model` now, label the rows `epoch`, keep and announce them."""
@@ -382,25 +431,16 @@ class LayerStats(Callback):
         if self.batch is None:
             self.batch = first_examples(getattr(loop, "train_dataset", None), self.batch_size)
         inputs, targets = self.batch
-        previous = self._previous if epoch > 0 and epoch == self._epoch else None
+        previous = self.previous_params(epoch)
         # BLAS on one thread, as in the training step (see mlp._fast.threads): on a busy
         # machine a multi-threaded BLAS call waits for its descheduled threads.
         with one_blas_thread():
             rows, activations = _measured(model, error, inputs, targets, epoch, previous)
-        self.table = _concatenated(self.table, rows)
-        self._keep_samples(epoch, activations)
-        if self.on_measurement is not None:
-            self.on_measurement(rows, self.samples)
-        return rows
-
-    def _keep_samples(self, epoch: int, activations: Sequence[np.ndarray]) -> None:
-        """Samples of this measurement's outputs, beside those of the first one."""
-        first = min(self.samples) if self.samples else epoch
-        self.samples = {e: layers for e, layers in self.samples.items() if e == first}
-        self.samples[epoch] = {
+        samples = {
             i: activation_sample(outputs, self.sample_size)
             for i, outputs in enumerate(activations[1:])
         }
+        return self.keep(rows, samples)
 
 
 def _trained(loop: Any) -> tuple[Any, Error]:

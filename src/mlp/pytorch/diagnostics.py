@@ -20,10 +20,10 @@ The classes of statistics go by the module's type: `nn.Sigmoid` and `nn.Tanh` sa
 (y < 0.01 or y > 0.99; |y| > 0.99), `nn.ReLU` has dead units, `nn.LeakyReLU`, `nn.PReLU`, `nn.RReLU` and `nn.ELU` have
 negative pre-activations. A unit (for dead_fraction) is one entry of an example's output.
 
-The update ratio needs the parameters before the last step of a measured epoch. The
-callback gets them without any per-batch hook of the training loop: while it is attached
-it wraps the trainer's `train_step` and copies the parameters before the last batch of
-each epoch (before every batch when the number of batches is unknown).
+When to measure, the parameters before the last step of a measured epoch (for the update
+ratio: copied at the training loop's `on_batch_begin` of the epoch's last batch, of every
+batch when the number of batches is unknown) and what is kept are
+`mlp.diagnostics.LayerMonitor`'s, shared with the NumPy `LayerStats`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from mlp import _checks
-from mlp.callbacks import Callback
+from mlp.diagnostics import LayerMonitor
 from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable, sample_indices
 from mlp.pytorch._checks import check_loss, check_module, check_tensor
 
@@ -306,7 +306,7 @@ def _sample(values: torch.Tensor, size: int) -> np.ndarray:
     return flat[torch.from_numpy(indices).to(flat.device)].to(torch.float32).cpu().numpy()
 
 
-class TorchLayerStats(Callback):
+class TorchLayerStats(LayerMonitor):
     """Per-layer statistics of a `TorchTrainer`'s module as it trains: the twin of
     `mlp.diagnostics.LayerStats`, with the same arguments and rows.
 
@@ -342,36 +342,29 @@ class TorchLayerStats(Callback):
         names: Sequence[str] | None = None,
     ) -> None:
         owner = "TorchLayerStats"
-        self.batch_size = _checks.count(batch_size, "batch_size", owner, 1)
+        super().__init__(
+            batch_size,
+            interval=interval,
+            sample_size=sample_size,
+            on_measurement=on_measurement,
+            owner=owner,
+        )
         if batch is not None and (not isinstance(batch, (tuple, list)) or len(batch) != 2):
             raise TypeError(f"{owner}: batch must be an (inputs, targets) pair, got {batch!r}")
         self.batch = batch
-        self.interval = None if interval is None else _checks.count(interval, "interval", owner, 1)
-        self.sample_size = _checks.count(sample_size, "sample_size", owner, 1)
-        if on_measurement is not None:
-            _checks.refuse_class(on_measurement, "on_measurement", owner)
-            if not callable(on_measurement):
-                raise TypeError(f"{owner}: on_measurement must be callable, got {on_measurement!r}")
-        self.on_measurement = on_measurement
         if names is not None and (isinstance(names, str) or not isinstance(names, Sequence)):
             raise TypeError(f"{owner}: names must be a list of layer class names, got {names!r}")
         self.names = None if names is None else list(names)
-        self.table = LayerStatsTable.from_rows([])
-        self.samples: Samples = {}
-        self._loop: Any = None
         self._inputs: torch.Tensor | None = None
         self._targets: torch.Tensor | None = None
-        self._previous: list[torch.Tensor] | None = None
         self._buffer: list[torch.Tensor] | None = None
         self._resolved_names: list[str] = []
-        self._steps = 0
-        self._epoch = 0
 
-    # --- the hooks ---------------------------------------------------------------------
+    # --- the hooks (when to measure: LayerMonitor) ---------------------------------------
 
     def on_train_begin(self, loop: Any) -> None:
         self._prepare(loop)
-        self._wrap(loop)
+        super().on_train_begin(loop)
 
     def _prepare(self, loop: Any) -> None:
         """The fixed batch and the layer names, checked against the trainer."""
@@ -386,23 +379,6 @@ class TorchLayerStats(Callback):
         self._inputs, self._targets = self._fixed_batch(loop)
         _check_batch(self._inputs, self._targets, owner)
         self._resolved_names = _layer_names(layer_modules(loop.module), self.names, owner)
-
-    def on_epoch_begin(self, loop: Any, epoch: int) -> None:
-        self._epoch = epoch
-        self._steps = 0
-        self._previous = None
-
-    def on_stats(self, loop: Any, epoch: int, stats: dict[str, float]) -> None:
-        if self.interval is None or epoch == 0:
-            self.measure(loop, epoch)
-
-    def on_epoch_end(self, loop: Any, epoch: int, epoch_time: float) -> None:
-        if self.interval is not None and epoch % self.interval == 0:
-            self.measure(loop, epoch)
-
-    def on_train_end(self, loop: Any) -> None:
-        self._unwrap(loop)
-        self._previous = None
 
     # --- the batch, the parameters before the last step, a measurement ------------------
 
@@ -425,35 +401,8 @@ class TorchLayerStats(Callback):
             )
         return inputs[: self.batch_size], targets[: self.batch_size]
 
-    def _wrap(self, loop: Any) -> None:
-        """Put a train_step that copies the parameters before the last batch in place."""
-        self._unwrap(loop)
-        original = loop.train_step
-        try:
-            last: int | None = len(loop.train_dataset)
-        except TypeError:
-            last = None
-
-        def train_step(inputs: torch.Tensor, targets: torch.Tensor) -> None:
-            measured = self.interval is None or self._epoch % self.interval == 0
-            if measured and (last is None or self._steps >= last - 1):
-                self._copy_params(loop)
-            self._steps += 1
-            original(inputs, targets)
-
-        self._loop, self._step_function = loop, train_step
-        self._saved_step = loop.__dict__.get("train_step")
-        loop.train_step = train_step
-
-    def _unwrap(self, loop: Any) -> None:
-        if self._loop is loop and loop.__dict__.get("train_step") is self._step_function:
-            if self._saved_step is None:
-                del loop.train_step
-            else:
-                loop.train_step = self._saved_step
-        self._loop = None
-
-    def _copy_params(self, loop: Any) -> None:
+    def copy_params(self, loop: Any) -> list[torch.Tensor]:
+        """The module's parameters before the last step, in a buffer reused each time."""
         params = [p.detach() for p in loop.module.parameters()]
         buffer = self._buffer
         if buffer is None or [b.shape for b in buffer] != [p.shape for p in params]:
@@ -462,7 +411,7 @@ class TorchLayerStats(Callback):
             for old, new in zip(buffer, params, strict=True):
                 old.copy_(new)
         self._buffer = buffer
-        self._previous = buffer
+        return buffer
 
     def measure(self, loop: Any, epoch: int) -> LayerStatsTable:
         """Measure the trainer's module now, label the rows `epoch`, keep and announce them
@@ -471,21 +420,10 @@ class TorchLayerStats(Callback):
             self._prepare(loop)
         assert self._inputs is not None and self._targets is not None
         layers = layer_modules(loop.module)
-        previous = self._previous if epoch > 0 else None
-        split = _previous_by_layer(_layer_params(layers), previous, "TorchLayerStats")
+        split = _previous_by_layer(
+            _layer_params(layers), self.previous_params(epoch), "TorchLayerStats"
+        )
         new, outputs = _measure(
             loop.module, loop.loss, self._inputs, self._targets, self._resolved_names, epoch, split
         )
-        self.table = LayerStatsTable(
-            np.concatenate([self.table.epochs, new.epochs]),
-            np.concatenate([self.table.layers, new.layers]),
-            self.table.names + new.names,
-            np.concatenate([self.table.values, new.values]),
-        )
-        first = min(self.samples, default=epoch)
-        taken = {i: _sample(y, self.sample_size) for i, y in enumerate(outputs)}
-        self.samples = {e: s for e, s in self.samples.items() if e == first}
-        self.samples[epoch] = taken
-        if self.on_measurement is not None:
-            self.on_measurement(new, self.samples)
-        return new
+        return self.keep(new, {i: _sample(y, self.sample_size) for i, y in enumerate(outputs)})
