@@ -30,7 +30,14 @@ from torch import nn
 from mlp.layers import Layer
 from mlp.models import MultipleLayerModel
 
-__all__ = ["NUMPY_DTYPES", "TORCH_DTYPES", "from_torch", "resolve_device", "to_torch"]
+__all__ = [
+    "NUMPY_DTYPES",
+    "TORCH_DTYPES",
+    "flatten_modules",
+    "from_torch",
+    "resolve_device",
+    "to_torch",
+]
 
 TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 """NumPy dtype -> torch dtype, for the two dtypes mlp computes in."""
@@ -124,10 +131,13 @@ def to_torch(model: MultipleLayerModel | Layer) -> nn.Sequential:
     return nn.Sequential(*(_layer_to_torch(layer, i) for i, layer in enumerate(layers)))
 
 
-def _flatten(module: nn.Module) -> Iterator[nn.Module]:
+def flatten_modules(module: nn.Module) -> Iterator[nn.Module]:
+    """The layers of a torch model in order, nested `nn.Sequential`s flattened: what
+    `from_torch` converts, one mlp layer each (so `to_torch(model)`'s i-th is
+    `model.layers[i]`)."""
     if isinstance(module, nn.Sequential):
         for child in module:
-            yield from _flatten(child)
+            yield from flatten_modules(child)
     else:
         yield module
 
@@ -161,4 +171,6 @@ def from_torch(module: nn.Module) -> MultipleLayerModel:
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
-    return MultipleLayerModel([_module_to_layer(m, i) for i, m in enumerate(_flatten(module))])
+    return MultipleLayerModel(
+        [_module_to_layer(m, i) for i, m in enumerate(flatten_modules(module))]
+    )

@@ -29,7 +29,7 @@ batch when the number of batches is unknown) and what is kept are
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from mlp import _checks
 from mlp.diagnostics import LayerMonitor
 from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable, sample_indices
 from mlp.pytorch._checks import check_loss, check_module, check_tensor
+from mlp.pytorch.convert import flatten_modules
 
 __all__ = ["SATURATION_MARGIN", "TorchLayerStats", "layer_modules", "measure_torch_layers"]
 
@@ -57,15 +58,7 @@ def layer_modules(module: nn.Module) -> list[nn.Module]:
     """The modules that are the layers of `module`, in order (see the module docstring):
     `model.layers[i]` is `layer_modules(to_torch(model))[i]`."""
     check_module(module, "module", "layer_modules")
-    return list(_leaves(module))
-
-
-def _leaves(module: nn.Module) -> Iterator[nn.Module]:
-    if isinstance(module, nn.Sequential):
-        for child in module:
-            yield from _leaves(child)
-    else:
-        yield module
+    return list(flatten_modules(module))
 
 
 def _registry_name(module: nn.Module, index: int) -> str:
