@@ -171,6 +171,7 @@ def _check_inside_the_networks(out, report):
     sentence = next(line for line in report.splitlines() if "5-layer sigmoid network" in line)
     assert f"{low}-{high} times smaller" in sentence
     assert re.search(r"In the 5-layer tanh network, the fraction of saturated outputs", report)
+    assert re.search(r"template k correlates .* r = -?0\.\d\d to -?0\.\d\d", report)
     assert re.search(r"The most frequent confusions: \d as \d|read as", report)
 
 

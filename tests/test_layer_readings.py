@@ -376,3 +376,28 @@ def test_statements_carry_no_unformatted_numbers() -> None:
     ]
     for text in texts:
         assert not re.search(r"\d\.\d{4,}", text), text
+
+
+def test_templates_read_off_their_class_mean_images():
+    from mlp.lab.layer_readings import template_correlations, templates_statement
+
+    rng = np.random.default_rng(3)
+    prototypes = rng.normal(size=(3, 16))
+    labels = np.repeat(np.arange(3), 40)
+    inputs = prototypes[labels] + 0.1 * rng.normal(size=(120, 16))
+    typical = np.stack([inputs[labels == j].mean(0) - inputs.mean(0) for j in range(3)])
+    # Templates equal to what sets each class apart correlate 1 with their own class.
+    r = template_correlations(typical, inputs, labels)
+    assert r.shape == (3, 3)
+    assert np.allclose(np.diag(r), 1.0)
+    assert np.all(r[~np.eye(3, dtype=bool)] < 0.9)
+    # Swapping two templates: those two now match another class best.
+    swapped = typical[[1, 0, 2]]
+    sentence = templates_statement(swapped, inputs, labels)
+    assert "for 1 of the 3 digits" in sentence
+    r_swapped = template_correlations(swapped, inputs, labels)
+    assert f"r = {np.diag(r_swapped).min():.2f} to {np.diag(r_swapped).max():.2f}" in sentence
+    with pytest.raises(ValueError, match="labels must be integers"):
+        template_correlations(typical, inputs, labels + 5)
+    with pytest.raises(ValueError, match="need weights"):
+        template_correlations(typical, inputs[:, :5], labels)

@@ -20,6 +20,7 @@ from mlp.lab.layer_readings import (
     confusion_statement,
     dead_units_statement,
     saturation_statement,
+    templates_statement,
     vanishing_gradients_statement,
 )
 from mlp.layer_stats import LayerStatsTable
@@ -163,7 +164,22 @@ def softmax_templates(out: Path, record: RunRecord | None, label: str) -> list[s
         "Each image is one class's row of the weight matrix, on one colour scale symmetric "
         "about 0 (red positive, blue negative): a digit's score is the sum of its template "
         "times the image, so red strokes are pixels that raise it and blue ones lower it.\n",
+        *_templates_read_off(record, weights),
     ]
+
+
+def _templates_read_off(record: RunRecord | None, weights: np.ndarray) -> list[str]:
+    """The templates against the training images of the run's own data."""
+    from mlp.config import build_experiment
+
+    try:
+        data = build_experiment(record.experiment_config()).train_data  # type: ignore[union-attr]
+        inputs, labels = np.asarray(data.inputs), np.asarray(data.targets)
+    except (RunError, DataError, OSError, ValueError, AttributeError):
+        return []
+    if labels.ndim == 2:  # one-of-K rows
+        labels = labels.argmax(axis=1)
+    return [templates_statement(weights, inputs, labels) + "\n"]
 
 
 def first_layer_features(out: Path, record: RunRecord | None, label: str) -> list[str]:

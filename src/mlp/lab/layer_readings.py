@@ -11,6 +11,7 @@ objects (see that module for what each statistic means); nothing reads files.
     vanishing_gradients_statement(table, epochs, valid_accuracies, "5-layer sigmoid network")
     saturation_statement(table, "tanh network")     # dead_units_statement for ReLU
     confusion_statement(matrix)                     # rows: true class, columns: predicted
+    templates_statement(weights, inputs, labels)    # softmax regression's learned templates
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ __all__ = [
     "gradient_ratio",
     "saturation_statement",
     "stuck_epochs",
+    "template_correlations",
+    "templates_statement",
     "top_confusions",
     "vanishing_gradients_statement",
 ]
@@ -499,4 +502,59 @@ def confusion_statement(
         f"{heading}{', '.join(said)}. The worst class is {names[worst]}, "
         f"{100 * accuracies[worst]:.1f}% correct (the best, {names[best]}, "
         f"{100 * accuracies[best]:.1f}%)."
+    )
+
+
+# --- softmax regression's templates ------------------------------------------------------
+
+
+def template_correlations(
+    weights: np.ndarray, inputs: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
+    """How much each class's weights look like each class's typical image.
+
+    Args:
+        weights: (num_classes, input_dim), one row (template) per class, as
+            `AffineLayer.weights` of softmax regression.
+        inputs: (n, input_dim) images; labels: (n,) integer classes in 0..num_classes-1.
+    Returns:
+        (num_classes, num_classes): entry (k, j) is the correlation between template k
+        and the mean image of class j minus the mean of all images (what sets class j
+        apart from the others).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    x = np.asarray(inputs, dtype=np.float64)
+    y = np.asarray(labels)
+    if w.ndim != 2 or x.ndim != 2 or x.shape[1] != w.shape[1] or y.shape != (len(x),):
+        raise ValueError(
+            "template_correlations: need weights (num_classes, input_dim), inputs (n, "
+            f"input_dim) and labels (n,); got {w.shape}, {x.shape} and {y.shape}"
+        )
+    if y.dtype.kind not in "iu" or len(y) == 0 or y.min() < 0 or y.max() >= len(w):
+        raise ValueError(
+            f"template_correlations: labels must be integers in 0..{len(w) - 1}, one per image"
+        )
+    overall = x.mean(axis=0)
+    typical = np.stack(
+        [
+            x[y == j].mean(axis=0) - overall if np.any(y == j) else np.zeros_like(overall)
+            for j in range(len(w))
+        ]
+    )
+    return np.corrcoef(w, typical)[: len(w), len(w) :]
+
+
+def templates_statement(weights: np.ndarray, inputs: np.ndarray, labels: np.ndarray) -> str:
+    """A sentence on how far each learned template is a picture of its own class, read
+    off `template_correlations`."""
+    r = template_correlations(weights, inputs, labels)
+    own = np.diag(r)
+    best_is_own = int(np.sum(np.argmax(r, axis=1) == np.arange(len(r))))
+    worst = int(np.argmin(own))
+    return (
+        "Each template is a picture of what sets its digit apart: template k correlates "
+        "with the mean training image of digit k minus the mean of all images with "
+        f"r = {own.min():.2f} to {own.max():.2f} (median {np.median(own):.2f}), and more "
+        f"than with any other digit's for {best_is_own} of the {len(r)} digits; the least "
+        f"alike is {worst} (r = {own[worst]:.2f})."
     )
