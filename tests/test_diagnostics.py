@@ -394,7 +394,7 @@ def test_activation_sample_is_a_fixed_sorted_subset_and_bounded():
 
 
 def test_activation_samples_cover_every_unit_without_drawing_from_training_streams():
-    # Every 5th entry of a (1000, 10) output would be units 0 and 5 only.
+    # An exact stride of 5 over a (1000, 10) output would keep units 0 and 5 only.
     from mlp.diagnostics import activation_sample
     from mlp.layer_stats import sample_indices
 

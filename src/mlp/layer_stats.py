@@ -59,8 +59,9 @@ def sample_indices(size: int, count: int) -> np.ndarray:
     """Which `count` of `size` flattened entries a sample of a layer's outputs keeps:
     min(count, size) distinct indices, sorted, chosen at random with `SAMPLE_SEED`, the
     same for every call (both backends sample the same entries). Random rather than
-    evenly strided, since a stride that divides the number of units would keep only
-    some units (every 5th entry of a (1000, 10) output is units 0 and 5 only).
+    strided, so that no regular pattern of the layout (units, channels, positions) can
+    line up with the sample (an exact stride of 5 over a (1000, 10) output would keep
+    units 0 and 5 only).
 
     Returns:
         int64 array of shape (min(count, size),).
