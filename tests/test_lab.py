@@ -160,6 +160,7 @@ def _check_inside_the_networks(out, report):
         "best_confusion.png",
         "best_mistakes.png",
         "best_features.png",
+        "cnn_layers.png",
     ):
         assert f"({name})" in report
     record = RunRecord.load(out / "runs" / "ex2-sigmoid-5")

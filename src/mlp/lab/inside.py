@@ -31,6 +31,7 @@ __all__ = [
     "dead_units",
     "first_layer_features",
     "gradients_while_stuck",
+    "inside_the_cnn",
     "saturation",
     "softmax_templates",
 ]
@@ -148,6 +149,24 @@ def _fractions(
         title += f", {tables[0][0]}"
     lines = [_fraction_figure(out, tables, column, name, title)]
     return lines + [statement(table, label) + "\n" for label, table in tables]
+
+
+def inside_the_cnn(out: Path, record: RunRecord | None, label: str) -> list[str]:
+    """The CNN: each layer's parameter-gradient norm and each ReLU's dead fraction over
+    its epochs (a unit of a convolution's ReLU is one channel at one position), and a
+    sentence on the dead units."""
+    table = _table(record)
+    if table is None:
+        return []
+    from mlp.diagnostic_plots import plot_layer_stats
+
+    title = f"Inside the {label}: gradient norms and dead units per layer"
+    columns = ("param_grad_norm", "dead_fraction")
+    fig = plot_layer_stats(table, columns=columns, title=title)
+    return [
+        f"![{title}]({_save(out, 'cnn_layers.png', fig)})\n",
+        dead_units_statement(table, label) + "\n",
+    ]
 
 
 def softmax_templates(out: Path, record: RunRecord | None, label: str) -> list[str]:

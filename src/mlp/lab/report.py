@@ -26,6 +26,7 @@ from mlp.lab.inside import (
     dead_units,
     first_layer_features,
     gradients_while_stuck,
+    inside_the_cnn,
     saturation,
     softmax_templates,
 )
@@ -606,6 +607,9 @@ def _cnn(lab: LabRecords) -> list[str]:
     ]
     headers = ["run", "backend", "seed", "s/epoch", "final acc(valid)", "acc(test)"]
     lines += [format_table(headers, rows), *_cnn_compared(lab), *_cnn_kernels(lab)]
+    lines += inside_the_cnn(
+        lab.out, lab.records.get("cnn-seed1"), f"NumPy CNN (seed {CNN_SEEDS[0]})"
+    )
     return lines
 
 

@@ -318,7 +318,9 @@ def _cnn_tasks(plan: _Plan) -> list[LabTask]:
             f"cnn-seed{i}",
             "cnn",
             f"CNN {CNN_ARCH}, NumPy, seed {seed}",
-            plan.config(**values, seed=seed),
+            # The first seed's layers are measured every epoch (layers.csv), for the
+            # report's look inside the convolutions: about 0.3 s a measurement.
+            plan.config(**values, seed=seed, layer_stats=i == 1, layer_stats_interval=1),
             seed=seed,
             backend="numpy",
         )
