@@ -2771,6 +2771,17 @@ def atomic_cases(tmp: Path) -> list[Case]:
         extra_names=("missing", "out.bin", str(tmp)),
     )
     c.arguments(
+        "mlp.atomic.append_synced",
+        "append_synced",
+        AT.append_synced,
+        {"path": str(tmp / "log.csv"), "data": b"x\n"},
+        {
+            "path": {"None": None, "in a missing dir": missing, "a dir": str(tmp)},
+            "data": {"None": None, "'x' (a str)": "x", "5": 5},
+        },
+        extra_names=("missing", str(tmp)),
+    )
+    c.arguments(
         "mlp.atomic.atomic_write_bytes",
         "atomic_write_bytes",
         AT.atomic_write_bytes,

@@ -16,7 +16,13 @@ from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "fsync_dir"]
+__all__ = [
+    "append_synced",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "fsync_dir",
+]
 
 _umask_lock = threading.Lock()
 
@@ -107,3 +113,18 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__} {text!r:.60}")
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def append_synced(path: str | os.PathLike[str], data: bytes) -> None:
+    """Append `data` to `path` (created when missing) in one `os.write`, and fsync it
+    before returning: for logs that only grow by whole lines (stats.csv, layers.csv),
+    so a killed process leaves every line it reported and at most one cut short."""
+    _check_path("path", path)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__} {data!r:.60}")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mlp import _checks
-from mlp.atomic import atomic_write_bytes, atomic_write_text
+from mlp.atomic import append_synced, atomic_write_bytes, atomic_write_text
 from mlp.layer_stats import LAYER_COLUMNS, LayerStatsTable
 from mlp.runs.encoding import npz_bytes
 from mlp.runs.errors import RunError, RunRecordError
@@ -57,12 +57,7 @@ class LayerStatsLog:
                 f"LayerStatsLog.append: expected a LayerStatsTable, got {type(table).__name__}"
             )
         data = "".join(_line(*row) + "\n" for row in table.rows()).encode("ascii")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_synced(self.path, data)
 
 
 def _line(epoch: int, layer: int, name: str, values: Sequence[float]) -> str:

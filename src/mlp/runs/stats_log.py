@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mlp import _checks
-from mlp.atomic import atomic_write_text
+from mlp.atomic import append_synced, atomic_write_text
 from mlp.runs.errors import RunError, RunRecordError
 from mlp.runs.reading import read_text, retrain_fix
 
@@ -59,12 +59,7 @@ class StatsLog:
                 f"got {len(values)}"
             )
         data = (self._line(epoch, values) + "\n").encode("ascii")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_synced(self.path, data)
 
 
 def read_stats(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
