@@ -137,15 +137,20 @@ def _build_affine(
     return layers.AffineLayer(input_shape[0], output_dim, **arguments), (output_dim,)
 
 
+def _warn_penalties_left_out(layer: Any, penalties: tuple[Any, ...], module: str) -> None:
+    """Warn that `to_torch` leaves a layer's penalties out (`module` cannot hold them)."""
+    if any(penalty is not None for penalty in penalties):
+        warnings.warn(
+            f"to_torch: {layer!r} has parameter penalties, which {module} cannot hold; "
+            "they are left out (use the optimiser's weight_decay instead)",
+            stacklevel=5,  # the line in mlp.pytorch.convert that converts the layer
+        )
+
+
 def _affine_to_torch(layer: Any) -> Any:
     from torch import nn
 
-    if layer.weights_penalty is not None or layer.biases_penalty is not None:
-        warnings.warn(
-            f"to_torch: {layer!r} has parameter penalties, which nn.Linear cannot hold; "
-            "they are left out (use the optimiser's weight_decay instead)",
-            stacklevel=4,
-        )
+    _warn_penalties_left_out(layer, (layer.weights_penalty, layer.biases_penalty), "nn.Linear")
     linear = nn.Linear(layer.input_dim, layer.output_dim, device="meta")  # no init draws
     linear.weight = nn.Parameter(_to_tensor(layer.weights))
     linear.bias = nn.Parameter(_to_tensor(layer.biases))
@@ -838,12 +843,7 @@ def _build_conv(
 def _conv_to_torch(layer: Any) -> Any:
     from torch import nn
 
-    if layer.kernels_penalty is not None or layer.biases_penalty is not None:
-        warnings.warn(
-            f"to_torch: {layer!r} has parameter penalties, which nn.Conv2d cannot hold; "
-            "they are left out (use the optimiser's weight_decay instead)",
-            stacklevel=4,
-        )
+    _warn_penalties_left_out(layer, (layer.kernels_penalty, layer.biases_penalty), "nn.Conv2d")
     kernel = (layer.kernel_height, layer.kernel_width)
     conv: Any = nn.Conv2d(
         layer.num_input_channels, layer.num_output_channels, kernel, device="meta"
