@@ -48,6 +48,27 @@ def _max_diff(ours: np.ndarray, theirs: torch.Tensor) -> float:
     return float(np.abs(ours - theirs.detach().numpy()).max())
 
 
+def _assert_pass_matches_torch(
+    layer: BatchNormalizationLayer,
+    module: nn.BatchNorm1d,
+    x: np.ndarray,
+    upstream: np.ndarray,
+    stochastic: bool,
+) -> None:
+    """One forward and backward pass of both (torch in its own mode): the outputs, the
+    input gradients and both parameter gradients agree within TOL."""
+    outputs = layer.fprop(x, stochastic=stochastic)
+    x_torch = torch.tensor(x, requires_grad=True)
+    module.zero_grad()
+    outputs_torch = module(x_torch)
+    outputs_torch.backward(torch.from_numpy(upstream))
+    assert _max_diff(outputs, outputs_torch) < TOL
+    assert _max_diff(layer.bprop(x, outputs, upstream), x_torch.grad) < TOL
+    grads = layer.grads_wrt_params(x, upstream)
+    assert _max_diff(grads[0], module.weight.grad) < TOL
+    assert _max_diff(grads[1], module.bias.grad) < TOL
+
+
 @pytest.mark.parametrize("momentum", [0.1, 0.5, 1.0])
 def test_training_steps_match_torch_outputs_gradients_and_running_statistics(
     momentum: float,
@@ -57,16 +78,7 @@ def test_training_steps_match_torch_outputs_gradients_and_running_statistics(
     for step in range(4):
         x = _batch(step, rows=5 + step)
         upstream = np.random.RandomState(100 + step).normal(size=x.shape)
-        outputs = layer.fprop(x)
-        x_torch = torch.tensor(x, requires_grad=True)
-        module.zero_grad()
-        outputs_torch = module(x_torch)
-        outputs_torch.backward(torch.from_numpy(upstream))
-        assert _max_diff(outputs, outputs_torch) < TOL
-        assert _max_diff(layer.bprop(x, outputs, upstream), x_torch.grad) < TOL
-        grads = layer.grads_wrt_params(x, upstream)
-        assert _max_diff(grads[0], module.weight.grad) < TOL
-        assert _max_diff(grads[1], module.bias.grad) < TOL
+        _assert_pass_matches_torch(layer, module, x, upstream, stochastic=True)
         assert _max_diff(layer.running_mean, module.running_mean) < TOL
         assert _max_diff(layer.running_var, module.running_var) < TOL
 
@@ -81,16 +93,7 @@ def test_evaluation_mode_matches_torch_and_leaves_running_statistics_alone() -> 
     module.eval()
     x = _batch(9, rows=1)  # one row is fine in evaluation
     upstream = np.random.RandomState(1).normal(size=x.shape)
-    outputs = layer.fprop(x, stochastic=False)
-    x_torch = torch.tensor(x, requires_grad=True)
-    module.zero_grad()
-    outputs_torch = module(x_torch)
-    outputs_torch.backward(torch.from_numpy(upstream))
-    assert _max_diff(outputs, outputs_torch) < TOL
-    assert _max_diff(layer.bprop(x, outputs, upstream), x_torch.grad) < TOL
-    grads = layer.grads_wrt_params(x, upstream)
-    assert _max_diff(grads[0], module.weight.grad) < TOL
-    assert _max_diff(grads[1], module.bias.grad) < TOL
+    _assert_pass_matches_torch(layer, module, x, upstream, stochastic=False)
     for name, value in layer.state().items():
         np.testing.assert_array_equal(value, before[name])
 
