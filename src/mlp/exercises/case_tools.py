@@ -18,6 +18,7 @@ import numpy as np
 
 from mlp.dtypes import default_dtype
 from mlp.exercises.exercise import Case
+from mlp.gradcheck import check_layer_gradients
 
 __all__ = [
     "array",
@@ -25,6 +26,7 @@ __all__ = [
     "flag",
     "float64",
     "integer",
+    "layer_gradient_check",
     "number",
     "planted",
     "upstream",
@@ -93,3 +95,21 @@ def scalar(value: object, method: str) -> float:
     shown = repr(value)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     raise TypeError(f"{method} must return a number, got {type(value).__name__} {shown}")
+
+
+def layer_gradient_check(build: Callable[[type, Case], Any]) -> Callable[[type, Case], float]:
+    """An exercise's `gradient_check` for a layer built by build(cls, case): the largest
+    relative error of its bprop (and grads_wrt_params) against central differences of
+    its own fprop on the case's inputs, in float64, with a seeded random upstream
+    gradient and a step suited to the inputs' size (`difference_step`)."""
+
+    def check(cls: type, case: Case) -> float:
+        with float64():
+            inputs = array(case, "inputs")
+            layer = build(cls, case)
+            errors = check_layer_gradients(
+                layer, inputs, rng=np.random.RandomState(0), eps=difference_step(inputs)
+            )
+        return max(errors.values())
+
+    return check

@@ -14,9 +14,14 @@ from typing import Any
 import numpy as np
 
 from mlp.convolution import ConvolutionalLayer
-from mlp.exercises.case_tools import array, difference_step, float64, planted, upstream
+from mlp.exercises.case_tools import (
+    array,
+    float64,
+    layer_gradient_check,
+    planted,
+    upstream,
+)
 from mlp.exercises.exercise import Case, Exercise, Method, Mistake
-from mlp.gradcheck import check_layer_gradients
 
 __all__ = ["CONVOLUTION_EXERCISE"]
 
@@ -51,18 +56,6 @@ def _run_conv_grads(cls: type, case: Case) -> list[Array]:
     with float64():
         layer = _conv(cls, case)
         return list(layer.grads_wrt_params(array(case, "inputs"), array(case, "grads_wrt_outputs")))
-
-
-def _conv_gradient_check(cls: type, case: Case) -> float:
-    """Largest relative error of bprop and grads_wrt_params against central differences
-    of the layer's own fprop (a random upstream gradient, seeded)."""
-    with float64():
-        inputs = array(case, "inputs")
-        layer = _conv(cls, case)
-        errors = check_layer_gradients(
-            layer, inputs, rng=np.random.RandomState(0), eps=difference_step(inputs)
-        )
-    return max(errors.values())
 
 
 def _conv_case(
@@ -282,7 +275,7 @@ CONVOLUTION_EXERCISE = Exercise(
     skeleton=_CONV_SKELETON.lstrip("\n"),
     cases=_conv_cases,
     mistakes=_conv_mistakes(),
-    gradient_check=_conv_gradient_check,
+    gradient_check=layer_gradient_check(_conv),
     imports=("import numpy as np", "from mlp.layer_base import LayerWithParameters"),
 )
 """The convolutional layer's exercise."""

@@ -15,16 +15,15 @@ import numpy as np
 
 from mlp.exercises.case_tools import (
     array,
-    difference_step,
     flag,
     float64,
     integer,
+    layer_gradient_check,
     number,
     planted,
     upstream,
 )
 from mlp.exercises.exercise import Case, Exercise, Method, Mistake
-from mlp.gradcheck import check_layer_gradients
 from mlp.layers import DropoutLayer
 
 __all__ = ["DROPOUT_EXERCISE"]
@@ -54,18 +53,6 @@ def _run_dropout_bprop(cls: type, case: Case) -> Array:
         layer = _dropout(cls, case)
         outputs = layer.fprop(array(case, "inputs"), stochastic=True)
         return layer.bprop(array(case, "inputs"), outputs, array(case, "grads_wrt_outputs"))
-
-
-def _dropout_gradient_check(cls: type, case: Case) -> float:
-    """Largest relative error of bprop against central differences of the layer's own
-    training fprop (its mask drawn from the case's seed, the same at every evaluation)."""
-    with float64():
-        inputs = array(case, "inputs")
-        layer = _dropout(cls, case)
-        errors = check_layer_gradients(
-            layer, inputs, rng=np.random.RandomState(0), eps=difference_step(inputs)
-        )
-    return max(errors.values())
 
 
 def _dropout_case(
@@ -236,7 +223,7 @@ DROPOUT_EXERCISE = Exercise(
     skeleton=_DROPOUT_SKELETON.lstrip("\n"),
     cases=_dropout_cases,
     mistakes=_dropout_mistakes(),
-    gradient_check=_dropout_gradient_check,
+    gradient_check=layer_gradient_check(_dropout),
     imports=("import numpy as np", "from mlp.layer_base import StochasticLayer"),
     notes={"fprop result": "[training outputs, evaluation outputs]"},
 )
